@@ -1,0 +1,38 @@
+# fn0 — the commands a person types. Everything real happens in CMake and
+# scripts/; this file only wires them together.
+BUILD_DIR ?= build
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CMAKE_FLAGS ?=
+
+.PHONY: all setup configure build examples test run clean help
+
+all: build
+
+help:
+	@echo "make run       install what is missing, build, serve the example functions"
+	@echo "make test      build everything and run every test"
+	@echo "make build     build build/fn0"
+	@echo "make examples  build the example components into build/examples"
+	@echo "make clean     remove build/ (caches in ~/.cache/fn0 stay)"
+
+setup:
+	@scripts/setup.sh
+
+configure: setup
+	@[ -f $(BUILD_DIR)/build.ninja ] || cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+
+build: configure
+	@cmake --build $(BUILD_DIR) --target fn0
+
+examples: configure
+	@cmake --build $(BUILD_DIR) --target examples
+
+test: configure
+	@cmake --build $(BUILD_DIR) --target all examples
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
+
+run: build examples
+	@scripts/run-examples.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

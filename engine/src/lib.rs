@@ -1,0 +1,13 @@
+//! fn0's adapter over wasmtime. One concept per module, each mirrored by one
+//! section of `include/fn0_engine.h`. Every exported function catches panics
+//! so none crosses the FFI boundary; errors are returned as
+//! `fn0_engine_error_t*` (NULL = success), freed by the caller.
+
+mod engine;
+mod error;
+mod ffi;
+mod version;
+
+pub use engine::*;
+pub use error::*;
+pub use version::*;

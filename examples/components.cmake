@@ -1,0 +1,82 @@
+# How a guest source becomes a wasi:http component. Two recipes:
+#   fn0_c_component(NAME SRC...)   clang (wasm32-wasi) + wit-bindgen C bindings
+#                                  + wasm-tools component new with the preview1
+#                                  reactor adapter
+#   fn0_js_component(NAME ENTRY [DEPS...])
+#                                  componentize-js (TypeScript bundled by
+#                                  esbuild first)
+# Every component is checked with `wasm-tools validate` as it is built.
+include_guard()
+
+find_program(WASM_TOOLS wasm-tools HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
+find_program(WIT_BINDGEN wit-bindgen HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+file(STRINGS ${PROJECT_SOURCE_DIR}/scripts/versions.env _versions REGEX "^[A-Z_]+=")
+foreach(line IN LISTS _versions)
+  string(REGEX MATCH "^([A-Z_]+)=(.*)$" _ ${line})
+  set(FN0_PIN_${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
+endforeach()
+find_program(WASM_CLANG clang-${FN0_PIN_CLANG_VERSION} REQUIRED)
+
+set(_ex_out ${PROJECT_BINARY_DIR}/examples)
+set(_ex_src ${CMAKE_CURRENT_LIST_DIR})
+set(_wit_deps_tool ${_ex_src}/tools/wit_deps.py)
+set(_engine_lock ${PROJECT_SOURCE_DIR}/engine/Cargo.lock)
+set(FN0_PREVIEW1_REACTOR
+    ${FN0_CACHE}/preview1-adapter/${FN0_PIN_WASMTIME_VERSION}/wasi_snapshot_preview1.reactor.wasm)
+
+# WIT folders: our world file + the WASI packages of the pinned host crate.
+function(_fn0_wit_dir out_var kind world_file)
+  set(dir ${_ex_out}/wit-${kind})
+  set(stamp ${dir}/deps/http.wit)
+  add_custom_command(OUTPUT ${stamp} ${dir}/world.wit
+    COMMAND ${CMAKE_COMMAND} -E rm -rf ${dir}
+    COMMAND ${Python3_EXECUTABLE} ${_wit_deps_tool} --manifest ${PROJECT_SOURCE_DIR}/engine/Cargo.toml
+            --out ${dir} ${ARGN}
+    COMMAND ${CMAKE_COMMAND} -E copy ${world_file} ${dir}/world.wit
+    DEPENDS ${_wit_deps_tool} ${_engine_lock} ${world_file}
+    COMMENT "WIT for ${kind} guests")
+  set(${out_var} ${dir} PARENT_SCOPE)
+endfunction()
+
+_fn0_wit_dir(FN0_WIT_C c ${_ex_src}/wit/c.wit)
+_fn0_wit_dir(FN0_WIT_JS js ${_ex_src}/wit/js.wit --version 0.2.10 --enable-unstable network-error-code)
+
+# C bindings for the world, generated once and shared by every C example.
+set(_bind ${_ex_out}/bindings-c)
+set(_bind_outputs ${_bind}/c_handler.c ${_bind}/c_handler.h ${_bind}/c_handler_component_type.o)
+add_custom_command(OUTPUT ${_bind_outputs}
+  COMMAND ${WIT_BINDGEN} c --world c-handler --out-dir ${_bind} ${FN0_WIT_C}
+  DEPENDS ${FN0_WIT_C}/deps/http.wit ${FN0_WIT_C}/world.wit
+  COMMENT "wit-bindgen c (c-handler world)")
+
+function(fn0_c_component name)
+  set(core ${_ex_out}/${name}.core.wasm)
+  set(out ${_ex_out}/${name}.wasm)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${WASM_CLANG} --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror
+            -I${_bind} -I${_ex_src}/c-lib -o ${core} ${ARGN} ${_ex_src}/c-lib/http.c
+            ${_bind}/c_handler.c ${_bind}/c_handler_component_type.o
+    COMMAND ${WASM_TOOLS} component new ${core}
+            --adapt wasi_snapshot_preview1=${FN0_PREVIEW1_REACTOR} -o ${out}
+    COMMAND ${WASM_TOOLS} validate ${out}
+    DEPENDS ${ARGN} ${_bind_outputs} ${_ex_src}/c-lib/http.c ${_ex_src}/c-lib/http.h
+    COMMENT "C component ${name}")
+  set_property(GLOBAL APPEND PROPERTY FN0_EXAMPLE_OUTPUTS ${out})
+endfunction()
+
+function(fn0_js_component name entry)
+  set(out ${_ex_out}/${name}.wasm)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${_ex_src}/tools/build-js.sh ${entry} ${FN0_WIT_JS} js-handler ${out}
+    COMMAND ${WASM_TOOLS} validate ${out}
+    DEPENDS ${entry} ${ARGN} ${_ex_src}/tools/build-js.sh ${FN0_WIT_JS}/deps/http.wit
+            ${FN0_WIT_JS}/world.wit ${PROJECT_SOURCE_DIR}/tools/js/package-lock.json
+    JOB_POOL fn0_js
+    COMMENT "JS component ${name} (componentize-js, ~40 s)")
+  set_property(GLOBAL APPEND PROPERTY FN0_EXAMPLE_OUTPUTS ${out})
+endfunction()
+
+# componentize-js peaks near 800 MB; two at once is what the 2-core machines
+# take without slowing the C++ build to a crawl.
+set_property(GLOBAL APPEND PROPERTY JOB_POOLS fn0_js=2)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Installs what fn0's build, tests and examples need, and only what is missing.
+# Idempotent: a second run on a ready machine does nothing but checks.
+# Caches live outside the repository (FN0_CACHE, default ~/.cache/fn0) so a
+# clean clone rebuilds incrementally on a machine that has built before.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache="${FN0_CACHE:-$HOME/.cache/fn0}"
+mkdir -p "$cache"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+# ---- Debian packages -------------------------------------------------------
+apt_packages=(
+  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
+  libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest
+  "clang-$CLANG_VERSION" "lld-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev-wasm32" wasi-libc
+  wrk python3
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  log "apt: installing ${missing[*]}"
+  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  aptlog="$cache/apt.log"
+  { "${sudo_cmd[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  } >"$aptlog" 2>&1 || { cat "$aptlog" >&2; log "apt failed (log above)"; exit 1; }
+else
+  log "apt: all ${#apt_packages[@]} packages present"
+fi
+
+# ---- cargo tools -----------------------------------------------------------
+# Each tool builds in its own target dir under the cache, so a reinstall of
+# the same version is incremental.
+cargo_tool() { # crate version binary [cargo install args...]
+  local crate="$1" version="$2" bin="$3"; shift 3
+  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -qF "$version"; then
+    log "cargo: $crate $version present"
+    return
+  fi
+  log "cargo: installing $crate $version (this takes a while the first time)"
+  CARGO_TARGET_DIR="$cache/cargo-install/$crate" \
+    cargo install --locked --quiet "$crate" --version "=$version" "$@"
+}
+cargo_tool wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
+cargo_tool wit-bindgen-cli "$WIT_BINDGEN_VERSION" wit-bindgen
+# The reference host: only what `wasmtime serve` needs, same features a
+# production build of it has for serving (pooling allocator, cache, p2/p3).
+cargo_tool wasmtime-cli "$WASMTIME_VERSION" wasmtime \
+  --no-default-features \
+  --features run,serve,wasi-http,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
+
+# ---- WASI preview1 adapter -------------------------------------------------
+# Shipped inside the crate wasi-preview1-component-adapter-provider; a tiny
+# tool crate writes the reactor and command adapters out.
+adapter_dir="$cache/preview1-adapter/$WASMTIME_VERSION"
+if [[ -s "$adapter_dir/wasi_snapshot_preview1.reactor.wasm" ]]; then
+  log "adapter: preview1 adapter $WASMTIME_VERSION present"
+else
+  log "adapter: extracting preview1 adapter $WASMTIME_VERSION"
+  CARGO_TARGET_DIR="$cache/cargo-target-tools" \
+    cargo run --quiet --release --locked --manifest-path "$repo/tools/adapter-extract/Cargo.toml" -- "$adapter_dir"
+fi
+
+# ---- npm tools (JS/TS guests) ----------------------------------------------
+js="$repo/tools/js"
+if [[ -d "$js/node_modules/@bytecodealliance/componentize-js" ]] \
+   && cmp -s "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0" ; then
+  log "npm: tools present"
+else
+  log "npm: installing jco, componentize-js, esbuild (pinned by tools/js/package-lock.json)"
+  # `npm ci` rejects this lock file (npm 11 and platform-specific optional
+  # packages); `npm install` with a complete lock file installs exactly it.
+  (cd "$js" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
+  cp "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0"
+fi
+# ---- Python test runner -------------------------------------------------------
+if python3 -m pytest --version >/dev/null 2>&1; then
+  log "python: pytest present"
+else
+  log "python: installing pytest"
+  python3 -m pip install --quiet -r "$repo/tools/python/requirements.txt" ||
+    python3 -m pip install --quiet --break-system-packages -r "$repo/tools/python/requirements.txt"
+fi
+log "ready"

@@ -1,0 +1,45 @@
+// C++ face of the Rust adapter (engine/include/fn0_engine.h): move-only RAII
+// owners for its handles and Result<T> instead of error pointers. Policy lives
+// in C++; this layer only translates.
+#pragma once
+
+#include <fn0_engine.h>
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace fn0::runtime {
+
+// Takes ownership of an adapter error and returns its message.
+Error takeError(fn0_engine_error_t* err);
+
+struct EngineConfig {
+  uint64_t maxMemoryBytes = 128ull << 20;
+  uint32_t pooledInstances = 1000;
+  bool pooling = true;
+};
+
+// The process-wide wasmtime engine. One per process; thread-safe to share.
+class Engine {
+ public:
+  static Result<Engine> create(const EngineConfig& config);
+
+  const fn0_engine_t* raw() const { return handle_.get(); }
+
+  // Identifies which compiled artifacts this engine can load.
+  uint64_t fingerprint() const { return fn0_engine_fingerprint(handle_.get()); }
+
+ private:
+  struct Deleter {
+    void operator()(fn0_engine_t* e) const { fn0_engine_delete(e); }
+  };
+  explicit Engine(fn0_engine_t* h) : handle_(h) {}
+  std::unique_ptr<fn0_engine_t, Deleter> handle_;
+};
+
+// "48.0.8" — the wasmtime linked into this binary.
+std::string wasmtimeVersion();
+
+}  // namespace fn0::runtime

@@ -1,0 +1,29 @@
+// fn0's single executable: parses the command line and hands off to the
+// subcommand. Subcommands (serve, dev, deploy, ...) arrive with their issues;
+// each lives in its own folder and is only wired up here.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "common/version.h"
+#include "runtime/engine.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"fn0 — self-hosted functions as a service on WebAssembly components", "fn0"};
+  app.set_version_flag("-V,--version",
+                       fmt::format("fn0 {} (wasmtime {})", fn0::kVersion, fn0::runtime::wasmtimeVersion()),
+                       "Print fn0's version and the wasmtime version it embeds");
+  app.footer("Example:\n  fn0 --version");
+  app.require_subcommand(0, 1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2 (house convention).
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (argc == 1) {
+    fmt::print("{}", app.help());
+    return 2;
+  }
+  return 0;
+}
