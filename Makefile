@@ -1,7 +1,9 @@
 # fn0 — the commands a person types. Everything real happens in CMake and
 # scripts/; this file only wires them together.
 BUILD_DIR ?= build
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# Caches and pinned tools (scripts/setup.sh); outside the repo on purpose.
+export FN0_CACHE ?= $(HOME)/.cache/fn0
+export PATH := $(FN0_CACHE)/tools/bin:$(HOME)/.cargo/bin:$(PATH)
 CMAKE_FLAGS ?=
 
 .PHONY: all setup configure build examples test run clean help
@@ -19,7 +21,7 @@ setup:
 	@scripts/setup.sh
 
 configure: setup
-	@[ -f $(BUILD_DIR)/build.ninja ] || cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+	@[ -f $(BUILD_DIR)/build.ninja ] || cmake -S . -B $(BUILD_DIR) -G Ninja -DFN0_CACHE=$(FN0_CACHE) $(CMAKE_FLAGS)
 
 build: configure
 	@cmake --build $(BUILD_DIR) --target fn0

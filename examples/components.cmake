@@ -8,8 +8,9 @@
 # Every component is checked with `wasm-tools validate` as it is built.
 include_guard()
 
-find_program(WASM_TOOLS wasm-tools HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
-find_program(WIT_BINDGEN wit-bindgen HINTS "$ENV{HOME}/.cargo/bin" REQUIRED)
+# The pinned tools scripts/setup.sh installed, never whatever else is on PATH.
+find_program(WASM_TOOLS wasm-tools PATHS ${FN0_TOOLS_BIN} NO_DEFAULT_PATH REQUIRED)
+find_program(WIT_BINDGEN wit-bindgen PATHS ${FN0_TOOLS_BIN} NO_DEFAULT_PATH REQUIRED)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 file(STRINGS ${PROJECT_SOURCE_DIR}/scripts/versions.env _versions REGEX "^[A-Z_]+=")
 foreach(line IN LISTS _versions)

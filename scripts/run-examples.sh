@@ -5,7 +5,7 @@
 set -euo pipefail
 build="${1:-build}"
 base_port="${FN0_RUN_PORT:-8080}"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${FN0_CACHE:-$HOME/.cache/fn0}/tools/bin:$PATH"
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -10,8 +10,9 @@ repo="$(cd "$here/.." && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
 cache="${FN0_CACHE:-$HOME/.cache/fn0}"
-mkdir -p "$cache"
-export PATH="$HOME/.cargo/bin:$PATH"
+tools="$cache/tools"            # cargo-installed tools live in $tools/bin
+mkdir -p "$cache" "$tools/bin"
+export PATH="$tools/bin:$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -41,17 +42,18 @@ else
 fi
 
 # ---- cargo tools -----------------------------------------------------------
-# Each tool builds in its own target dir under the cache, so a reinstall of
-# the same version is incremental.
+# Installed into fn0's own tool folder ($tools/bin, which the Makefile and the
+# tests put first on PATH), never over a user's ~/.cargo/bin. Each tool builds
+# in its own target dir under the cache, so a reinstall is incremental.
 cargo_tool() { # crate version binary [cargo install args...]
   local crate="$1" version="$2" bin="$3"; shift 3
-  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -qF "$version"; then
+  if [[ -x "$tools/bin/$bin" ]] && "$tools/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
     log "cargo: $crate $version present"
     return
   fi
   log "cargo: installing $crate $version (this takes a while the first time)"
   CARGO_TARGET_DIR="$cache/cargo-install/$crate" \
-    cargo install --locked --quiet "$crate" --version "=$version" "$@"
+    cargo install --locked --quiet --root "$tools" "$crate" --version "=$version" "$@"
 }
 cargo_tool wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
 cargo_tool wit-bindgen-cli "$WIT_BINDGEN_VERSION" wit-bindgen
