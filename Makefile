@@ -30,7 +30,7 @@ examples: configure
 	@cmake --build $(BUILD_DIR) --target examples
 
 test: configure
-	@cmake --build $(BUILD_DIR) --target all examples
+	@cmake --build $(BUILD_DIR) --target all examples guests
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
 
 run: build examples

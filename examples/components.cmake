@@ -51,9 +51,22 @@ add_custom_command(OUTPUT ${_bind_outputs}
   DEPENDS ${FN0_WIT_C}/deps/http.wit ${FN0_WIT_C}/world.wit
   COMMENT "wit-bindgen c (c-handler world)")
 
+# Callers may set FN0_COMPONENT_OUT (output folder, default build/examples)
+# and FN0_COMPONENT_GROUP (the global property collecting outputs, default
+# FN0_EXAMPLE_OUTPUTS) before calling these.
+macro(_fn0_component_dest)
+  if(NOT FN0_COMPONENT_OUT)
+    set(FN0_COMPONENT_OUT ${_ex_out})
+  endif()
+  if(NOT FN0_COMPONENT_GROUP)
+    set(FN0_COMPONENT_GROUP FN0_EXAMPLE_OUTPUTS)
+  endif()
+endmacro()
+
 function(fn0_c_component name)
-  set(core ${_ex_out}/${name}.core.wasm)
-  set(out ${_ex_out}/${name}.wasm)
+  _fn0_component_dest()
+  set(core ${FN0_COMPONENT_OUT}/${name}.core.wasm)
+  set(out ${FN0_COMPONENT_OUT}/${name}.wasm)
   add_custom_command(OUTPUT ${out}
     COMMAND ${WASM_CLANG} --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror
             -I${_bind} -I${_ex_src}/c-lib -o ${core} ${ARGN} ${_ex_src}/c-lib/http.c
@@ -63,11 +76,12 @@ function(fn0_c_component name)
     COMMAND ${WASM_TOOLS} validate ${out}
     DEPENDS ${ARGN} ${_bind_outputs} ${_ex_src}/c-lib/http.c ${_ex_src}/c-lib/http.h
     COMMENT "C component ${name}")
-  set_property(GLOBAL APPEND PROPERTY FN0_EXAMPLE_OUTPUTS ${out})
+  set_property(GLOBAL APPEND PROPERTY ${FN0_COMPONENT_GROUP} ${out})
 endfunction()
 
 function(fn0_js_component name entry)
-  set(out ${_ex_out}/${name}.wasm)
+  _fn0_component_dest()
+  set(out ${FN0_COMPONENT_OUT}/${name}.wasm)
   add_custom_command(OUTPUT ${out}
     COMMAND ${_ex_src}/tools/build-js.sh ${entry} ${FN0_WIT_JS} js-handler ${out}
     COMMAND ${WASM_TOOLS} validate ${out}
@@ -75,7 +89,18 @@ function(fn0_js_component name entry)
             ${FN0_WIT_JS}/world.wit ${PROJECT_SOURCE_DIR}/tools/js/package-lock.json
     JOB_POOL fn0_js
     COMMENT "JS component ${name} (componentize-js, ~40 s)")
-  set_property(GLOBAL APPEND PROPERTY FN0_EXAMPLE_OUTPUTS ${out})
+  set_property(GLOBAL APPEND PROPERTY ${FN0_COMPONENT_GROUP} ${out})
+endfunction()
+
+# A component written in the WebAssembly text format (test guests).
+function(fn0_wat_component name wat)
+  _fn0_component_dest()
+  set(out ${FN0_COMPONENT_OUT}/${name}.wasm)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${WASM_TOOLS} parse ${wat} -o ${out}
+    DEPENDS ${wat}
+    COMMENT "WAT component ${name}")
+  set_property(GLOBAL APPEND PROPERTY ${FN0_COMPONENT_GROUP} ${out})
 endfunction()
 
 # componentize-js peaks near 800 MB; two at once is what the 2-core machines

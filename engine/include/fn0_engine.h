@@ -38,19 +38,162 @@ typedef struct fn0_engine_t fn0_engine_t;
 
 /* Plain settings; a zero field means "use the default". */
 typedef struct fn0_engine_config_t {
-  uint64_t max_memory_bytes;    /* per instance; default 128 MiB */
+  uint64_t max_memory_bytes;    /* per instance, the node maximum; default 128 MiB */
   uint32_t pooled_instances;    /* pooling allocator slots; default 1000 */
   uint32_t on_demand_allocator; /* 1 = no pooling allocator */
+  uint32_t worker_threads;      /* threads guests run on; default: CPUs */
 } fn0_engine_config_t;
 
-/* Creates the process's engine. `config` may be NULL. On success stores the
- * new engine (owned by the caller, freed by fn0_engine_delete) in `*out`. */
+/* Creates the process's engine: wasmtime's engine, the linker components are
+ * pre-linked against, the runtime guests run on and the epoch ticker.
+ * `config` may be NULL. On success stores the new engine (owned by the
+ * caller, freed by fn0_engine_delete after every component and request made
+ * from it) in `*out`. */
 fn0_engine_error_t* fn0_engine_new(const fn0_engine_config_t* config, fn0_engine_t** out);
 void fn0_engine_delete(fn0_engine_t* engine);
 
 /* A fingerprint of what makes a compiled artifact loadable by this engine
  * (wasmtime version, target, settings): part of the artifact cache key. */
 uint64_t fn0_engine_fingerprint(const fn0_engine_t* engine);
+
+/* ---- bytes (engine/src/bytes.rs) ------------------------------------- */
+
+/* Bytes owned by the adapter; read data[0..len], free with fn0_bytes_delete
+ * (which frees the contents, not the struct). Empty: data == NULL. */
+typedef struct fn0_bytes_t {
+  uint8_t* data;
+  size_t len;
+  size_t cap_; /* private */
+} fn0_bytes_t;
+
+void fn0_bytes_delete(fn0_bytes_t* bytes);
+
+/* ---- components (engine/src/component.rs) ----------------------------- */
+
+/* A compiled, pre-linked component. Immutable: a const pointer may be used
+ * from any thread. */
+typedef struct fn0_component_t fn0_component_t;
+
+/* Validates and compiles `wasm` (a component exporting
+ * wasi:http/incoming-handler@0.2.x whose imports fn0 provides) and fills
+ * `*artifact` with the native artifact to store on disk. Errors name the
+ * problem: not WebAssembly, a core module (with how to adapt it), a missing
+ * export, an unsatisfied import. */
+fn0_engine_error_t* fn0_component_compile(const fn0_engine_t* engine, const uint8_t* wasm,
+                                          size_t len, fn0_bytes_t* artifact);
+
+/* Loads an artifact file written from fn0_component_compile (memory-mapped,
+ * nothing recompiled) and pre-links it. `path` is UTF-8, `path_len` bytes.
+ * Artifacts are trusted native code: only load files fn0 wrote. */
+fn0_engine_error_t* fn0_component_load(const fn0_engine_t* engine, const char* path,
+                                       size_t path_len, fn0_component_t** out);
+
+/* Bytes of code and data the component maps (for cache accounting). */
+size_t fn0_component_image_size(const fn0_component_t* component);
+void fn0_component_delete(fn0_component_t* component);
+
+/* ---- invocations (engine/src/invoke.rs) ------------------------------- */
+
+/* A borrowed string or byte string: `len` bytes at `data`. */
+typedef struct fn0_str_t {
+  const uint8_t* data;
+  size_t len;
+} fn0_str_t;
+
+typedef struct fn0_header_t {
+  fn0_str_t name;
+  fn0_str_t value;
+} fn0_header_t;
+
+typedef struct fn0_request_head_t {
+  fn0_str_t method;
+  fn0_str_t scheme;          /* "http" or "https" */
+  fn0_str_t authority;       /* host[:port] the client addressed */
+  fn0_str_t path_with_query; /* what the guest sees as its path */
+  const fn0_header_t* headers;
+  size_t header_count;
+} fn0_request_head_t;
+
+/* Per-request limits; zero means the default (PRODUCT.md §3). */
+typedef struct fn0_limits_t {
+  uint64_t cpu_time_ns;               /* guest CPU time; default 10 ms */
+  uint64_t duration_ns;               /* wall clock; default 15 s */
+  uint64_t max_memory_bytes;          /* default and cap: the engine's */
+  uint64_t max_response_header_bytes; /* default 128 KiB */
+  uint64_t max_log_bytes;             /* guest output kept per request; default 64 KiB */
+  uint32_t max_subrequests;           /* outbound requests; 0 = none allowed */
+  uint32_t reserved;
+} fn0_limits_t;
+
+typedef struct fn0_invoke_options_t {
+  fn0_limits_t limits;
+  const fn0_header_t* env; /* environment variables the guest sees */
+  size_t env_count;
+  /* Address ranges ("127.0.0.1/32", "10.0.0.0/8", "::1") the guest may
+   * reach although loopback, private or link-local. */
+  const fn0_str_t* allow;
+  size_t allow_count;
+} fn0_invoke_options_t;
+
+enum {
+  FN0_OUTCOME_OK = 0,
+  FN0_OUTCOME_CPU_LIMIT = 1,
+  FN0_OUTCOME_MEMORY_LIMIT = 2,
+  FN0_OUTCOME_DURATION_LIMIT = 3,
+  FN0_OUTCOME_TRAP = 4,
+  FN0_OUTCOME_INVALID_RESPONSE = 5,
+  FN0_OUTCOME_GUEST_ERROR = 6, /* the guest answered with a wasi:http error code */
+};
+
+typedef struct fn0_outcome_t {
+  uint32_t kind;             /* FN0_OUTCOME_* */
+  uint32_t response_started; /* 1 if on_response was called */
+  uint64_t cpu_ns;           /* guest CPU time used */
+  uint64_t wall_ns;
+  fn0_str_t message; /* why, for anything but OK */
+} fn0_outcome_t;
+
+/* Called on adapter threads; must not block and must not call
+ * fn0_request_delete. Pointers are valid only during the call. */
+typedef struct fn0_invoke_callbacks_t {
+  void* ctx;
+  void (*on_response)(void* ctx, uint16_t status, const fn0_header_t* headers, size_t count);
+  void (*on_response_body_readable)(void* ctx);
+  void (*on_request_body_writable)(void* ctx);
+  void (*on_log)(void* ctx, uint32_t stream /* 1 stdout, 2 stderr */, fn0_str_t line);
+  void (*on_done)(void* ctx, const fn0_outcome_t* outcome);
+} fn0_invoke_callbacks_t;
+
+typedef struct fn0_request_t fn0_request_t;
+
+/* Starts `component` on a request; returns at once. Callbacks: on_response
+ * at most once; on_response_body_readable after a read returned PENDING and
+ * data or the end arrived; on_request_body_writable after a write returned
+ * FULL and there is room; on_log any time before on_done; on_done exactly
+ * once, last (the guest finished; response body data may remain to read).
+ * The caller owns `*out` (fn0_request_delete). All inputs are copied. */
+fn0_engine_error_t* fn0_invoke_start(const fn0_engine_t* engine, const fn0_component_t* component,
+                                     const fn0_request_head_t* head,
+                                     const fn0_invoke_options_t* options,
+                                     const fn0_invoke_callbacks_t* callbacks,
+                                     fn0_request_t** out);
+
+enum { FN0_BODY_ACCEPTED = 0, FN0_BODY_FULL = 1, FN0_BODY_CLOSED = 2 };
+/* Offers request body bytes (copied). FULL: nothing taken, wait for
+ * on_request_body_writable. CLOSED: the guest reads no more. */
+uint32_t fn0_request_body_write(fn0_request_t* req, const uint8_t* data, size_t len);
+/* Ends the request body; aborted = 1 if the client went away mid-body. */
+void fn0_request_body_finish(fn0_request_t* req, uint32_t aborted);
+
+enum { FN0_BODY_DATA = 0, FN0_BODY_PENDING = 1, FN0_BODY_END = 2, FN0_BODY_FAILED = 3 };
+/* Takes the next response body chunk into `*chunk` (DATA; free it with
+ * fn0_bytes_delete). PENDING: wait for on_response_body_readable. END: the
+ * body is complete. FAILED: it broke off and must not look complete. */
+uint32_t fn0_response_body_read(fn0_request_t* req, fn0_bytes_t* chunk);
+
+/* Frees the request, cancelling the guest if it still runs. No callback runs
+ * after this returns, so `ctx` may then be freed. */
+void fn0_request_delete(fn0_request_t* req);
 
 #ifdef __cplusplus
 } /* extern "C" */

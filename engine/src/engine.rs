@@ -1,27 +1,54 @@
-//! The process-wide wasmtime engine: one per process, shared by all threads.
+//! The process-wide engine: wasmtime's `Engine`, the linker every component
+//! is pre-linked against, the tokio runtime guests run on, and the epoch
+//! ticker that lets running guests be interrupted. One per process.
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
+use crate::host::Host;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the granularity of CPU-time and duration
+/// checks inside running guest code.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Settings for `fn0_engine_new`. Plain data; zero means "use the default".
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct fn0_engine_config_t {
-    /// Maximum linear memory of one instance, bytes (default 128 MiB).
+    /// Maximum linear memory of one instance, bytes (default 128 MiB). The
+    /// node maximum: a function may be given less, never more.
     pub max_memory_bytes: u64,
     /// Instances the pooling allocator reserves slots for (default 1000).
     pub pooled_instances: u32,
     /// 0 = pooling allocator with copy-on-write images, 1 = on-demand.
     pub on_demand_allocator: u32,
+    /// Threads of the runtime guests run on (default: number of CPUs).
+    pub worker_threads: u32,
 }
 
 #[allow(non_camel_case_types)]
 pub struct fn0_engine_t {
     pub(crate) engine: Engine,
+    pub(crate) linker: Arc<Linker<Host>>,
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) max_memory_bytes: u64,
+    ticker: Option<std::thread::JoinHandle<()>>,
+    stop_ticker: Arc<AtomicBool>,
 }
 
-fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<Engine> {
-    let max_memory = if cfg.max_memory_bytes == 0 { 128 << 20 } else { cfg.max_memory_bytes };
+impl Drop for fn0_engine_t {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<Engine> {
     let instances = if cfg.pooled_instances == 0 { 1000 } else { cfg.pooled_instances };
     let mut config = Config::new();
     config.wasm_component_model(true).epoch_interruption(true).memory_init_cow(true);
@@ -31,10 +58,51 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<Engine> {
             .total_core_instances(instances.saturating_mul(4))
             .total_memories(instances.saturating_mul(2))
             .total_tables(instances.saturating_mul(4))
+            .total_stacks(instances)
             .max_memory_size(usize::try_from(max_memory)?);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config)
+}
+
+fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    // Everything the WASI preview1 adapter imports (cli, filesystem, sockets,
+    // ...) plus wasi:http. Filesystem has no preopens and sockets deny every
+    // address unless the invocation allows them (host.rs).
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    Ok(linker)
+}
+
+fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
+    let max_memory = if cfg.max_memory_bytes == 0 { 128 << 20 } else { cfg.max_memory_bytes };
+    let engine = build_engine(cfg, max_memory)?;
+    let linker = Arc::new(build_linker(&engine)?);
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if cfg.worker_threads != 0 {
+        rt.worker_threads(cfg.worker_threads as usize);
+    }
+    let runtime = rt.enable_all().thread_name("fn0-guest").build()?;
+    let stop_ticker = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let engine = engine.clone();
+        let stop = stop_ticker.clone();
+        std::thread::Builder::new().name("fn0-epoch".into()).spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })?
+    };
+    Ok(fn0_engine_t {
+        engine,
+        linker,
+        runtime,
+        max_memory_bytes: max_memory,
+        ticker: Some(ticker),
+        stop_ticker,
+    })
 }
 
 /// Creates an engine. On success `*out` owns it (free with
@@ -48,11 +116,13 @@ pub unsafe extern "C" fn fn0_engine_new(
     let cfg = if config.is_null() { fn0_engine_config_t::default() } else { *config };
     guard(|| {
         let engine = build(&cfg)?;
-        *out = Box::into_raw(Box::new(fn0_engine_t { engine }));
+        *out = Box::into_raw(Box::new(engine));
         Ok(())
     })
 }
 
+/// Frees the engine. Every component and invocation made from it must have
+/// been deleted first.
 #[no_mangle]
 pub unsafe extern "C" fn fn0_engine_delete(engine: *mut fn0_engine_t) {
     if !engine.is_null() {

@@ -3,11 +3,22 @@
 //! so none crosses the FFI boundary; errors are returned as
 //! `fn0_engine_error_t*` (NULL = success), freed by the caller.
 
+mod bytes;
+mod component;
 mod engine;
 mod error;
 mod ffi;
+mod host;
+mod invoke;
+mod limits;
+mod logs;
+mod outbound;
+mod pipe;
 mod version;
 
+pub use crate::bytes::*;
+pub use component::*;
 pub use engine::*;
 pub use error::*;
+pub use invoke::*;
 pub use version::*;

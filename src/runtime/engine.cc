@@ -16,6 +16,7 @@ Result<Engine> Engine::create(const EngineConfig& config) {
   raw.max_memory_bytes = config.maxMemoryBytes;
   raw.pooled_instances = config.pooledInstances;
   raw.on_demand_allocator = config.pooling ? 0 : 1;
+  raw.worker_threads = config.workerThreads;
   fn0_engine_t* handle = nullptr;
   if (fn0_engine_error_t* err = fn0_engine_new(&raw, &handle)) return takeError(err);
   return Engine(handle);

@@ -16,9 +16,10 @@ namespace fn0::runtime {
 Error takeError(fn0_engine_error_t* err);
 
 struct EngineConfig {
-  uint64_t maxMemoryBytes = 128ull << 20;
+  uint64_t maxMemoryBytes = 128ull << 20;  // node maximum per instance
   uint32_t pooledInstances = 1000;
   bool pooling = true;
+  uint32_t workerThreads = 0;  // 0: one per CPU
 };
 
 // The process-wide wasmtime engine. One per process; thread-safe to share.

@@ -1,0 +1,124 @@
+//! Components: validate and compile uploaded bytes into a native artifact,
+//! load an artifact back from disk (memory-mapped, no recompilation) and
+//! pre-link it once so each request only instantiates.
+use crate::bytes::fn0_bytes_t;
+use crate::engine::fn0_engine_t;
+use crate::error::fn0_engine_error_t;
+use crate::ffi::guard;
+use crate::host::Host;
+use std::ffi::c_char;
+use wasmtime::component::Component;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+/// A compiled, pre-linked component: immutable and safe to share across
+/// threads (`const fn0_component_t*`).
+#[allow(non_camel_case_types)]
+pub struct fn0_component_t {
+    pub(crate) pre: ProxyPre<Host>,
+    image_bytes: usize,
+}
+
+const ADAPT_HINT: &str = "it is a core WebAssembly module, not a component; fn0 runs \
+components that export wasi:http/incoming-handler. Turn a module built for WASI preview1 \
+into one with: wasm-tools component new module.wasm --adapt \
+wasi_snapshot_preview1=wasi_snapshot_preview1.reactor.wasm -o component.wasm";
+
+/// Rejects what is not a component before the compiler sees it, with a
+/// message that says what it is and what to do.
+fn check_shape(bytes: &[u8]) -> wasmtime::Result<()> {
+    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        wasmtime::bail!("not a WebAssembly binary (it does not start with the \\0asm magic bytes)");
+    }
+    if wasmparser::Parser::is_core_wasm(bytes) {
+        wasmtime::bail!("{ADAPT_HINT}");
+    }
+    if !wasmparser::Parser::is_component(bytes) {
+        wasmtime::bail!("unknown WebAssembly binary version or layer; expected a component");
+    }
+    Ok(())
+}
+
+fn prelink(engine: &fn0_engine_t, component: &Component) -> wasmtime::Result<ProxyPre<Host>> {
+    let instance_pre = engine.linker.instantiate_pre(component).map_err(|e| {
+        wasmtime::format_err!("the component imports something fn0 does not provide: {e:#}")
+    })?;
+    ProxyPre::new(instance_pre).map_err(|e| {
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&engine.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        wasmtime::format_err!(
+            "the component does not export wasi:http/incoming-handler@0.2.x (it exports: {}): {e:#}",
+            if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+        )
+    })
+}
+
+fn image_size(component: &Component) -> usize {
+    let r = component.image_range();
+    (r.end as usize).saturating_sub(r.start as usize)
+}
+
+/// Validates and compiles `wasm` (a component) for this engine, checking that
+/// it exports the HTTP handler and that every import can be satisfied. On
+/// success fills `artifact` with the native artifact (free it with
+/// `fn0_bytes_delete`), to be written to disk and loaded with
+/// `fn0_component_load`.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_component_compile(
+    engine: *const fn0_engine_t,
+    wasm: *const u8,
+    len: usize,
+    artifact: *mut fn0_bytes_t,
+) -> *mut fn0_engine_error_t {
+    let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(wasm, len) };
+    guard(|| {
+        let engine = &*engine;
+        check_shape(bytes)?;
+        let component = Component::new(&engine.engine, bytes)
+            .map_err(|e| wasmtime::format_err!("invalid component: {e:#}"))?;
+        prelink(engine, &component)?;
+        *artifact = fn0_bytes_t::from_vec(component.serialize()?);
+        Ok(())
+    })
+}
+
+/// Loads an artifact written from `fn0_component_compile` (memory-mapped;
+/// nothing is recompiled) and pre-links it. `path` is UTF-8, not
+/// NUL-terminated. The file must come from fn0 itself: artifacts are native
+/// code and are trusted. An artifact from another engine fingerprint fails
+/// with an error.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_component_load(
+    engine: *const fn0_engine_t,
+    path: *const c_char,
+    path_len: usize,
+    out: *mut *mut fn0_component_t,
+) -> *mut fn0_engine_error_t {
+    let path = std::slice::from_raw_parts(path.cast::<u8>(), path_len);
+    guard(|| {
+        let engine = &*engine;
+        let path = std::str::from_utf8(path)?;
+        let component = Component::deserialize_file(&engine.engine, path)
+            .map_err(|e| wasmtime::format_err!("cannot load artifact {path}: {e:#}"))?;
+        let pre = prelink(engine, &component)?;
+        let image_bytes = image_size(&component);
+        *out = Box::into_raw(Box::new(fn0_component_t { pre, image_bytes }));
+        Ok(())
+    })
+}
+
+/// Bytes of native code and data the loaded component maps: what the C++
+/// cache counts against its memory budget.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_component_image_size(c: *const fn0_component_t) -> usize {
+    (*c).image_bytes
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn fn0_component_delete(c: *mut fn0_component_t) {
+    if !c.is_null() {
+        drop(Box::from_raw(c));
+    }
+}

@@ -1,0 +1,558 @@
+//! One invocation: a fresh store and instance for one HTTP request, run on
+//! the adapter's runtime. Bodies stream through bounded pipes in both
+//! directions; C++ is told about progress through callbacks and drives the
+//! bodies with non-blocking calls. Limits: CPU time (metered polls + epoch
+//! callback), memory (store limiter, pool maximum), wall-clock duration,
+//! response header size, subrequests (outbound.rs), log volume (logs.rs).
+use crate::bytes::fn0_bytes_t;
+use crate::component::fn0_component_t;
+use crate::engine::fn0_engine_t;
+use crate::error::fn0_engine_error_t;
+use crate::ffi::guard;
+use crate::host::Host;
+use crate::limits::{CpuLimitExceeded, CpuMeter, MemoryLimiter, Metered};
+use crate::logs::{LogSink, LogState};
+use crate::outbound::{Cidr, Outbound};
+use crate::pipe::{Notify, Pipe, PipeBody, ReadStatus, WriteStatus};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use std::ffi::c_void;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
+
+const PIPE_CAPACITY: usize = 256 * 1024;
+
+// ---- C types -----------------------------------------------------------------
+
+/// Borrowed UTF-8 or byte string: `len` bytes at `data` (may be NULL if 0).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct fn0_str_t {
+    pub data: *const u8,
+    pub len: usize,
+}
+
+impl fn0_str_t {
+    unsafe fn bytes<'a>(&self) -> &'a [u8] {
+        if self.len == 0 { &[] } else { std::slice::from_raw_parts(self.data, self.len) }
+    }
+    unsafe fn string(&self, what: &str) -> wasmtime::Result<String> {
+        Ok(std::str::from_utf8(self.bytes())
+            .map_err(|_| wasmtime::format_err!("{what} is not UTF-8"))?
+            .to_string())
+    }
+    fn of(b: &[u8]) -> Self {
+        Self { data: b.as_ptr(), len: b.len() }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct fn0_header_t {
+    pub name: fn0_str_t,
+    pub value: fn0_str_t,
+}
+
+#[repr(C)]
+pub struct fn0_request_head_t {
+    pub method: fn0_str_t,
+    /// "http" or "https".
+    pub scheme: fn0_str_t,
+    /// host[:port] the client addressed.
+    pub authority: fn0_str_t,
+    pub path_with_query: fn0_str_t,
+    pub headers: *const fn0_header_t,
+    pub header_count: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct fn0_limits_t {
+    pub cpu_time_ns: u64,
+    pub duration_ns: u64,
+    pub max_memory_bytes: u64,
+    pub max_response_header_bytes: u64,
+    pub max_log_bytes: u64,
+    pub max_subrequests: u32,
+    pub reserved: u32,
+}
+
+#[repr(C)]
+pub struct fn0_invoke_options_t {
+    pub limits: fn0_limits_t,
+    /// Environment variables (and secrets) the guest sees.
+    pub env: *const fn0_header_t,
+    pub env_count: usize,
+    /// Address ranges (CIDR, e.g. "127.0.0.1/32") the guest may reach even
+    /// though they are loopback, private or link-local.
+    pub allow: *const fn0_str_t,
+    pub allow_count: usize,
+}
+
+pub const FN0_OUTCOME_OK: u32 = 0;
+pub const FN0_OUTCOME_CPU_LIMIT: u32 = 1;
+pub const FN0_OUTCOME_MEMORY_LIMIT: u32 = 2;
+pub const FN0_OUTCOME_DURATION_LIMIT: u32 = 3;
+pub const FN0_OUTCOME_TRAP: u32 = 4;
+pub const FN0_OUTCOME_INVALID_RESPONSE: u32 = 5;
+pub const FN0_OUTCOME_GUEST_ERROR: u32 = 6;
+
+#[repr(C)]
+pub struct fn0_outcome_t {
+    pub kind: u32,
+    /// 1 if the response head was delivered before the outcome was known.
+    pub response_started: u32,
+    pub cpu_ns: u64,
+    pub wall_ns: u64,
+    pub message: fn0_str_t,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct fn0_invoke_callbacks_t {
+    pub ctx: *mut c_void,
+    pub on_response: Option<unsafe extern "C" fn(*mut c_void, u16, *const fn0_header_t, usize)>,
+    pub on_response_body_readable: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub on_request_body_writable: Option<unsafe extern "C" fn(*mut c_void)>,
+    pub on_log: Option<unsafe extern "C" fn(*mut c_void, u32, fn0_str_t)>,
+    pub on_done: Option<unsafe extern "C" fn(*mut c_void, *const fn0_outcome_t)>,
+}
+
+// SAFETY: the C++ side promises its callbacks may be called from any thread
+// and that `ctx` stays valid until fn0_request_delete returns.
+unsafe impl Send for fn0_invoke_callbacks_t {}
+
+// ---- the callback gate ------------------------------------------------------
+
+/// Calls into C++ go through here; `close` (from fn0_request_delete) makes
+/// every later call a no-op, so no callback runs after delete returns.
+pub(crate) struct Gate {
+    cbs: Mutex<Option<fn0_invoke_callbacks_t>>,
+}
+
+impl Gate {
+    fn with(&self, f: impl FnOnce(&fn0_invoke_callbacks_t)) {
+        let guard = self.cbs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(cbs) = guard.as_ref() {
+            f(cbs);
+        }
+    }
+    fn close(&self) {
+        *self.cbs.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+    pub(crate) fn log(&self, stream: u32, line: &[u8]) {
+        self.with(|c| {
+            if let Some(f) = c.on_log {
+                unsafe { f(c.ctx, stream, fn0_str_t::of(line)) }
+            }
+        })
+    }
+    fn response(&self, status: u16, headers: &[fn0_header_t]) {
+        self.with(|c| {
+            if let Some(f) = c.on_response {
+                unsafe { f(c.ctx, status, headers.as_ptr(), headers.len()) }
+            }
+        })
+    }
+    fn done(&self, outcome: &fn0_outcome_t) {
+        self.with(|c| {
+            if let Some(f) = c.on_done {
+                unsafe { f(c.ctx, outcome) }
+            }
+        })
+    }
+    fn notifier(self: &Arc<Self>, pick: fn(&fn0_invoke_callbacks_t) -> Option<unsafe extern "C" fn(*mut c_void)>) -> Notify {
+        let gate = self.clone();
+        Arc::new(move || {
+            gate.with(|c| {
+                if let Some(f) = pick(c) {
+                    unsafe { f(c.ctx) }
+                }
+            })
+        })
+    }
+}
+
+/// A running invocation, owned by C++.
+#[allow(non_camel_case_types)]
+pub struct fn0_request_t {
+    gate: Arc<Gate>,
+    request_body: Arc<Pipe>,
+    response_body: Arc<Pipe>,
+    task: tokio::task::AbortHandle,
+}
+
+// ---- the invocation ---------------------------------------------------------
+
+struct Plan {
+    limits: fn0_limits_t,
+    env: Vec<(String, String)>,
+    allow: Arc<Vec<Cidr>>,
+}
+
+struct Finished {
+    kind: u32,
+    message: String,
+}
+
+impl Finished {
+    fn ok() -> Self {
+        Finished { kind: FN0_OUTCOME_OK, message: String::new() }
+    }
+    fn new(kind: u32, message: impl Into<String>) -> Self {
+        Finished { kind, message: message.into() }
+    }
+}
+
+fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, memory_hit: bool) -> Finished {
+    if meter.exceeded.load(std::sync::atomic::Ordering::Relaxed) || e.downcast_ref::<CpuLimitExceeded>().is_some() {
+        return Finished::new(FN0_OUTCOME_CPU_LIMIT, format!("{e}"));
+    }
+    if memory_hit {
+        return Finished::new(FN0_OUTCOME_MEMORY_LIMIT, format!("memory limit reached, then: {e:#}"));
+    }
+    Finished::new(FN0_OUTCOME_TRAP, format!("{e:?}"))
+}
+
+fn header_bytes(headers: &http::HeaderMap) -> u64 {
+    headers.iter().map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64).sum()
+}
+
+async fn run(
+    engine: wasmtime::Engine,
+    component: wasmtime_wasi_http::p2::bindings::ProxyPre<Host>,
+    request: http::Request<PipeBody>,
+    plan: Plan,
+    gate: Arc<Gate>,
+    response_body: Arc<Pipe>,
+    started: Arc<std::sync::atomic::AtomicBool>,
+) -> (Finished, u64) {
+    let limits = plan.limits;
+    let meter = Arc::new(CpuMeter::default());
+    let stdout = LogState::new(gate.clone(), 1, limits.max_log_bytes as usize);
+    let stderr = LogState::new(gate.clone(), 2, limits.max_log_bytes as usize);
+
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.envs(&plan.env).stdout(LogSink(stdout.clone())).stderr(LogSink(stderr.clone()));
+    let host = Host {
+        wasi: wasi.build(),
+        table: Default::default(),
+        http: WasiHttpCtx::new(),
+        outbound: Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow },
+        limiter: MemoryLimiter { max_memory_bytes: limits.max_memory_bytes as usize, hit: false },
+    };
+    let mut store = Store::new(&engine, host);
+    store.limiter(|h| &mut h.limiter);
+    store.set_epoch_deadline(1);
+    {
+        let meter = meter.clone();
+        let limit_ns = limits.cpu_time_ns;
+        store.epoch_deadline_callback(move |_| {
+            if meter.used_ns() > limit_ns {
+                meter.exceeded.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(CpuLimitExceeded { limit_ns }.into());
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+    }
+
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    let prepared = (|| -> wasmtime::Result<_> {
+        let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let out = store.data_mut().http().new_response_outparam(tx)?;
+        Ok((req, out))
+    })();
+    let (req, out) = match prepared {
+        Ok(v) => v,
+        Err(e) => return (Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("bad request for guest: {e:#}")), 0),
+    };
+
+    // The guest owns the store, so when it finishes every resource it held
+    // (an unfinished body, the outparam) is dropped with it.
+    let guest = async move {
+        let result = async {
+            let proxy = component.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+        }
+        .await;
+        let memory_hit = store.data().limiter.hit;
+        (result, memory_hit)
+    };
+    let mut guest = Box::pin(Metered { inner: Box::pin(guest), meter: meter.clone() });
+
+    // Phase 1: the response head, or the guest finishing without one.
+    let mut guest_result = None;
+    let head = tokio::select! {
+        biased;
+        r = &mut rx => r.ok(),
+        g = &mut guest => { guest_result = Some(g); rx.try_recv().ok() }
+    };
+    let finish_logs = || {
+        stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
+        stderr.lock().unwrap_or_else(|p| p.into_inner()).flush();
+    };
+
+    let response = match head {
+        Some(Ok(resp)) => resp,
+        Some(Err(code)) => {
+            let (result, _) = match guest_result { Some(g) => g, None => guest.await };
+            drop(result);
+            finish_logs();
+            return (Finished::new(FN0_OUTCOME_GUEST_ERROR, format!("the guest answered with an error: {code:?}")), meter_ns(&meter));
+        }
+        None => {
+            let (result, memory_hit) = match guest_result { Some(g) => g, None => guest.await };
+            finish_logs();
+            let f = match result {
+                Err(e) => classify_guest_error(&e, &meter, memory_hit),
+                Ok(()) => Finished::new(FN0_OUTCOME_INVALID_RESPONSE, "the guest returned without setting a response"),
+            };
+            return (f, meter_ns(&meter));
+        }
+    };
+
+    let (parts, body) = response.into_parts();
+    if header_bytes(&parts.headers) > limits.max_response_header_bytes {
+        finish_logs();
+        return (
+            Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!(
+                "response headers are {} bytes, over the limit of {}",
+                header_bytes(&parts.headers), limits.max_response_header_bytes)),
+            meter_ns(&meter),
+        );
+    }
+    {
+        let headers: Vec<fn0_header_t> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| fn0_header_t { name: fn0_str_t::of(k.as_str().as_bytes()), value: fn0_str_t::of(v.as_bytes()) })
+            .collect();
+        started.store(true, std::sync::atomic::Ordering::Relaxed);
+        gate.response(parts.status.as_u16(), &headers);
+    }
+
+    // Phase 2: stream the body while the guest runs; a guest failure ends it.
+    let pipe = response_body.clone();
+    let mut forward = Box::pin(async move {
+        let mut body = body;
+        loop {
+            if !std::future::poll_fn(|cx| pipe.poll_writable(cx)).await {
+                return Ok(()); // the client went away
+            }
+            match body.frame().await {
+                None => return Ok(()),
+                Some(Err(e)) => return Err(format!("{e:?}")),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        if !data.is_empty() {
+                            pipe.push(data);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let mut forwarded = None;
+    let (result, memory_hit) = match guest_result {
+        Some(g) => g,
+        None => tokio::select! {
+            g = &mut guest => g,
+            f = &mut forward => { forwarded = Some(f); guest.await }
+        },
+    };
+    let outcome = match result {
+        Err(e) => {
+            let f = classify_guest_error(&e, &meter, memory_hit);
+            response_body.fail(f.message.clone());
+            f
+        }
+        Ok(()) => {
+            let f = match forwarded { Some(f) => f, None => forward.await };
+            match f {
+                Ok(()) => { response_body.finish(); Finished::ok() }
+                Err(why) => {
+                    response_body.fail(why.clone());
+                    Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("response body failed: {why}"))
+                }
+            }
+        }
+    };
+    finish_logs();
+    (outcome, meter_ns(&meter))
+}
+
+fn meter_ns(meter: &CpuMeter) -> u64 {
+    meter.used_ns()
+}
+
+unsafe fn build_request(head: &fn0_request_head_t, body: PipeBody) -> wasmtime::Result<http::Request<PipeBody>> {
+    let method = http::Method::from_bytes(head.method.bytes())?;
+    let scheme = head.scheme.string("scheme")?;
+    let authority = head.authority.string("authority")?;
+    // wasi:http requires an authority; a request without Host gets a neutral one.
+    let authority = if authority.is_empty() { "localhost".to_string() } else { authority };
+    let pq = head.path_with_query.string("path")?;
+    let pq = if pq.is_empty() { "/".to_string() } else { pq };
+    let uri = http::Uri::builder()
+        .scheme(if scheme.is_empty() { "http" } else { scheme.as_str() })
+        .authority(authority.as_str());
+    let mut builder = http::Request::builder().method(method).uri(uri.path_and_query(pq).build()?);
+    let headers = if head.header_count == 0 { &[][..] } else { std::slice::from_raw_parts(head.headers, head.header_count) };
+    for h in headers {
+        builder = builder.header(
+            http::HeaderName::from_bytes(h.name.bytes())?,
+            http::HeaderValue::from_bytes(h.value.bytes())?,
+        );
+    }
+    Ok(builder.body(body)?)
+}
+
+unsafe fn build_plan(o: &fn0_invoke_options_t, node_max_memory: u64) -> wasmtime::Result<Plan> {
+    let mut limits = o.limits;
+    let default = |v: u64, d: u64| if v == 0 { d } else { v };
+    limits.cpu_time_ns = default(limits.cpu_time_ns, 10_000_000);
+    limits.duration_ns = default(limits.duration_ns, 15_000_000_000);
+    limits.max_memory_bytes = default(limits.max_memory_bytes, node_max_memory).min(node_max_memory);
+    limits.max_response_header_bytes = default(limits.max_response_header_bytes, 128 * 1024);
+    limits.max_log_bytes = default(limits.max_log_bytes, 64 * 1024);
+    let env = if o.env_count == 0 { &[][..] } else { std::slice::from_raw_parts(o.env, o.env_count) };
+    let env = env
+        .iter()
+        .map(|h| Ok((h.name.string("env name")?, h.value.string("env value")?)))
+        .collect::<wasmtime::Result<Vec<_>>>()?;
+    let allow = if o.allow_count == 0 { &[][..] } else { std::slice::from_raw_parts(o.allow, o.allow_count) };
+    let allow = allow
+        .iter()
+        .map(|s| Cidr::parse(&s.string("allow-list entry")?).map_err(|e| wasmtime::format_err!("{e}")))
+        .collect::<wasmtime::Result<Vec<_>>>()?;
+    Ok(Plan { limits, env, allow: Arc::new(allow) })
+}
+
+/// Starts running `component` on the request described by `head`. Returns
+/// at once; progress arrives through `callbacks`, on adapter threads:
+/// `on_response` at most once, then `on_response_body_readable` whenever
+/// `fn0_response_body_read` said PENDING and data or the end is there, and
+/// `on_done` exactly once, last (the guest has finished; the response body
+/// may still hold data to read). `on_log` may come at any time before
+/// `on_done`. Pointers passed to callbacks are valid only during the call.
+/// The caller owns `*out` and must free it with `fn0_request_delete`.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_invoke_start(
+    engine: *const fn0_engine_t,
+    component: *const fn0_component_t,
+    head: *const fn0_request_head_t,
+    options: *const fn0_invoke_options_t,
+    callbacks: *const fn0_invoke_callbacks_t,
+    out: *mut *mut fn0_request_t,
+) -> *mut fn0_engine_error_t {
+    guard(|| {
+        let engine = &*engine;
+        let plan = build_plan(&*options, engine.max_memory_bytes)?;
+        let gate = Arc::new(Gate { cbs: Mutex::new(Some(*callbacks)) });
+        let request_body = Pipe::new(PIPE_CAPACITY, None, Some(gate.notifier(|c| c.on_request_body_writable)));
+        let response_body = Pipe::new(PIPE_CAPACITY, Some(gate.notifier(|c| c.on_response_body_readable)), None);
+        let request = build_request(&*head, PipeBody(request_body.clone()))?;
+        let duration = Duration::from_nanos(plan.limits.duration_ns);
+        let (wasm_engine, pre) = (engine.engine.clone(), (*component).pre.clone());
+        let (g, rb) = (gate.clone(), response_body.clone());
+        let task = engine.runtime.spawn(async move {
+            let start = Instant::now();
+            let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let work = run(wasm_engine, pre, request, plan, g.clone(), rb.clone(), started.clone());
+            let (finished, cpu_ns) = match tokio::time::timeout(duration, work).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let why = format!("duration limit of {} ms exceeded", duration.as_millis());
+                    rb.fail(why.clone());
+                    (Finished::new(FN0_OUTCOME_DURATION_LIMIT, why), 0)
+                }
+            };
+            let outcome = fn0_outcome_t {
+                kind: finished.kind,
+                response_started: started.load(std::sync::atomic::Ordering::Relaxed) as u32,
+                cpu_ns,
+                wall_ns: start.elapsed().as_nanos() as u64,
+                message: fn0_str_t::of(finished.message.as_bytes()),
+            };
+            g.done(&outcome);
+        });
+        *out = Box::into_raw(Box::new(fn0_request_t {
+            gate,
+            request_body,
+            response_body,
+            task: task.abort_handle(),
+        }));
+        Ok(())
+    })
+}
+
+pub const FN0_BODY_ACCEPTED: u32 = 0;
+pub const FN0_BODY_FULL: u32 = 1;
+pub const FN0_BODY_CLOSED: u32 = 2;
+
+/// Offers request body bytes to the guest (copied). FULL: nothing was taken;
+/// wait for `on_request_body_writable`, then offer them again. CLOSED: the
+/// guest will read no more (it finished or dropped the body).
+#[no_mangle]
+pub unsafe extern "C" fn fn0_request_body_write(req: *mut fn0_request_t, data: *const u8, len: usize) -> u32 {
+    let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(data, len) };
+    match (*req).request_body.try_write(Bytes::copy_from_slice(bytes)) {
+        WriteStatus::Accepted => FN0_BODY_ACCEPTED,
+        WriteStatus::Full => FN0_BODY_FULL,
+        WriteStatus::Closed => FN0_BODY_CLOSED,
+    }
+}
+
+/// Ends the request body: `aborted` = 0 for a complete body, 1 when the
+/// client went away mid-body (the guest's reads then fail).
+#[no_mangle]
+pub unsafe extern "C" fn fn0_request_body_finish(req: *mut fn0_request_t, aborted: u32) {
+    if aborted != 0 {
+        (*req).request_body.fail("the client closed the connection mid-body".into());
+    } else {
+        (*req).request_body.finish();
+    }
+}
+
+pub const FN0_BODY_DATA: u32 = 0;
+pub const FN0_BODY_PENDING: u32 = 1;
+pub const FN0_BODY_END: u32 = 2;
+pub const FN0_BODY_FAILED: u32 = 3;
+
+/// Takes the next chunk of the response body. DATA: `*chunk` holds it (free
+/// with fn0_bytes_delete). PENDING: wait for `on_response_body_readable`.
+/// END: the body is complete. FAILED: the body broke off (the outcome says
+/// why); the client must not see it as complete.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_response_body_read(req: *mut fn0_request_t, chunk: *mut fn0_bytes_t) -> u32 {
+    *chunk = fn0_bytes_t::empty();
+    match (*req).response_body.try_read() {
+        ReadStatus::Data(b) => {
+            *chunk = fn0_bytes_t::from_vec(Vec::from(b));
+            FN0_BODY_DATA
+        }
+        ReadStatus::Pending => FN0_BODY_PENDING,
+        ReadStatus::End => FN0_BODY_END,
+        ReadStatus::Failed => FN0_BODY_FAILED,
+    }
+}
+
+/// Frees the invocation. If the guest still runs it is cancelled. No
+/// callback runs after this returns (one in progress on another thread is
+/// waited for), so the callbacks' `ctx` may be freed afterwards. Must not be
+/// called from inside a callback.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_request_delete(req: *mut fn0_request_t) {
+    if req.is_null() {
+        return;
+    }
+    let req = Box::from_raw(req);
+    req.gate.close();
+    req.task.abort();
+    req.response_body.close_reader();
+    req.request_body.fail("cancelled".into());
+}

@@ -1,0 +1,208 @@
+//! Outbound requests ("subrequests") made by a guest through
+//! wasi:http/outgoing-handler: counted against the per-request limit, and
+//! sent only to permitted destinations. The host name is resolved here, every
+//! resolved address is checked, and the connection goes to the checked
+//! address, so a name that resolves to 127.0.0.1 is refused like the literal.
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// One allow-list entry: an address range in CIDR form.
+#[derive(Clone, Debug)]
+pub(crate) struct Cidr {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub(crate) fn parse(s: &str) -> Result<Cidr, String> {
+        let (ip, prefix) = match s.split_once('/') {
+            Some((ip, p)) => (ip, Some(p)),
+            None => (s, None),
+        };
+        let net: IpAddr = ip.trim().parse().map_err(|_| format!("invalid address in allow-list entry `{s}`"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)
+                .ok_or_else(|| format!("invalid prefix length in allow-list entry `{s}`"))?,
+            None => max,
+        };
+        Ok(Cidr { net, prefix })
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+fn v4_is_public(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    !(ip.is_loopback()                      // 127/8
+        || ip.is_private()                  // 10/8, 172.16/12, 192.168/16
+        || ip.is_link_local()               // 169.254/16
+        || ip.is_unspecified() || o[0] == 0 // 0/8
+        || ip.is_broadcast() || ip.is_multicast() || ip.is_documentation()
+        || (o[0] == 100 && (o[1] & 0xc0) == 64)  // 100.64/10 shared address space
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0/24 protocol assignments
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)   // 198.18/15 benchmarking
+        || o[0] >= 240)                           // reserved
+}
+
+fn v6_is_public(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return v4_is_public(v4);
+    }
+    let s = ip.segments();
+    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00   // fc00::/7 unique local
+        || (s[0] & 0xffc0) == 0xfe80   // fe80::/10 link-local
+        || (s[0] & 0xffc0) == 0xfec0   // fec0::/10 site-local (deprecated)
+        || (s[0] == 0x64 && s[1] == 0xff9b) // 64:ff9b::/96 NAT64 (embeds v4)
+        || s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+}
+
+/// Whether a guest may connect to `ip`: public addresses always, others only
+/// when an allow-list entry covers them.
+pub(crate) fn permitted(ip: IpAddr, allow: &[Cidr]) -> bool {
+    let public = match ip {
+        IpAddr::V4(v4) => v4_is_public(v4),
+        IpAddr::V6(v6) => v6_is_public(v6),
+    };
+    public || allow.iter().any(|c| c.contains(ip))
+}
+
+/// The wasi:http hooks of one request.
+pub(crate) struct Outbound {
+    pub(crate) max_subrequests: u32,
+    pub(crate) sent: u32,
+    pub(crate) allow: Arc<Vec<Cidr>>,
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+type SendFuture = Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), Error>> + Send>;
+
+impl WasiHttpHooks for Outbound {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: IoFuture,
+    ) -> SendFuture {
+        drop(fut);
+        self.sent += 1;
+        let over = self.sent > self.max_subrequests;
+        let max = self.max_subrequests;
+        let allow = self.allow.clone();
+        Box::new(async move {
+            if over {
+                return Err(Error::InternalError(Some(format!(
+                    "fn0: subrequest limit reached ({max} per request)"
+                ))));
+            }
+            send(request, options, &allow).await
+        })
+    }
+}
+
+fn timeout(opt: Option<Duration>) -> Duration {
+    opt.unwrap_or(Duration::from_secs(30))
+}
+
+async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr]) -> Result<SocketAddr, Error> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| Error::DnsError { rcode: Some(e.to_string()), info_code: None })?
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(Error::DestinationNotFound);
+    }
+    // Every address the name resolves to must be permitted: a name that mixes
+    // a public and a private address is refused rather than raced.
+    if let Some(bad) = addrs.iter().find(|a| !permitted(a.ip(), allow)) {
+        return Err(Error::InternalError(Some(format!(
+            "fn0: destination {host} ({}) is a loopback, private or link-local address; \
+             allow-list it for this function to reach it",
+            bad.ip()
+        ))));
+    }
+    Ok(addrs[0])
+}
+
+async fn send(
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+    allow: &[Cidr],
+) -> Result<(http::Response<WasiBody>, IoFuture), Error> {
+    use http_body_util::BodyExt;
+    let uri = request.uri().clone();
+    let use_tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.to_string();
+    let port = uri.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
+    let opts = options.unwrap_or_default();
+
+    let addr = resolve_permitted(&host, port, allow).await?;
+    let tcp = tokio::time::timeout(timeout(opts.connect_timeout), TcpStream::connect(addr))
+        .await
+        .map_err(|_| Error::ConnectionTimeout)?
+        .map_err(Error::Connect)?;
+
+    *request.uri_mut() = http::Uri::builder()
+        .path_and_query(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
+        .build()
+        .map_err(|_| Error::HttpRequestUriInvalid)?;
+
+    let first_byte = timeout(opts.first_byte_timeout);
+    let response = if use_tls {
+        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() };
+        let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(host.clone())
+            .map_err(|_| Error::HttpRequestUriInvalid)?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .map_err(Error::Tls)?;
+        exchange(TokioIo::new(tls), request, first_byte).await?
+    } else {
+        exchange(TokioIo::new(tcp), request, first_byte).await?
+    };
+    let io: IoFuture = Box::new(async { Ok(()) });
+    Ok((response.map(|b| b.map_err(Error::from).boxed_unsync()), io))
+}
+
+/// One HTTP/1.1 request on a fresh connection; the connection task runs on
+/// its own until the response body is read.
+async fn exchange<T>(
+    io: T,
+    request: http::Request<WasiBody>,
+    first_byte: Duration,
+) -> Result<http::Response<hyper::body::Incoming>, Error>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, WasiBody>(io).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    tokio::time::timeout(first_byte, sender.send_request(request))
+        .await
+        .map_err(|_| Error::ConnectionReadTimeout)?
+        .map_err(Error::from)
+}

@@ -1,0 +1,21 @@
+#include "runtime/component.h"
+
+namespace fn0::runtime {
+
+Result<Artifact> compile(const Engine& engine, std::span<const uint8_t> wasm) {
+  fn0_bytes_t out{};
+  if (auto* err = fn0_component_compile(engine.raw(), wasm.data(), wasm.size(), &out))
+    return takeError(err);
+  return Artifact(out);
+}
+
+Result<std::shared_ptr<const Component>> Component::load(const Engine& engine,
+                                                         const std::filesystem::path& artifact) {
+  const std::string path = artifact.string();
+  fn0_component_t* handle = nullptr;
+  if (auto* err = fn0_component_load(engine.raw(), path.data(), path.size(), &handle))
+    return takeError(err);
+  return std::shared_ptr<const Component>(new Component(handle));
+}
+
+}  // namespace fn0::runtime

@@ -1,0 +1,51 @@
+// Components on the C++ side: compiling uploaded bytes into a native
+// artifact, and loaded, pre-linked components ready to be invoked.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+
+#include "common/result.h"
+#include "runtime/engine.h"
+
+namespace fn0::runtime {
+
+// Native code compiled from a component, owned (adapter-allocated) bytes.
+class Artifact {
+ public:
+  explicit Artifact(fn0_bytes_t b) : bytes_(b) {}
+  Artifact(Artifact&& o) noexcept : bytes_(o.bytes_) { o.bytes_ = fn0_bytes_t{}; }
+  Artifact& operator=(Artifact&&) = delete;
+  Artifact(const Artifact&) = delete;
+  ~Artifact() { fn0_bytes_delete(&bytes_); }
+  std::span<const uint8_t> bytes() const { return {bytes_.data, bytes_.len}; }
+
+ private:
+  fn0_bytes_t bytes_;
+};
+
+// Validates and compiles a component. The error names what is wrong (not
+// wasm, a core module, missing export, unsatisfied import).
+Result<Artifact> compile(const Engine& engine, std::span<const uint8_t> wasm);
+
+// A compiled, pre-linked component. Immutable; shared by every request.
+class Component {
+ public:
+  // Loads an artifact written by fn0 (memory-mapped; nothing recompiled).
+  static Result<std::shared_ptr<const Component>> load(const Engine& engine,
+                                                       const std::filesystem::path& artifact);
+  ~Component() { fn0_component_delete(handle_); }
+  Component(const Component&) = delete;
+  Component& operator=(const Component&) = delete;
+
+  size_t imageBytes() const { return fn0_component_image_size(handle_); }
+  const fn0_component_t* raw() const { return handle_; }
+
+ private:
+  explicit Component(fn0_component_t* h) : handle_(h) {}
+  fn0_component_t* handle_;
+};
+
+}  // namespace fn0::runtime

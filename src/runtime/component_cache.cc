@@ -1,0 +1,127 @@
+#include "runtime/component_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "common/sha256.h"
+
+namespace fn0::runtime {
+
+namespace {
+
+// Writes `bytes` to `path` so that a crash leaves either nothing or the whole
+// file: temporary file in the same directory, fsync, rename.
+Result<void> writeAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
+  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{"cannot create " + tmp + ": " + std::strerror(errno)};
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error{"cannot write " + tmp + ": " + why};
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return Error{"cannot flush " + tmp + ": " + std::strerror(errno)};
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Error{"cannot rename " + tmp + ": " + std::strerror(errno)};
+  }
+  return {};
+}
+
+std::string hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+ComponentCache::ComponentCache(const Engine& engine, std::filesystem::path artifactDir,
+                               size_t memoryBudgetBytes)
+    : engine_(engine),
+      dir_(std::move(artifactDir)),
+      budget_(memoryBudgetBytes),
+      fingerprint_(hex64(engine.fingerprint())) {
+  std::filesystem::create_directories(dir_);
+}
+
+std::filesystem::path ComponentCache::artifactPath(const std::string& hash) const {
+  return dir_ / (hash + "-" + fingerprint_ + ".cwasm");
+}
+
+bool ComponentCache::hasArtifact(const std::string& hash) const {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(artifactPath(hash), ec);
+}
+
+Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
+  std::string hash = sha256Hex(wasm);
+  if (hasArtifact(hash)) return hash;  // identical bytes: nothing to do
+  auto artifact = compile(engine_, wasm);
+  if (!artifact) return artifact.error();
+  if (auto w = writeAtomically(artifactPath(hash), artifact->bytes()); !w) return w.error();
+  return hash;
+}
+
+Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& hash) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = index_.find(hash); it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      stats_.hits++;
+      return it->second->component;
+    }
+  }
+  if (!hasArtifact(hash)) return Error{"no compiled artifact for component " + hash};
+  // Loading maps the file and pre-links: done outside the lock so other
+  // functions keep being served meanwhile.
+  auto loaded = Component::load(engine_, artifactPath(hash));
+  if (!loaded) return loaded.error();
+  std::lock_guard lock(mu_);
+  stats_.loads++;
+  if (auto it = index_.find(hash); it != index_.end()) {  // another thread won the race
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->component;
+  }
+  insertLocked(Entry{hash, *loaded, (*loaded)->imageBytes()});
+  return *loaded;
+}
+
+void ComponentCache::insertLocked(Entry entry) {
+  stats_.bytes += entry.bytes;
+  lru_.push_front(std::move(entry));
+  index_[lru_.front().hash] = lru_.begin();
+  // Evict from the cold end; a component in use stays alive through its
+  // shared_ptr until its requests finish. The newest entry always stays.
+  while (stats_.bytes > budget_ && lru_.size() > 1) {
+    Entry& victim = lru_.back();
+    stats_.bytes -= victim.bytes;
+    index_.erase(victim.hash);
+    lru_.pop_back();
+    stats_.evictions++;
+  }
+  stats_.entries = lru_.size();
+}
+
+ComponentCache::Stats ComponentCache::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s = stats_;
+  s.entries = lru_.size();
+  return s;
+}
+
+}  // namespace fn0::runtime

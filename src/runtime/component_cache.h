@@ -1,0 +1,64 @@
+// The component cache: compiled artifacts on disk, keyed by the component's
+// content hash and the engine fingerprint (so a new wasmtime never loads an
+// old artifact), and pre-linked components in memory, evicted least recently
+// used once their mapped images exceed a byte budget.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "runtime/component.h"
+#include "runtime/engine.h"
+
+namespace fn0::runtime {
+
+class ComponentCache {
+ public:
+  ComponentCache(const Engine& engine, std::filesystem::path artifactDir, size_t memoryBudgetBytes);
+
+  // Compiles `wasm` and stores its artifact, unless that is already on disk.
+  // Returns the content hash (sha256 hex) that `get` takes.
+  Result<std::string> prepare(std::span<const uint8_t> wasm);
+
+  // The pre-linked component for `hash`: from memory, or loaded from its
+  // artifact (no compilation). Fails if it was never prepared.
+  Result<std::shared_ptr<const Component>> get(const std::string& hash);
+
+  bool hasArtifact(const std::string& hash) const;
+  std::filesystem::path artifactPath(const std::string& hash) const;
+
+  struct Stats {
+    size_t entries = 0;
+    size_t bytes = 0;
+    uint64_t hits = 0;
+    uint64_t loads = 0;
+    uint64_t evictions = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    std::string hash;
+    std::shared_ptr<const Component> component;
+    size_t bytes;
+  };
+  void insertLocked(Entry entry);
+
+  const Engine& engine_;
+  const std::filesystem::path dir_;
+  const size_t budget_;
+  const std::string fingerprint_;
+  mutable std::mutex mu_;
+  std::list<Entry> lru_;  // front = most recently used
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  Stats stats_;
+};
+
+}  // namespace fn0::runtime

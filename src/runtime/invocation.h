@@ -1,0 +1,102 @@
+// One request run by a guest: the invoke API the HTTP layer calls. Start it
+// with the request head, feed the request body, drain the response body; a
+// handler hears about progress. Callbacks arrive on adapter threads and must
+// only hand work over (post to an executor, signal a condition), never block.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "runtime/component.h"
+#include "runtime/engine.h"
+
+namespace fn0::runtime {
+
+using Header = std::pair<std::string, std::string>;
+
+struct RequestHead {
+  std::string method = "GET";
+  std::string scheme = "http";
+  std::string authority;
+  std::string pathWithQuery = "/";
+  std::vector<Header> headers;
+};
+
+// Per-request limits (PRODUCT.md §3 defaults).
+struct Limits {
+  std::chrono::nanoseconds cpuTime = std::chrono::milliseconds(10);
+  std::chrono::nanoseconds duration = std::chrono::seconds(15);
+  uint64_t maxMemoryBytes = 128ull << 20;
+  uint64_t maxResponseHeaderBytes = 128 * 1024;
+  uint64_t maxLogBytes = 64 * 1024;
+  uint32_t maxSubrequests = 50;
+};
+
+struct InvokeOptions {
+  Limits limits;
+  std::vector<Header> env;
+  std::vector<std::string> allowedDestinations;  // CIDRs reachable despite being private
+};
+
+enum class OutcomeKind { Ok, CpuLimit, MemoryLimit, DurationLimit, Trap, InvalidResponse, GuestError };
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::Ok;
+  bool responseStarted = false;
+  std::chrono::nanoseconds cpu{0};
+  std::chrono::nanoseconds wall{0};
+  std::string message;
+};
+
+// The status and `fn0-error` reason a platform-generated response carries
+// for an outcome (PRODUCT.md §3). Ok maps to 200/"".
+int httpStatusFor(OutcomeKind kind);
+std::string_view errorReasonFor(OutcomeKind kind);
+
+class InvocationHandler {
+ public:
+  virtual ~InvocationHandler() = default;
+  virtual void onResponse(uint16_t status, std::vector<Header> headers) = 0;
+  virtual void onResponseBodyReadable() = 0;
+  virtual void onRequestBodyWritable() = 0;
+  virtual void onLog(int stream, std::string_view line) = 0;  // 1 stdout, 2 stderr
+  virtual void onDone(const Outcome& outcome) = 0;
+};
+
+enum class BodyWrite { Accepted, Full, Closed };
+
+struct BodyRead {
+  enum Status { Data, Pending, End, Failed } status;
+  std::vector<uint8_t> data;
+};
+
+class Invocation {
+ public:
+  // Starts the guest; `handler` must outlive the Invocation.
+  static Result<std::unique_ptr<Invocation>> start(const Engine& engine,
+                                                   std::shared_ptr<const Component> component,
+                                                   const RequestHead& head, const InvokeOptions& options,
+                                                   InvocationHandler& handler);
+  // Cancels the guest if it still runs; no handler call happens afterwards.
+  ~Invocation();
+  Invocation(const Invocation&) = delete;
+  Invocation& operator=(const Invocation&) = delete;
+
+  BodyWrite writeBody(std::span<const uint8_t> data);
+  void finishBody(bool aborted = false);
+  BodyRead readBody();
+
+ private:
+  Invocation(std::shared_ptr<const Component> c, fn0_request_t* r) : component_(std::move(c)), req_(r) {}
+  std::shared_ptr<const Component> component_;  // kept alive while the guest runs
+  fn0_request_t* req_;
+};
+
+}  // namespace fn0::runtime
