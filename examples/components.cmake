@@ -19,12 +19,14 @@ foreach(line IN LISTS _versions)
 endforeach()
 find_program(WASM_CLANG clang-${FN0_PIN_CLANG_VERSION} REQUIRED)
 
-set(_ex_out ${PROJECT_BINARY_DIR}/examples)
-set(_ex_src ${CMAKE_CURRENT_LIST_DIR})
+# Global (cache) so the functions below work from any directory, e.g. tests/guests.
+set(_ex_out ${PROJECT_BINARY_DIR}/examples CACHE INTERNAL "")
+set(_ex_src ${CMAKE_CURRENT_LIST_DIR} CACHE INTERNAL "")
 set(_wit_deps_tool ${_ex_src}/tools/wit_deps.py)
 set(_engine_lock ${PROJECT_SOURCE_DIR}/engine/Cargo.lock)
 set(FN0_PREVIEW1_REACTOR
-    ${FN0_CACHE}/preview1-adapter/${FN0_PIN_WASMTIME_VERSION}/wasi_snapshot_preview1.reactor.wasm)
+    ${FN0_CACHE}/preview1-adapter/${FN0_PIN_WASMTIME_VERSION}/wasi_snapshot_preview1.reactor.wasm
+    CACHE INTERNAL "")
 
 # WIT folders: our world file + the WASI packages of the pinned host crate.
 function(_fn0_wit_dir out_var kind world_file)
@@ -37,15 +39,15 @@ function(_fn0_wit_dir out_var kind world_file)
     COMMAND ${CMAKE_COMMAND} -E copy ${world_file} ${dir}/world.wit
     DEPENDS ${_wit_deps_tool} ${_engine_lock} ${world_file}
     COMMENT "WIT for ${kind} guests")
-  set(${out_var} ${dir} PARENT_SCOPE)
+  set(${out_var} ${dir} CACHE INTERNAL "")
 endfunction()
 
 _fn0_wit_dir(FN0_WIT_C c ${_ex_src}/wit/c.wit)
 _fn0_wit_dir(FN0_WIT_JS js ${_ex_src}/wit/js.wit --version 0.2.10 --enable-unstable network-error-code)
 
 # C bindings for the world, generated once and shared by every C example.
-set(_bind ${_ex_out}/bindings-c)
-set(_bind_outputs ${_bind}/c_handler.c ${_bind}/c_handler.h ${_bind}/c_handler_component_type.o)
+set(_bind ${_ex_out}/bindings-c CACHE INTERNAL "")
+set(_bind_outputs ${_bind}/c_handler.c ${_bind}/c_handler.h ${_bind}/c_handler_component_type.o CACHE INTERNAL "")
 add_custom_command(OUTPUT ${_bind_outputs}
   COMMAND ${WIT_BINDGEN} c --world c-handler --out-dir ${_bind} ${FN0_WIT_C}
   DEPENDS ${FN0_WIT_C}/deps/http.wit ${FN0_WIT_C}/world.wit

@@ -213,9 +213,29 @@ fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, memory_hit: bool)
         return Finished::new(FN0_OUTCOME_CPU_LIMIT, format!("{e}"));
     }
     if memory_hit {
-        return Finished::new(FN0_OUTCOME_MEMORY_LIMIT, format!("memory limit reached, then: {e:#}"));
+        return Finished::new(FN0_OUTCOME_MEMORY_LIMIT, format!("memory limit reached, then: {}", trap_message(e)));
     }
-    Finished::new(FN0_OUTCOME_TRAP, format!("{e:?}"))
+    Finished::new(FN0_OUTCOME_TRAP, trap_message(e))
+}
+
+/// A short, useful description of a guest failure: the trap or root cause,
+/// without the wasm backtrace (which can run to thousands of frames).
+fn trap_message(e: &wasmtime::Error) -> String {
+    let mut msg = match e.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => {
+            let root = e.root_cause().to_string();
+            if root == trap.to_string() { root } else { format!("{root}: {trap}") }
+        }
+        None => e.root_cause().to_string(),
+    };
+    if msg.len() > 1000 {
+        let mut cut = 1000;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+    }
+    msg
 }
 
 fn header_bytes(headers: &http::HeaderMap) -> u64 {
@@ -233,15 +253,22 @@ async fn run(
 ) -> (Finished, u64) {
     let limits = plan.limits;
     let meter = Arc::new(CpuMeter::default());
-    let stdout = LogState::new(gate.clone(), 1, limits.max_log_bytes as usize);
-    let stderr = LogState::new(gate.clone(), 2, limits.max_log_bytes as usize);
+    let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
+    let stdout = LogState::new(gate.clone(), 1, log_budget.clone());
+    let stderr = LogState::new(gate.clone(), 2, log_budget);
 
     let mut wasi = WasiCtxBuilder::new();
     wasi.envs(&plan.env).stdout(LogSink(stdout.clone())).stderr(LogSink(stderr.clone()));
+    // The fields limit counts in-memory size, larger than the wire size the
+    // response-header limit is about; keep it out of the way so an oversized
+    // response is reported as such (header_bytes below) instead of the guest
+    // silently losing a header.
+    let mut http = WasiHttpCtx::new();
+    http.set_field_size_limit((limits.max_response_header_bytes as usize).saturating_mul(4).max(256 * 1024));
     let host = Host {
         wasi: wasi.build(),
         table: Default::default(),
-        http: WasiHttpCtx::new(),
+        http,
         outbound: Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow },
         limiter: MemoryLimiter { max_memory_bytes: limits.max_memory_bytes as usize, hit: false },
     };

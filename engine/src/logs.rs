@@ -4,6 +4,7 @@
 use crate::invoke::Gate;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
@@ -15,12 +16,13 @@ pub(crate) struct LogState {
     gate: Arc<Gate>,
     stream: u32,
     partial: Vec<u8>,
-    budget: usize,
+    /// Bytes this request may still log, shared by stdout and stderr.
+    budget: Arc<AtomicUsize>,
     truncated: bool,
 }
 
 impl LogState {
-    pub(crate) fn new(gate: Arc<Gate>, stream: u32, budget: usize) -> Arc<Mutex<LogState>> {
+    pub(crate) fn new(gate: Arc<Gate>, stream: u32, budget: Arc<AtomicUsize>) -> Arc<Mutex<LogState>> {
         Arc::new(Mutex::new(LogState { gate, stream, partial: Vec::new(), budget, truncated: false }))
     }
 
@@ -28,12 +30,12 @@ impl LogState {
         if self.truncated {
             return;
         }
-        if line.len() > self.budget {
+        let took = self.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(line.len()));
+        if took.is_err() {
             self.truncated = true;
             self.gate.log(self.stream, b"[fn0: log limit for this request reached; further output dropped]");
             return;
         }
-        self.budget -= line.len();
         self.gate.log(self.stream, line);
     }
 

@@ -136,12 +136,10 @@ async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr]) -> Result<Sock
     }
     // Every address the name resolves to must be permitted: a name that mixes
     // a public and a private address is refused rather than raced.
-    if let Some(bad) = addrs.iter().find(|a| !permitted(a.ip(), allow)) {
-        return Err(Error::InternalError(Some(format!(
-            "fn0: destination {host} ({}) is a loopback, private or link-local address; \
-             allow-list it for this function to reach it",
-            bad.ip()
-        ))));
+    if addrs.iter().any(|a| !permitted(a.ip(), allow)) {
+        // The guest sees the standard code; allow-listing the range per
+        // function is how a self-hoster opens it.
+        return Err(Error::DestinationIpProhibited);
     }
     Ok(addrs[0])
 }

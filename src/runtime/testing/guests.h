@@ -30,22 +30,16 @@ inline std::filesystem::path guest(const std::string& name) {
   return std::filesystem::path(FN0_GUESTS_DIR) / (name + ".wasm");
 }
 
-// One artifact directory per test process, so a component compiles once per
-// run (a JS component takes seconds), removed when the process ends.
-inline const std::filesystem::path& processTempDir() {
-  struct Dir {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("fn0-runtime-test-" + std::to_string(::getpid()));
-    ~Dir() { std::filesystem::remove_all(path); }
-  };
-  static Dir dir;
-  return dir.path;
-}
+// Artifacts live in one directory under the build tree, shared by every test
+// process (ctest runs each test case as its own process): a component is
+// compiled once per build, not once per test. Safe to share: artifacts are
+// keyed by content and engine fingerprint and written atomically.
+inline std::filesystem::path testCacheDir() { return FN0_TEST_CACHE_DIR; }
 
 class RuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = processTempDir();
+    dir_ = testCacheDir();
     auto e = Engine::create(EngineConfig{});
     ASSERT_TRUE(e.ok()) << e.error().message;
     engine_ = std::make_unique<Engine>(std::move(e).value());

@@ -1,0 +1,233 @@
+// Hostile guests (tests/guests/hostile-c) against every limit, and the
+// engine serving correctly right after each of them.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "runtime/invocation.h"
+#include "runtime/testing/exchange.h"
+#include "runtime/testing/guests.h"
+#include "runtime/testing/tiny_server.h"
+
+namespace fn0::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Exchange;
+using testing::ExchangeOptions;
+
+RequestHead get(std::string path) {
+  RequestHead h;
+  h.pathWithQuery = std::move(path);
+  return h;
+}
+
+// Resident set size of this process, bytes.
+size_t rssBytes() {
+  std::ifstream in("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+class Limits : public testing::RuntimeTest {
+ protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    hostile_ = load(testing::guest("hostile-c"));
+    hello_ = load(testing::example("hello-c"));
+    ASSERT_TRUE(hostile_ && hello_);
+  }
+  Exchange run(const std::string& path, ExchangeOptions opts = {}) {
+    return testing::exchange(*engine_, hostile_, get(path), {}, opts);
+  }
+  // After any misbehaviour the engine must keep serving other requests.
+  void expectHealthy() {
+    auto ex = testing::exchange(*engine_, hello_, get("/"));
+    EXPECT_EQ(ex.status, 200) << "engine unhealthy after a hostile request: " << ex.outcome.message;
+    EXPECT_EQ(ex.body, "Hello from fn0 (C)!\n");
+  }
+  std::shared_ptr<const Component> hostile_, hello_;
+};
+
+TEST_F(Limits, InfiniteLoopIsStoppedByTheCpuLimit) {
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 50ms;
+  auto ex = run("/loop", o);
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::CpuLimit) << ex.outcome.message;
+  EXPECT_EQ(ex.status, 0);
+  // Busy time counts: the guest was stopped after at least its budget.
+  EXPECT_GE(ex.outcome.cpu, 50ms);
+  EXPECT_LT(ex.outcome.wall, 5s);
+  expectHealthy();
+}
+
+TEST_F(Limits, SleepingDoesNotCountAsCpuTime) {
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 10ms;
+  auto ex = run("/sleep?ms=300", o);
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
+  EXPECT_EQ(ex.status, 200);
+  EXPECT_EQ(ex.body, "slept 300 ms\n");
+  EXPECT_GE(ex.outcome.wall, 300ms);
+  EXPECT_LT(ex.outcome.cpu, 10ms);
+}
+
+TEST_F(Limits, SleepingPastTheDurationLimitIsStopped) {
+  ExchangeOptions o;
+  o.invoke.limits.duration = 300ms;
+  auto ex = run("/sleep?ms=10000", o);
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::DurationLimit) << ex.outcome.message;
+  EXPECT_EQ(httpStatusFor(ex.outcome.kind), 504);
+  EXPECT_LT(ex.outcome.wall, 3s);
+  expectHealthy();
+}
+
+TEST_F(Limits, MemoryBombHitsTheMemoryLimit) {
+  ExchangeOptions o;
+  o.invoke.limits.maxMemoryBytes = 32ull << 20;
+  o.invoke.limits.cpuTime = 2s;  // so memory, not CPU, is what stops it
+  auto ex = run("/alloc", o);
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::MemoryLimit) << ex.outcome.message;
+  expectHealthy();
+}
+
+TEST_F(Limits, UnboundedRecursionTraps) {
+  auto ex = run("/recurse");
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::Trap) << ex.outcome.message;
+  // C guests overflow their shadow stack in linear memory first (an
+  // out-of-bounds access); other languages hit wasm's own stack limit.
+  const auto& m = ex.outcome.message;
+  EXPECT_TRUE(m.find("stack overflow") != std::string::npos || m.find("out of bounds") != std::string::npos) << m;
+  EXPECT_LT(m.size(), 1001u) << "the backtrace should not be in the message";
+  expectHealthy();
+}
+
+TEST_F(Limits, TrapIsReported) {
+  auto ex = run("/trap");
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::Trap);
+  EXPECT_NE(ex.outcome.message.find("unreachable"), std::string::npos) << ex.outcome.message;
+  expectHealthy();
+}
+
+TEST_F(Limits, ReturningWithoutAResponseIsInvalid) {
+  auto ex = run("/no-response");
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::InvalidResponse) << ex.outcome.message;
+  expectHealthy();
+}
+
+TEST_F(Limits, OversizedResponseHeadersAreAFunctionError) {
+  ExchangeOptions o;
+  o.invoke.limits.maxResponseHeaderBytes = 16 * 1024;
+  auto ok = run("/big-headers?kb=8", o);
+  EXPECT_EQ(ok.status, 200) << ok.outcome.message;
+  auto ex = run("/big-headers?kb=32", o);
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::InvalidResponse) << ex.outcome.message;
+  EXPECT_EQ(ex.status, 0);
+}
+
+TEST_F(Limits, AGigabyteResponseStreamsInBoundedMemory) {
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 120s;
+  o.invoke.limits.duration = 120s;
+  o.keepBody = 0;
+  const size_t before = rssBytes();
+  auto ex = run("/big?mb=1024", o);
+  const size_t after = rssBytes();
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
+  EXPECT_TRUE(ex.bodyComplete);
+  EXPECT_EQ(ex.bodyBytes, 1ull << 30);
+  EXPECT_LT(after, before + (64ull << 20)) << "RSS grew by " << ((after - before) >> 20) << " MiB";
+  expectHealthy();
+}
+
+TEST_F(Limits, SubrequestsStopAtTheLimit) {
+  testing::TinyServer server;
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 2s;
+  o.invoke.allowedDestinations = {"127.0.0.1/32"};
+  auto url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  auto ex = run("/subrequests?n=60&url=" + url, o);
+  EXPECT_EQ(ex.status, 200) << ex.outcome.message;
+  EXPECT_EQ(ex.body, "ok=50 first_error_at=51 error=internal-error");
+  EXPECT_EQ(server.connections(), 50);
+}
+
+TEST_F(Limits, LoopbackIsDeniedUnlessAllowListed) {
+  testing::TinyServer server;
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 1s;
+  for (std::string host : {"127.0.0.1", "localhost"}) {
+    auto ex = run("/fetch?url=http://" + host + ":" + std::to_string(server.port()) + "/", o);
+    EXPECT_EQ(ex.body, "error=destination-ip-prohibited") << host;
+  }
+  EXPECT_EQ(server.connections(), 0);
+  o.invoke.allowedDestinations = {"127.0.0.0/8", "::1"};
+  auto ex = run("/fetch?url=http://localhost:" + std::to_string(server.port()) + "/", o);
+  EXPECT_EQ(ex.body, "status=204");
+  EXPECT_EQ(server.connections(), 1);
+}
+
+TEST_F(Limits, PrivateAndLinkLocalAddressesAreDenied) {
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 1s;
+  for (std::string ip : {"10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "0.0.0.0", "[::1]"}) {
+    auto ex = run("/fetch?url=http://" + ip + ":80/", o);
+    EXPECT_EQ(ex.body, "error=destination-ip-prohibited") << ip;
+  }
+}
+
+TEST_F(Limits, EnvironmentReachesTheGuest) {
+  ExchangeOptions o;
+  o.invoke.env = {{"GREETING", "hej"}, {"API_KEY", "s3cret"}};
+  EXPECT_EQ(run("/env?name=GREETING", o).body, "hej");
+  EXPECT_EQ(run("/env?name=API_KEY", o).body, "s3cret");
+  EXPECT_EQ(run("/env?name=HOME", o).status, 404);  // nothing of the host's leaks in
+}
+
+TEST_F(Limits, GuestOutputIsCapturedPerRequestAndBounded) {
+  auto ex = run("/log?lines=3");
+  ASSERT_EQ(ex.status, 200);
+  // Order across the two streams depends on the guest's buffering; within a
+  // stream it is kept.
+  std::vector<std::string> out, err;
+  for (const auto& [stream, line] : ex.logs) (stream == 1 ? out : err).push_back(line);
+  EXPECT_EQ(out, (std::vector<std::string>{"stdout line 0", "stdout line 1", "stdout line 2"}));
+  EXPECT_EQ(err, (std::vector<std::string>{"stderr line"}));
+
+  ExchangeOptions o;
+  o.invoke.limits.maxLogBytes = 100;
+  o.invoke.limits.cpuTime = 1s;
+  auto flood = run("/log?lines=10000", o);
+  EXPECT_EQ(flood.status, 200);
+  ASSERT_FALSE(flood.logs.empty());
+  EXPECT_LT(flood.logs.size(), 20u);
+  size_t kept = 0;
+  bool notice = false;
+  for (const auto& [stream, line] : flood.logs) {
+    if (line.find("log limit") != std::string::npos) notice = true;
+    else kept += line.size();
+  }
+  EXPECT_TRUE(notice);
+  EXPECT_LE(kept, 100u);
+}
+
+TEST_F(Limits, ThousandHostileRequestsDoNotGrowMemory) {
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 2ms;
+  o.invoke.limits.maxMemoryBytes = 16ull << 20;
+  const char* paths[] = {"/trap", "/loop", "/alloc", "/recurse", "/no-response"};
+  size_t warm = 0;
+  for (int i = 0; i < 1000; i++) {
+    if (i == 100) warm = rssBytes();
+    auto ex = run(paths[i % 5], o);
+    ASSERT_NE(ex.outcome.kind, OutcomeKind::Ok) << paths[i % 5];
+  }
+  const size_t end = rssBytes();
+  EXPECT_LT(end, warm + (32ull << 20)) << "RSS grew by " << ((end - warm) >> 20) << " MiB over 900 requests";
+  expectHealthy();
+}
+
+}  // namespace
+}  // namespace fn0::runtime
