@@ -150,6 +150,7 @@ typedef struct fn0_outcome_t {
   uint32_t response_started; /* 1 if on_response was called */
   uint64_t cpu_ns;           /* guest CPU time used */
   uint64_t wall_ns;
+  uint64_t instantiate_ns;   /* store creation + instantiation */
   fn0_str_t message; /* why, for anything but OK */
 } fn0_outcome_t;
 

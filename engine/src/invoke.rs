@@ -108,6 +108,8 @@ pub struct fn0_outcome_t {
     pub response_started: u32,
     pub cpu_ns: u64,
     pub wall_ns: u64,
+    /// Time to create the store and instantiate the component.
+    pub instantiate_ns: u64,
     pub message: fn0_str_t,
 }
 
@@ -199,6 +201,12 @@ struct Finished {
     message: String,
 }
 
+/// Wall time of store creation + instantiation, reported in the outcome.
+#[derive(Default)]
+struct Timing {
+    instantiate_ns: std::sync::atomic::AtomicU64,
+}
+
 impl Finished {
     fn ok() -> Self {
         Finished { kind: FN0_OUTCOME_OK, message: String::new() }
@@ -250,7 +258,9 @@ async fn run(
     gate: Arc<Gate>,
     response_body: Arc<Pipe>,
     started: Arc<std::sync::atomic::AtomicBool>,
+    timing: Arc<Timing>,
 ) -> (Finished, u64) {
+    let setup = Instant::now();
     let limits = plan.limits;
     let meter = Arc::new(CpuMeter::default());
     let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
@@ -303,6 +313,7 @@ async fn run(
     let guest = async move {
         let result = async {
             let proxy = component.instantiate_async(&mut store).await?;
+            timing.instantiate_ns.store(setup.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
         }
         .await;
@@ -489,7 +500,8 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let task = engine.runtime.spawn(async move {
             let start = Instant::now();
             let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let work = run(wasm_engine, pre, request, plan, g.clone(), rb.clone(), started.clone());
+            let timing = Arc::new(Timing::default());
+            let work = run(wasm_engine, pre, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
             let (finished, cpu_ns) = match tokio::time::timeout(duration, work).await {
                 Ok(r) => r,
                 Err(_) => {
@@ -503,6 +515,7 @@ pub unsafe extern "C" fn fn0_invoke_start(
                 response_started: started.load(std::sync::atomic::Ordering::Relaxed) as u32,
                 cpu_ns,
                 wall_ns: start.elapsed().as_nanos() as u64,
+                instantiate_ns: timing.instantiate_ns.load(std::sync::atomic::Ordering::Relaxed),
                 message: fn0_str_t::of(finished.message.as_bytes()),
             };
             g.done(&outcome);

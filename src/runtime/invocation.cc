@@ -33,6 +33,7 @@ extern "C" void onDoneThunk(void* ctx, const fn0_outcome_t* o) {
   out.responseStarted = o->response_started != 0;
   out.cpu = std::chrono::nanoseconds(o->cpu_ns);
   out.wall = std::chrono::nanoseconds(o->wall_ns);
+  out.instantiate = std::chrono::nanoseconds(o->instantiate_ns);
   out.message = std::string(view(o->message));
   handlerOf(ctx).onDone(out);
 }

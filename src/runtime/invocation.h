@@ -52,6 +52,7 @@ struct Outcome {
   bool responseStarted = false;
   std::chrono::nanoseconds cpu{0};
   std::chrono::nanoseconds wall{0};
+  std::chrono::nanoseconds instantiate{0};  // store creation + instantiation
   std::string message;
 };
 
