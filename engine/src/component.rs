@@ -8,7 +8,8 @@ use crate::ffi::guard;
 use crate::host::Host;
 use std::ffi::c_char;
 use wasmtime::component::Component;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use std::sync::{Arc, Mutex};
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 
 /// A compiled, pre-linked component: immutable and safe to share across
 /// threads (`const fn0_component_t*`).
@@ -16,6 +17,40 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 pub struct fn0_component_t {
     pub(crate) pre: ProxyPre<Host>,
     image_bytes: usize,
+    /// Idle instances kept for functions that opted into instance reuse.
+    pub(crate) pool: Arc<InstancePool>,
+}
+
+/// An instance that served a request successfully and may serve another.
+pub(crate) struct Pooled {
+    pub(crate) store: wasmtime::Store<Host>,
+    pub(crate) proxy: Proxy,
+    pub(crate) served: u32,
+    /// Hash of the environment the instance was created with; reused only
+    /// for requests with the same one.
+    pub(crate) env_key: u64,
+}
+
+/// Bounded set of idle instances of one component.
+#[derive(Default)]
+pub(crate) struct InstancePool {
+    idle: Mutex<Vec<Pooled>>,
+}
+
+const MAX_IDLE_PER_COMPONENT: usize = 16;
+
+impl InstancePool {
+    pub(crate) fn take(&self, env_key: u64) -> Option<Pooled> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let i = idle.iter().rposition(|p| p.env_key == env_key)?;
+        Some(idle.swap_remove(i))
+    }
+    pub(crate) fn put(&self, p: Pooled) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE_PER_COMPONENT {
+            idle.push(p);
+        }
+    }
 }
 
 const ADAPT_HINT: &str = "it is a core WebAssembly module, not a component; fn0 runs \
@@ -104,7 +139,7 @@ pub unsafe extern "C" fn fn0_component_load(
             .map_err(|e| wasmtime::format_err!("cannot load artifact {path}: {e:#}"))?;
         let pre = prelink(engine, &component)?;
         let image_bytes = image_size(&component);
-        *out = Box::into_raw(Box::new(fn0_component_t { pre, image_bytes }));
+        *out = Box::into_raw(Box::new(fn0_component_t { pre, image_bytes, pool: Default::default() }));
         Ok(())
     })
 }

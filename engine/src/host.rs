@@ -1,7 +1,9 @@
 //! The data of one request's store: WASI and wasi:http state, the resource
 //! table, limits, and the outbound-request policy.
-use crate::limits::MemoryLimiter;
+use crate::limits::{CpuMeter, MemoryLimiter};
+use crate::logs::SinkSlot;
 use crate::outbound::Outbound;
+use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -12,6 +14,12 @@ pub(crate) struct Host {
     pub(crate) http: WasiHttpCtx,
     pub(crate) outbound: Outbound,
     pub(crate) limiter: MemoryLimiter,
+    /// Per request: the CPU meter of the request being served and its budget
+    /// (read by the epoch callback), and where guest output goes.
+    pub(crate) meter: Arc<CpuMeter>,
+    pub(crate) cpu_limit_ns: u64,
+    pub(crate) stdout: Arc<SinkSlot>,
+    pub(crate) stderr: Arc<SinkSlot>,
 }
 
 impl WasiView for Host {

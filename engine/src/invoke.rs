@@ -5,13 +5,13 @@
 //! callback), memory (store limiter, pool maximum), wall-clock duration,
 //! response header size, subrequests (outbound.rs), log volume (logs.rs).
 use crate::bytes::fn0_bytes_t;
-use crate::component::fn0_component_t;
+use crate::component::{fn0_component_t, InstancePool, Pooled};
 use crate::engine::fn0_engine_t;
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
 use crate::host::Host;
 use crate::limits::{CpuLimitExceeded, CpuMeter, MemoryLimiter, Metered};
-use crate::logs::{LogSink, LogState};
+use crate::logs::{LogSink, LogState, SinkSlot};
 use crate::outbound::{Cidr, Outbound};
 use crate::pipe::{Notify, Pipe, PipeBody, ReadStatus, WriteStatus};
 use bytes::Bytes;
@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::Proxy;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 const PIPE_CAPACITY: usize = 256 * 1024;
@@ -78,7 +79,9 @@ pub struct fn0_limits_t {
     pub max_response_header_bytes: u64,
     pub max_log_bytes: u64,
     pub max_subrequests: u32,
-    pub reserved: u32,
+    /// Instance reuse: how many requests one instance may serve in turn
+    /// (0 or 1 = a fresh instance per request, the default).
+    pub reuse_instance_requests: u32,
 }
 
 #[repr(C)]
@@ -250,9 +253,63 @@ fn header_bytes(headers: &http::HeaderMap) -> u64 {
     headers.iter().map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64).sum()
 }
 
+/// The store a request runs in: a pooled instance of this component, or a
+/// fresh store to instantiate into.
+fn acquire(
+    engine: &wasmtime::Engine,
+    pool: &InstancePool,
+    plan: &Plan,
+    env_key: u64,
+) -> (Store<Host>, Option<Proxy>, u32) {
+    if plan.limits.reuse_instance_requests > 1 {
+        if let Some(p) = pool.take(env_key) {
+            return (p.store, Some(p.proxy), p.served);
+        }
+    }
+    let (stdout, stderr) = (Arc::new(SinkSlot::default()), Arc::new(SinkSlot::default()));
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.envs(&plan.env).stdout(LogSink(stdout.clone())).stderr(LogSink(stderr.clone()));
+    // The fields limit counts in-memory size, larger than the wire size the
+    // response-header limit is about; keep it out of the way so an oversized
+    // response is reported as such (header_bytes below) instead of the guest
+    // silently losing a header.
+    let mut http = WasiHttpCtx::new();
+    http.set_field_size_limit((plan.limits.max_response_header_bytes as usize).saturating_mul(4).max(256 * 1024));
+    let host = Host {
+        wasi: wasi.build(),
+        table: Default::default(),
+        http,
+        outbound: Outbound { max_subrequests: 0, sent: 0, allow: Default::default() },
+        limiter: MemoryLimiter { max_memory_bytes: 0, hit: false },
+        meter: Default::default(),
+        cpu_limit_ns: 0,
+        stdout,
+        stderr,
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limiter);
+    store.epoch_deadline_callback(|ctx| {
+        let host = ctx.data();
+        if host.meter.used_ns() > host.cpu_limit_ns {
+            host.meter.exceeded.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err(CpuLimitExceeded { limit_ns: host.cpu_limit_ns }.into());
+        }
+        Ok(UpdateDeadline::Yield(1))
+    });
+    (store, None, 0)
+}
+
+fn env_key(env: &[(String, String)]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env.hash(&mut h);
+    h.finish()
+}
+
 async fn run(
     engine: wasmtime::Engine,
     component: wasmtime_wasi_http::p2::bindings::ProxyPre<Host>,
+    pool: Arc<InstancePool>,
     request: http::Request<PipeBody>,
     plan: Plan,
     gate: Arc<Gate>,
@@ -266,36 +323,20 @@ async fn run(
     let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
     let stdout = LogState::new(gate.clone(), 1, log_budget.clone());
     let stderr = LogState::new(gate.clone(), 2, log_budget);
+    let key = env_key(&plan.env);
 
-    let mut wasi = WasiCtxBuilder::new();
-    wasi.envs(&plan.env).stdout(LogSink(stdout.clone())).stderr(LogSink(stderr.clone()));
-    // The fields limit counts in-memory size, larger than the wire size the
-    // response-header limit is about; keep it out of the way so an oversized
-    // response is reported as such (header_bytes below) instead of the guest
-    // silently losing a header.
-    let mut http = WasiHttpCtx::new();
-    http.set_field_size_limit((limits.max_response_header_bytes as usize).saturating_mul(4).max(256 * 1024));
-    let host = Host {
-        wasi: wasi.build(),
-        table: Default::default(),
-        http,
-        outbound: Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow },
-        limiter: MemoryLimiter { max_memory_bytes: limits.max_memory_bytes as usize, hit: false },
-    };
-    let mut store = Store::new(&engine, host);
-    store.limiter(|h| &mut h.limiter);
-    store.set_epoch_deadline(1);
+    let (mut store, proxy, served) = acquire(&engine, &pool, &plan, key);
     {
-        let meter = meter.clone();
-        let limit_ns = limits.cpu_time_ns;
-        store.epoch_deadline_callback(move |_| {
-            if meter.used_ns() > limit_ns {
-                meter.exceeded.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Err(CpuLimitExceeded { limit_ns }.into());
-            }
-            Ok(UpdateDeadline::Yield(1))
-        });
+        // Per-request state, also for a reused instance.
+        let host = store.data_mut();
+        host.meter = meter.clone();
+        host.cpu_limit_ns = limits.cpu_time_ns;
+        host.outbound = Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow };
+        host.limiter = MemoryLimiter { max_memory_bytes: limits.max_memory_bytes as usize, hit: false };
+        host.stdout.set(Some(stdout.clone()));
+        host.stderr.set(Some(stderr.clone()));
     }
+    store.set_epoch_deadline(1);
 
     let (tx, mut rx) = tokio::sync::oneshot::channel();
     let prepared = (|| -> wasmtime::Result<_> {
@@ -308,26 +349,29 @@ async fn run(
         Err(e) => return (Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("bad request for guest: {e:#}")), 0),
     };
 
-    // The guest owns the store, so when it finishes every resource it held
-    // (an unfinished body, the outparam) is dropped with it.
+    // The guest owns the store while it runs and hands it back at the end:
+    // dropped (with every resource it still held) unless it is pooled.
     let guest = async move {
         let result = async {
-            let proxy = component.instantiate_async(&mut store).await?;
+            let proxy = match proxy {
+                Some(p) => p,
+                None => component.instantiate_async(&mut store).await?,
+            };
             timing.instantiate_ns.store(setup.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await.map(|()| proxy)
         }
         .await;
         let memory_hit = store.data().limiter.hit;
-        (result, memory_hit)
+        GuestDone { result, memory_hit, store }
     };
     let mut guest = Box::pin(Metered { inner: Box::pin(guest), meter: meter.clone() });
 
     // Phase 1: the response head, or the guest finishing without one.
-    let mut guest_result = None;
+    let mut guest_done = None;
     let head = tokio::select! {
         biased;
         r = &mut rx => r.ok(),
-        g = &mut guest => { guest_result = Some(g); rx.try_recv().ok() }
+        g = &mut guest => { guest_done = Some(g); rx.try_recv().ok() }
     };
     let finish_logs = || {
         stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
@@ -337,17 +381,16 @@ async fn run(
     let response = match head {
         Some(Ok(resp)) => resp,
         Some(Err(code)) => {
-            let (result, _) = match guest_result { Some(g) => g, None => guest.await };
-            drop(result);
+            drop(match guest_done { Some(g) => g, None => guest.await });
             finish_logs();
             return (Finished::new(FN0_OUTCOME_GUEST_ERROR, format!("the guest answered with an error: {code:?}")), meter_ns(&meter));
         }
         None => {
-            let (result, memory_hit) = match guest_result { Some(g) => g, None => guest.await };
+            let g = match guest_done { Some(g) => g, None => guest.await };
             finish_logs();
-            let f = match result {
-                Err(e) => classify_guest_error(&e, &meter, memory_hit),
-                Ok(()) => Finished::new(FN0_OUTCOME_INVALID_RESPONSE, "the guest returned without setting a response"),
+            let f = match g.result {
+                Err(e) => classify_guest_error(&e, &meter, g.memory_hit),
+                Ok(_) => Finished::new(FN0_OUTCOME_INVALID_RESPONSE, "the guest returned without setting a response"),
             };
             return (f, meter_ns(&meter));
         }
@@ -395,23 +438,38 @@ async fn run(
         }
     });
     let mut forwarded = None;
-    let (result, memory_hit) = match guest_result {
+    let g = match guest_done {
         Some(g) => g,
         None => tokio::select! {
             g = &mut guest => g,
             f = &mut forward => { forwarded = Some(f); guest.await }
         },
     };
+    let GuestDone { result, memory_hit, store } = g;
     let outcome = match result {
         Err(e) => {
             let f = classify_guest_error(&e, &meter, memory_hit);
             response_body.fail(f.message.clone());
+            drop(store);
             f
         }
-        Ok(()) => {
+        Ok(proxy) => {
+            // A reused instance keeps its resources: only after the body is
+            // fully forwarded is it safe to pool. A fresh one is dropped now,
+            // which also ends a body the guest left unfinished.
+            let keep = limits.reuse_instance_requests > 1 && served + 1 < limits.reuse_instance_requests;
+            let store = if keep { Some(store) } else { drop(store); None };
             let f = match forwarded { Some(f) => f, None => forward.await };
             match f {
-                Ok(()) => { response_body.finish(); Finished::ok() }
+                Ok(()) => {
+                    response_body.finish();
+                    if let Some(mut store) = store {
+                        store.data_mut().stdout.set(None);
+                        store.data_mut().stderr.set(None);
+                        pool.put(Pooled { store, proxy, served: served + 1, env_key: key });
+                    }
+                    Finished::ok()
+                }
                 Err(why) => {
                     response_body.fail(why.clone());
                     Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("response body failed: {why}"))
@@ -421,6 +479,12 @@ async fn run(
     };
     finish_logs();
     (outcome, meter_ns(&meter))
+}
+
+struct GuestDone {
+    result: wasmtime::Result<Proxy>,
+    memory_hit: bool,
+    store: Store<Host>,
 }
 
 fn meter_ns(meter: &CpuMeter) -> u64 {
@@ -495,13 +559,13 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let response_body = Pipe::new(PIPE_CAPACITY, Some(gate.notifier(|c| c.on_response_body_readable)), None);
         let request = build_request(&*head, PipeBody(request_body.clone()))?;
         let duration = Duration::from_nanos(plan.limits.duration_ns);
-        let (wasm_engine, pre) = (engine.engine.clone(), (*component).pre.clone());
+        let (wasm_engine, pre, pool) = (engine.engine.clone(), (*component).pre.clone(), (*component).pool.clone());
         let (g, rb) = (gate.clone(), response_body.clone());
         let task = engine.runtime.spawn(async move {
             let start = Instant::now();
             let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let timing = Arc::new(Timing::default());
-            let work = run(wasm_engine, pre, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
+            let work = run(wasm_engine, pre, pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
             let (finished, cpu_ns) = match tokio::time::timeout(duration, work).await {
                 Ok(r) => r,
                 Err(_) => {

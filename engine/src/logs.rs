@@ -67,12 +67,30 @@ impl LogState {
     }
 }
 
+/// Where a store's stdout or stderr currently goes: the log state of the
+/// request being served. A reused instance serves many requests, each with
+/// its own request id and budget, so the target is swapped per request.
+#[derive(Default)]
+pub(crate) struct SinkSlot(Mutex<Option<Arc<Mutex<LogState>>>>);
+
+impl SinkSlot {
+    pub(crate) fn set(&self, target: Option<Arc<Mutex<LogState>>>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = target;
+    }
+    fn write(&self, buf: &[u8]) {
+        let target = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(t) = target {
+            t.lock().unwrap_or_else(|p| p.into_inner()).write(buf);
+        }
+    }
+}
+
 #[derive(Clone)]
-pub(crate) struct LogSink(pub(crate) Arc<Mutex<LogState>>);
+pub(crate) struct LogSink(pub(crate) Arc<SinkSlot>);
 
 impl AsyncWrite for LogSink {
     fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).write(buf);
+        self.0.write(buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

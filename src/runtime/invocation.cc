@@ -84,6 +84,7 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   o.limits.max_response_header_bytes = l.maxResponseHeaderBytes;
   o.limits.max_log_bytes = l.maxLogBytes;
   o.limits.max_subrequests = l.maxSubrequests;
+  o.limits.reuse_instance_requests = l.reuseInstanceRequests;
   o.env = env.data();
   o.env_count = env.size();
   o.allow = allow.data();

@@ -37,6 +37,9 @@ struct Limits {
   uint64_t maxResponseHeaderBytes = 128 * 1024;
   uint64_t maxLogBytes = 64 * 1024;
   uint32_t maxSubrequests = 50;
+  // Instance reuse (a per-function opt-in): one instance serves up to this
+  // many requests in turn. 0 or 1: a fresh instance per request.
+  uint32_t reuseInstanceRequests = 0;
 };
 
 struct InvokeOptions {

@@ -213,6 +213,42 @@ TEST_F(Limits, GuestOutputIsCapturedPerRequestAndBounded) {
   EXPECT_LE(kept, 100u);
 }
 
+TEST_F(Limits, FreshInstancePerRequestByDefault) {
+  for (int i = 0; i < 3; i++) EXPECT_EQ(run("/count").body, "count=1");
+}
+
+TEST_F(Limits, InstanceReuseIsAnOptInThatKeepsState) {
+  ExchangeOptions o;
+  o.invoke.limits.reuseInstanceRequests = 3;
+  EXPECT_EQ(run("/count", o).body, "count=1");
+  EXPECT_EQ(run("/count", o).body, "count=2");
+  EXPECT_EQ(run("/count", o).body, "count=3");
+  EXPECT_EQ(run("/count", o).body, "count=1") << "an instance serves at most 3 requests";
+  // A trap poisons the instance: the next request gets a fresh one.
+  EXPECT_EQ(run("/count", o).body, "count=2");
+  EXPECT_EQ(run("/trap", o).outcome.kind, OutcomeKind::Trap);
+  EXPECT_EQ(run("/count", o).body, "count=1");
+  // Per-request limits still apply to a reused instance.
+  o.invoke.limits.cpuTime = std::chrono::milliseconds(20);
+  EXPECT_EQ(run("/loop", o).outcome.kind, OutcomeKind::CpuLimit);
+  // A different environment never shares an instance.
+  ExchangeOptions other = o;
+  other.invoke.env = {{"X", "1"}};
+  EXPECT_EQ(run("/count", other).body, "count=1");
+}
+
+TEST_F(Limits, ReusedInstanceLogsGoToTheirOwnRequest) {
+  ExchangeOptions o;
+  o.invoke.limits.reuseInstanceRequests = 10;
+  auto first = run("/log?lines=1", o);
+  auto second = run("/log?lines=2", o);
+  size_t out1 = 0, out2 = 0;
+  for (const auto& [s, l] : first.logs) out1 += s == 1;
+  for (const auto& [s, l] : second.logs) out2 += s == 1;
+  EXPECT_EQ(out1, 1u);
+  EXPECT_EQ(out2, 2u);
+}
+
 TEST_F(Limits, ThousandHostileRequestsDoNotGrowMemory) {
   ExchangeOptions o;
   o.invoke.limits.cpuTime = 2ms;

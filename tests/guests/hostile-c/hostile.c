@@ -12,6 +12,7 @@
 //   /log?lines=N          writes N lines to stdout and one to stderr
 //   /big-headers?kb=N     answers with one N KiB response header
 //   /no-response          returns without setting a response
+//   /count                answers how many requests this instance has served
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,12 @@ void exports_wasi_http_incoming_handler_handle(
   if (!strcmp(g_path, "/trap")) __builtin_trap();
   if (!strcmp(g_path, "/no-response")) {
     wasi_http_types_response_outparam_drop_own(out);
+    return;
+  }
+  if (!strcmp(g_path, "/count")) {
+    static long served;
+    snprintf(buf, sizeof buf, "count=%ld", ++served);
+    respond_text(out, 200, buf);
     return;
   }
   if (!strcmp(g_path, "/big")) {
