@@ -142,6 +142,34 @@ TEST_F(Limits, AGigabyteResponseStreamsInBoundedMemory) {
   expectHealthy();
 }
 
+TEST_F(Limits, AHundredMegabyteUploadStreamsInBoundedMemory) {
+  auto echo = load(testing::example("echo-c"));
+  ASSERT_TRUE(echo);
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 60s;
+  o.generatedBodyBytes = 100ull << 20;
+  o.keepBody = 0;
+  RequestHead head;
+  head.method = "POST";
+  const size_t before = rssBytes();
+  auto ex = testing::exchange(*engine_, echo, head, {}, o);
+  const size_t after = rssBytes();
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
+  EXPECT_EQ(ex.bodyBytes, 100ull << 20);
+  EXPECT_LT(after, before + (48ull << 20)) << "RSS grew by " << ((after - before) >> 20) << " MiB";
+}
+
+TEST_F(Limits, ASlowClientSlowsTheGuestInsteadOfGrowingABuffer) {
+  ExchangeOptions o;
+  o.invoke.limits.cpuTime = 60s;
+  o.keepBody = 0;
+  o.pauseAfterFirstChunk = 500ms;  // the guest could write ~GBs meanwhile
+  auto ex = run("/big?mb=256", o);
+  EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
+  EXPECT_EQ(ex.bodyBytes, 256ull << 20);
+  EXPECT_LT(ex.rssGrowthDuringPause, 16ll << 20) << "buffered while the client did not read";
+}
+
 TEST_F(Limits, SubrequestsStopAtTheLimit) {
   testing::TinyServer server;
   ExchangeOptions o;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <thread>
+
+#include <unistd.h>
 
 namespace fn0::runtime::testing {
 
@@ -17,6 +21,13 @@ std::string Exchange::header(std::string_view name) const {
 }
 
 namespace {
+
+int64_t rssBytes() {
+  std::ifstream in("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
 
 class Recorder : public InvocationHandler {
  public:
@@ -83,18 +94,21 @@ Exchange exchange(const Engine& engine, std::shared_ptr<const Component> compone
   ex.started = true;
   // Full duplex, like a real connection: offer request bytes and drain the
   // response in the same loop, sleeping only when neither side can move.
-  size_t off = 0;
-  bool bodyDone = false, readDone = false;
+  const uint64_t total = options.generatedBodyBytes ? options.generatedBodyBytes : body.size();
+  const std::string filler(options.chunk, 'g');
+  uint64_t off = 0;
+  bool bodyDone = false, readDone = false, paused = false;
   while (!readDone) {
     bool progressed = false;
     while (!bodyDone) {
-      if (off == body.size()) {
+      if (off == total) {
         (*inv)->finishBody();
         bodyDone = progressed = true;
         break;
       }
-      size_t n = std::min(options.chunk, body.size() - off);
-      auto w = (*inv)->writeBody({reinterpret_cast<const uint8_t*>(body.data()) + off, n});
+      size_t n = static_cast<size_t>(std::min<uint64_t>(options.chunk, total - off));
+      const char* src = options.generatedBodyBytes ? filler.data() : body.data() + off;
+      auto w = (*inv)->writeBody({reinterpret_cast<const uint8_t*>(src), n});
       if (w == BodyWrite::Full) break;
       progressed = true;
       if (w == BodyWrite::Closed) {
@@ -111,6 +125,12 @@ Exchange exchange(const Engine& engine, std::shared_ptr<const Component> compone
         ex.bodyBytes += r.data.size();
         size_t room = options.keepBody - std::min(options.keepBody, ex.body.size());
         ex.body.append(reinterpret_cast<const char*>(r.data.data()), std::min(room, r.data.size()));
+        if (!paused && options.pauseAfterFirstChunk.count() > 0) {
+          paused = true;
+          const int64_t before = rssBytes();
+          std::this_thread::sleep_for(options.pauseAfterFirstChunk);
+          ex.rssGrowthDuringPause = rssBytes() - before;
+        }
         continue;
       }
       (r.status == BodyRead::End ? ex.bodyComplete : ex.bodyFailed) = true;
