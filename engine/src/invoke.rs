@@ -566,12 +566,19 @@ pub unsafe extern "C" fn fn0_invoke_start(
             let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let timing = Arc::new(Timing::default());
             let work = run(wasm_engine, pre, pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
-            let (finished, cpu_ns) = match tokio::time::timeout(duration, work).await {
-                Ok(r) => r,
-                Err(_) => {
+            // A panic inside the adapter must still end the request with an
+            // outcome, or C++ would wait for on_done forever.
+            let work = std::panic::AssertUnwindSafe(tokio::time::timeout(duration, work));
+            let (finished, cpu_ns) = match futures::FutureExt::catch_unwind(work).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(_)) => {
                     let why = format!("duration limit of {} ms exceeded", duration.as_millis());
                     rb.fail(why.clone());
                     (Finished::new(FN0_OUTCOME_DURATION_LIMIT, why), 0)
+                }
+                Err(_) => {
+                    rb.fail("internal error".into());
+                    (Finished::new(FN0_OUTCOME_TRAP, "internal error: the engine panicked serving this request"), 0)
                 }
             };
             let outcome = fn0_outcome_t {

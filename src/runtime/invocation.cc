@@ -1,5 +1,7 @@
 #include "runtime/invocation.h"
 
+#include <algorithm>
+
 namespace fn0::runtime {
 
 namespace {
@@ -49,6 +51,8 @@ int httpStatusFor(OutcomeKind kind) {
     case OutcomeKind::Trap: return 500;
     case OutcomeKind::InvalidResponse: return 502;
     case OutcomeKind::GuestError: return 500;
+    case OutcomeKind::HeadersTooLarge: return 431;
+    case OutcomeKind::BodyTooLarge: return 413;
   }
   return 500;
 }
@@ -62,8 +66,37 @@ std::string_view errorReasonFor(OutcomeKind kind) {
     case OutcomeKind::Trap: return "trap";
     case OutcomeKind::InvalidResponse: return "invalid-response";
     case OutcomeKind::GuestError: return "guest-error";
+    case OutcomeKind::HeadersTooLarge: return "headers-too-large";
+    case OutcomeKind::BodyTooLarge: return "body-too-large";
   }
   return "internal";
+}
+
+Limits clampTo(const Limits& f, const Limits& node) {
+  Limits l;
+  l.maxRequestHeaderBytes = std::min(f.maxRequestHeaderBytes, node.maxRequestHeaderBytes);
+  l.maxRequestBodyBytes = std::min(f.maxRequestBodyBytes, node.maxRequestBodyBytes);
+  l.cpuTime = std::min(f.cpuTime, node.cpuTime);
+  l.duration = std::min(f.duration, node.duration);
+  l.maxMemoryBytes = std::min(f.maxMemoryBytes, node.maxMemoryBytes);
+  l.maxResponseHeaderBytes = std::min(f.maxResponseHeaderBytes, node.maxResponseHeaderBytes);
+  l.maxLogBytes = std::min(f.maxLogBytes, node.maxLogBytes);
+  l.maxSubrequests = std::min(f.maxSubrequests, node.maxSubrequests);
+  l.reuseInstanceRequests = std::min(f.reuseInstanceRequests, node.reuseInstanceRequests);
+  return l;
+}
+
+uint64_t headerBytes(const RequestHead& head) {
+  uint64_t n = head.method.size() + head.pathWithQuery.size() + 12;  // "M P HTTP/1.1\r\n"
+  for (const auto& [k, v] : head.headers) n += k.size() + v.size() + 4;  // "k: v\r\n"
+  return n;
+}
+
+std::optional<OutcomeKind> admit(const RequestHead& head, std::optional<uint64_t> contentLength,
+                                 const Limits& limits) {
+  if (headerBytes(head) > limits.maxRequestHeaderBytes) return OutcomeKind::HeadersTooLarge;
+  if (contentLength && *contentLength > limits.maxRequestBodyBytes) return OutcomeKind::BodyTooLarge;
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
@@ -92,20 +125,29 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   fn0_invoke_callbacks_t cbs{&handler, onResponseThunk, onReadableThunk, onWritableThunk, onLogThunk, onDoneThunk};
   fn0_request_t* req = nullptr;
   if (auto* err = fn0_invoke_start(engine.raw(), component->raw(), &h, &o, &cbs, &req)) return takeError(err);
-  return std::unique_ptr<Invocation>(new Invocation(std::move(component), req));
+  return std::unique_ptr<Invocation>(new Invocation(std::move(component), req, l.maxRequestBodyBytes));
 }
 
 Invocation::~Invocation() { fn0_request_delete(req_); }
 
 BodyWrite Invocation::writeBody(std::span<const uint8_t> data) {
-  switch (fn0_request_body_write(req_, data.data(), data.size())) {
+  if (bodyBytes_ + data.size() > maxBody_) {
+    if (!bodyFinished_) finishBody(/*aborted=*/true);
+    return BodyWrite::TooLarge;
+  }
+  auto status = fn0_request_body_write(req_, data.data(), data.size());
+  if (status == FN0_BODY_ACCEPTED) bodyBytes_ += data.size();
+  switch (status) {
     case FN0_BODY_ACCEPTED: return BodyWrite::Accepted;
     case FN0_BODY_FULL: return BodyWrite::Full;
     default: return BodyWrite::Closed;
   }
 }
 
-void Invocation::finishBody(bool aborted) { fn0_request_body_finish(req_, aborted ? 1 : 0); }
+void Invocation::finishBody(bool aborted) {
+  bodyFinished_ = true;
+  fn0_request_body_finish(req_, aborted ? 1 : 0);
+}
 
 BodyRead Invocation::readBody() {
   fn0_bytes_t chunk{};

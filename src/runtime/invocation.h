@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,8 @@ struct RequestHead {
 
 // Per-request limits (PRODUCT.md §3 defaults).
 struct Limits {
+  uint64_t maxRequestHeaderBytes = 128 * 1024;  // 431 before the guest runs
+  uint64_t maxRequestBodyBytes = 100ull * 1000 * 1000;  // 413, also mid-stream
   std::chrono::nanoseconds cpuTime = std::chrono::milliseconds(10);
   std::chrono::nanoseconds duration = std::chrono::seconds(15);
   uint64_t maxMemoryBytes = 128ull << 20;
@@ -42,13 +45,36 @@ struct Limits {
   uint32_t reuseInstanceRequests = 0;
 };
 
+// A function's limits tightened to the node's maxima: a function may ask for
+// less than the node allows, never more.
+Limits clampTo(const Limits& function, const Limits& node);
+
 struct InvokeOptions {
   Limits limits;
   std::vector<Header> env;
   std::vector<std::string> allowedDestinations;  // CIDRs reachable despite being private
 };
 
-enum class OutcomeKind { Ok, CpuLimit, MemoryLimit, DurationLimit, Trap, InvalidResponse, GuestError };
+enum class OutcomeKind {
+  Ok,
+  CpuLimit,
+  MemoryLimit,
+  DurationLimit,
+  Trap,
+  InvalidResponse,
+  GuestError,
+  HeadersTooLarge,  // decided in C++ before the guest runs
+  BodyTooLarge,     // decided in C++, before or while the body streams
+};
+
+// Bytes of a request head as counted against maxRequestHeaderBytes: the
+// request line and every header line.
+uint64_t headerBytes(const RequestHead& head);
+
+// Whether a request may reach the guest at all: HeadersTooLarge or
+// BodyTooLarge (from a declared Content-Length), or nothing.
+std::optional<OutcomeKind> admit(const RequestHead& head, std::optional<uint64_t> contentLength,
+                                 const Limits& limits);
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::Ok;
@@ -74,7 +100,9 @@ class InvocationHandler {
   virtual void onDone(const Outcome& outcome) = 0;
 };
 
-enum class BodyWrite { Accepted, Full, Closed };
+// TooLarge: the body passed maxRequestBodyBytes; the guest's reads now fail
+// and the request should be answered 413 (or cut off if already answering).
+enum class BodyWrite { Accepted, Full, Closed, TooLarge };
 
 struct BodyRead {
   enum Status { Data, Pending, End, Failed } status;
@@ -98,9 +126,13 @@ class Invocation {
   BodyRead readBody();
 
  private:
-  Invocation(std::shared_ptr<const Component> c, fn0_request_t* r) : component_(std::move(c)), req_(r) {}
+  Invocation(std::shared_ptr<const Component> c, fn0_request_t* r, uint64_t maxBody)
+      : component_(std::move(c)), req_(r), maxBody_(maxBody) {}
   std::shared_ptr<const Component> component_;  // kept alive while the guest runs
   fn0_request_t* req_;
+  uint64_t maxBody_;
+  uint64_t bodyBytes_ = 0;
+  bool bodyFinished_ = false;
 };
 
 }  // namespace fn0::runtime

@@ -147,7 +147,7 @@ TEST_F(Limits, AHundredMegabyteUploadStreamsInBoundedMemory) {
   ASSERT_TRUE(echo);
   ExchangeOptions o;
   o.invoke.limits.cpuTime = 60s;
-  o.generatedBodyBytes = 100ull << 20;
+  o.generatedBodyBytes = 100'000'000;  // exactly the default request body limit
   o.keepBody = 0;
   RequestHead head;
   head.method = "POST";
@@ -155,7 +155,8 @@ TEST_F(Limits, AHundredMegabyteUploadStreamsInBoundedMemory) {
   auto ex = testing::exchange(*engine_, echo, head, {}, o);
   const size_t after = rssBytes();
   EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
-  EXPECT_EQ(ex.bodyBytes, 100ull << 20);
+  EXPECT_FALSE(ex.requestBodyTooLarge);
+  EXPECT_EQ(ex.bodyBytes, 100'000'000u);
   EXPECT_LT(after, before + (48ull << 20)) << "RSS grew by " << ((after - before) >> 20) << " MiB";
 }
 
@@ -168,6 +169,49 @@ TEST_F(Limits, ASlowClientSlowsTheGuestInsteadOfGrowingABuffer) {
   EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
   EXPECT_EQ(ex.bodyBytes, 256ull << 20);
   EXPECT_LT(ex.rssGrowthDuringPause, 16ll << 20) << "buffered while the client did not read";
+}
+
+TEST_F(Limits, OversizedRequestsAreRefusedBeforeTheGuestRuns) {
+  runtime::Limits l;
+  l.maxRequestHeaderBytes = 1024;
+  l.maxRequestBodyBytes = 1000;
+  RequestHead small;
+  small.headers = {{"x-a", "b"}};
+  EXPECT_EQ(admit(small, 1000, l), std::nullopt);
+  EXPECT_EQ(admit(small, 1001, l), OutcomeKind::BodyTooLarge);
+  RequestHead big;
+  big.headers = {{"x-big", std::string(1024, 'h')}};
+  EXPECT_EQ(admit(big, std::nullopt, l), OutcomeKind::HeadersTooLarge);
+  EXPECT_EQ(httpStatusFor(OutcomeKind::HeadersTooLarge), 431);
+  EXPECT_EQ(errorReasonFor(OutcomeKind::BodyTooLarge), "body-too-large");
+  EXPECT_EQ(httpStatusFor(OutcomeKind::BodyTooLarge), 413);
+}
+
+TEST_F(Limits, ABodyThatGrowsPastTheLimitMidStreamIsCutOff) {
+  auto echo = load(testing::example("echo-c"));
+  ASSERT_TRUE(echo);
+  ExchangeOptions o;
+  o.invoke.limits.maxRequestBodyBytes = 1 << 20;
+  o.invoke.limits.cpuTime = 10s;
+  o.generatedBodyBytes = 4 << 20;  // chunked: no Content-Length to refuse up front
+  o.keepBody = 0;
+  RequestHead head;
+  head.method = "POST";
+  auto ex = testing::exchange(*engine_, echo, head, {}, o);
+  EXPECT_TRUE(ex.requestBodyTooLarge);
+  EXPECT_LE(ex.bodyBytes, 1u << 20) << "the guest saw more than the limit";
+  expectHealthy();
+}
+
+TEST(LimitsClamp, AFunctionCanTightenButNotLiftNodeLimits) {
+  runtime::Limits node, fn;
+  node.cpuTime = 50ms;
+  node.maxSubrequests = 10;
+  fn.cpuTime = 5s;         // asks for more than the node allows
+  fn.maxSubrequests = 3;   // asks for less
+  auto l = clampTo(fn, node);
+  EXPECT_EQ(l.cpuTime, 50ms);
+  EXPECT_EQ(l.maxSubrequests, 3u);
 }
 
 TEST_F(Limits, SubrequestsStopAtTheLimit) {

@@ -111,7 +111,8 @@ Exchange exchange(const Engine& engine, std::shared_ptr<const Component> compone
       auto w = (*inv)->writeBody({reinterpret_cast<const uint8_t*>(src), n});
       if (w == BodyWrite::Full) break;
       progressed = true;
-      if (w == BodyWrite::Closed) {
+      if (w == BodyWrite::Closed || w == BodyWrite::TooLarge) {
+        ex.requestBodyTooLarge = w == BodyWrite::TooLarge;
         bodyDone = true;
         break;
       }

@@ -26,7 +26,8 @@ struct Exchange {
   bool bodyFailed = false;    // FAILED seen
   Outcome outcome;
   std::vector<std::pair<int, std::string>> logs;
-  int64_t rssGrowthDuringPause = 0;  // bytes, with pauseAfterFirstChunk
+  int64_t rssGrowthDuringPause = 0;
+  bool requestBodyTooLarge = false;  // writeBody said TooLarge  // bytes, with pauseAfterFirstChunk
 
   std::string header(std::string_view name) const;
 };
