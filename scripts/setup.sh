@@ -20,7 +20,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 apt_packages=(
   build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev sqlite3 libgtest-dev libgmock-dev googletest libssl-dev
+  libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev googletest libssl-dev
   "clang-$CLANG_VERSION" "lld-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev-wasm32" wasi-libc
   wrk python3
 )

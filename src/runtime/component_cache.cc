@@ -7,40 +7,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/files.h"
 #include "common/sha256.h"
 
 namespace fn0::runtime {
 
 namespace {
-
-// Writes `bytes` to `path` so that a crash leaves either nothing or the whole
-// file: temporary file in the same directory, fsync, rename.
-Result<void> writeAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
-  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{"cannot create " + tmp + ": " + std::strerror(errno)};
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Error{"cannot write " + tmp + ": " + why};
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return Error{"cannot flush " + tmp + ": " + std::strerror(errno)};
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Error{"cannot rename " + tmp + ": " + std::strerror(errno)};
-  }
-  return {};
-}
 
 std::string hex64(uint64_t v) {
   char buf[17];
@@ -73,7 +45,7 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
   if (hasArtifact(hash)) return hash;  // identical bytes: nothing to do
   auto artifact = compile(engine_, wasm);
   if (!artifact) return artifact.error();
-  if (auto w = writeAtomically(artifactPath(hash), artifact->bytes()); !w) return w.error();
+  if (auto w = writeFileAtomically(artifactPath(hash), artifact->bytes()); !w) return w.error();
   return hash;
 }
 

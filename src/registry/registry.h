@@ -1,0 +1,102 @@
+// The registry: functions, immutable versions, aliases (`live` and named
+// ones), environment variables, write-only secrets and admin tokens (stored
+// hashed), in SQLite (WAL, schema migrations). Every write is one
+// transaction, so a crash never leaves a half-made version; after each write
+// a fresh in-memory Catalog is published for the request path to read
+// without touching SQLite.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace fn0::registry {
+
+// Function names and alias names are DNS labels: lowercase letters, digits
+// and hyphens, 1-63 characters, not starting or ending with a hyphen.
+bool isDnsLabel(const std::string& s);
+// An alias may not look like a version ("v12") nor be reserved words.
+bool isValidAliasName(const std::string& s);
+
+struct VersionInfo {
+  int64_t number = 0;  // v1, v2, ... per function
+  std::string hash;    // sha256 of the component
+  int64_t size = 0;
+  int64_t createdAt = 0;  // unix seconds
+};
+
+struct FunctionInfo {
+  std::string name;
+  int64_t createdAt = 0;
+  std::vector<VersionInfo> versions;        // oldest first
+  std::map<std::string, int64_t> aliases;   // includes "live" when set
+  std::map<std::string, std::string> env;
+  std::vector<std::string> secretNames;     // values are never read back
+};
+
+// The routing view: everything a request needs, immutable once published.
+struct Catalog {
+  struct Function {
+    std::string name;
+    std::unordered_map<std::string, int64_t> aliases;
+    std::unordered_map<int64_t, std::string> versionHashes;
+    std::vector<std::pair<std::string, std::string>> env;  // env vars + secrets
+  };
+  std::unordered_map<std::string, Function> functions;
+};
+
+class Registry {
+ public:
+  static Result<std::unique_ptr<Registry>> open(const std::filesystem::path& file);
+  ~Registry();
+
+  struct Added {
+    VersionInfo version;
+    bool created;  // false: this function already had a version with these bytes
+  };
+  // Creates the function if needed and a version for `hash` (idempotent: the
+  // same bytes give the existing version); moves `live` to it if `makeLive`.
+  Result<Added> addVersion(const std::string& function, const std::string& hash, int64_t size, bool makeLive);
+  Result<void> setAlias(const std::string& function, const std::string& alias, int64_t version);
+  Result<bool> deleteAlias(const std::string& function, const std::string& alias);
+  Result<bool> deleteFunction(const std::string& function);
+  Result<void> setEnv(const std::string& function, const std::string& key, const std::string& value);
+  Result<bool> unsetEnv(const std::string& function, const std::string& key);
+  Result<void> setSecret(const std::string& function, const std::string& key, const std::string& value);
+  Result<bool> deleteSecret(const std::string& function, const std::string& key);
+
+  Result<std::optional<FunctionInfo>> function(const std::string& name);
+  Result<std::vector<FunctionInfo>> functions();
+
+  Result<void> addTokenHash(const std::string& sha256, const std::string& note);
+  Result<bool> hasTokenHash(const std::string& sha256);
+  Result<int64_t> tokenCount();
+
+  std::shared_ptr<const Catalog> catalog() const;
+
+ private:
+  explicit Registry(std::unique_ptr<SQLite::Database> db);
+  Result<void> migrate();
+  void publish();  // rebuild the Catalog; caller holds mu_
+  Result<std::optional<FunctionInfo>> functionLocked(const std::string& name);
+
+  std::unique_ptr<SQLite::Database> db_;
+  mutable std::mutex mu_;  // serialises SQLite access
+  mutable std::mutex catalogMu_;
+  std::shared_ptr<const Catalog> catalog_;
+};
+
+}  // namespace fn0::registry

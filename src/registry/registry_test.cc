@@ -1,0 +1,119 @@
+#include "registry/registry.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace fn0::registry {
+namespace {
+
+class Reg : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("fn0-registry-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    reg_ = open();
+  }
+  void TearDown() override {
+    reg_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<Registry> open() {
+    auto r = Registry::open(dir_ / "registry.db");
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<Registry> reg_;
+};
+
+const std::string kA(64, 'a'), kB(64, 'b');
+
+TEST(Names, FunctionNamesAreDnsLabels) {
+  EXPECT_TRUE(isDnsLabel("hello"));
+  EXPECT_TRUE(isDnsLabel("my-api-2"));
+  EXPECT_FALSE(isDnsLabel(""));
+  EXPECT_FALSE(isDnsLabel("Hello"));
+  EXPECT_FALSE(isDnsLabel("-x"));
+  EXPECT_FALSE(isDnsLabel("x-"));
+  EXPECT_FALSE(isDnsLabel("a_b"));
+  EXPECT_FALSE(isDnsLabel(std::string(64, 'a')));
+  EXPECT_TRUE(isValidAliasName("staging"));
+  EXPECT_FALSE(isValidAliasName("v12"));
+}
+
+TEST_F(Reg, VersionsAreNumberedAndIdempotentPerContent) {
+  auto a = reg_->addVersion("hello", kA, 10, true);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->version.number, 1);
+  EXPECT_TRUE(a->created);
+  auto b = reg_->addVersion("hello", kB, 20, true);
+  EXPECT_EQ(b->version.number, 2);
+  auto again = reg_->addVersion("hello", kA, 10, true);
+  EXPECT_EQ(again->version.number, 1);
+  EXPECT_FALSE(again->created);
+  auto f = reg_->function("hello");
+  ASSERT_TRUE(f.ok() && f->has_value());
+  EXPECT_EQ((*f)->versions.size(), 2u);
+  EXPECT_EQ((*f)->aliases.at("live"), 1);  // re-deploying v1's bytes made v1 live again
+}
+
+TEST_F(Reg, NoLiveMoveWhenAskedNotTo) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->addVersion("hello", kB, 1, false).ok());
+  EXPECT_EQ(reg_->catalog()->functions.at("hello").aliases.at("live"), 1);
+}
+
+TEST_F(Reg, AliasesPointAtExistingVersions) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  EXPECT_TRUE(reg_->setAlias("hello", "staging", 1).ok());
+  EXPECT_FALSE(reg_->setAlias("hello", "staging", 9).ok());
+  EXPECT_FALSE(reg_->setAlias("hello", "v2", 1).ok());
+  EXPECT_FALSE(reg_->setAlias("nope", "live", 1).ok());
+  EXPECT_EQ(reg_->catalog()->functions.at("hello").aliases.at("staging"), 1);
+  EXPECT_TRUE(*reg_->deleteAlias("hello", "staging"));
+  EXPECT_FALSE(*reg_->deleteAlias("hello", "staging"));
+}
+
+TEST_F(Reg, EnvAndSecretsReachTheCatalogButSecretsNeverComeBack) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->setEnv("hello", "MODE", "prod").ok());
+  ASSERT_TRUE(reg_->setSecret("hello", "TOKEN", "s3cret").ok());
+  auto f = reg_->function("hello");
+  EXPECT_EQ((*f)->env.at("MODE"), "prod");
+  EXPECT_EQ((*f)->secretNames, std::vector<std::string>{"TOKEN"});
+  auto env = reg_->catalog()->functions.at("hello").env;
+  EXPECT_NE(std::find(env.begin(), env.end(), std::pair<std::string, std::string>("TOKEN", "s3cret")), env.end());
+  EXPECT_TRUE(*reg_->unsetEnv("hello", "MODE"));
+  EXPECT_TRUE(*reg_->deleteSecret("hello", "TOKEN"));
+  EXPECT_TRUE(reg_->catalog()->functions.at("hello").env.empty());
+}
+
+TEST_F(Reg, DeleteRemovesEverythingOfTheFunction) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->setEnv("hello", "A", "1").ok());
+  EXPECT_TRUE(*reg_->deleteFunction("hello"));
+  EXPECT_FALSE(reg_->function("hello")->has_value());
+  EXPECT_EQ(reg_->catalog()->functions.count("hello"), 0u);
+  EXPECT_FALSE(*reg_->deleteFunction("hello"));
+  auto again = reg_->addVersion("hello", kA, 1, true);  // a new function starts at v1
+  EXPECT_EQ(again->version.number, 1);
+}
+
+TEST_F(Reg, EverythingSurvivesAReopen) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->addTokenHash(kB, "test").ok());
+  reg_.reset();
+  reg_ = open();
+  EXPECT_EQ(reg_->catalog()->functions.at("hello").versionHashes.at(1), kA);
+  EXPECT_TRUE(*reg_->hasTokenHash(kB));
+  EXPECT_FALSE(*reg_->hasTokenHash(kA));
+  EXPECT_EQ(*reg_->tokenCount(), 1);
+}
+
+TEST_F(Reg, RejectsInvalidNames) {
+  EXPECT_FALSE(reg_->addVersion("Bad_Name", kA, 1, true).ok());
+}
+
+}  // namespace
+}  // namespace fn0::registry
