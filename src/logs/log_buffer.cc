@@ -46,3 +46,19 @@ size_t LogBuffer::bytes() const {
 }
 
 }  // namespace fn0::logs
+
+namespace fn0::logs {
+
+std::shared_ptr<LogBuffer> LogHub::get(const std::string& function) {
+  std::lock_guard lock(mu_);
+  auto& b = buffers_[function];
+  if (!b) b = std::make_shared<LogBuffer>(bytesPerFunction_);
+  return b;
+}
+
+void LogHub::drop(const std::string& function) {
+  std::lock_guard lock(mu_);
+  buffers_.erase(function);
+}
+
+}  // namespace fn0::logs

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <unordered_map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -43,6 +45,23 @@ class LogBuffer {
   std::deque<Entry> entries_;
   size_t bytes_ = 0;
   uint64_t lastSeq_ = 0;
+};
+
+}  // namespace fn0::logs
+
+namespace fn0::logs {
+
+// The log buffers of all functions, created on first use.
+class LogHub {
+ public:
+  explicit LogHub(size_t bytesPerFunction) : bytesPerFunction_(bytesPerFunction) {}
+  std::shared_ptr<LogBuffer> get(const std::string& function);
+  void drop(const std::string& function);
+
+ private:
+  size_t bytesPerFunction_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<LogBuffer>> buffers_;
 };
 
 }  // namespace fn0::logs

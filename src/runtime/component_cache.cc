@@ -46,6 +46,8 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
   auto artifact = compile(engine_, wasm);
   if (!artifact) return artifact.error();
   if (auto w = writeFileAtomically(artifactPath(hash), artifact->bytes()); !w) return w.error();
+  std::lock_guard lock(mu_);
+  stats_.compiles++;
   return hash;
 }
 

@@ -40,6 +40,7 @@ class ComponentCache {
     uint64_t hits = 0;
     uint64_t loads = 0;
     uint64_t evictions = 0;
+    uint64_t compiles = 0;  // artifacts this process compiled (restart: 0)
   };
   Stats stats() const;
 

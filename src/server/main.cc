@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "common/version.h"
+#include "node/node.h"
 #include "runtime/engine.h"
 
 int main(int argc, char** argv) {
@@ -12,8 +13,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version",
                        fmt::format("fn0 {} (wasmtime {})", fn0::kVersion, fn0::runtime::wasmtimeVersion()),
                        "Print fn0's version and the wasmtime version it embeds");
-  app.footer("Example:\n  fn0 --version");
+  app.footer("Example:\n  fn0 serve --listen 127.0.0.1:8080\n  fn0 --version");
   app.require_subcommand(0, 1);
+  fn0::node::NodeConfig serveConfig;
+  auto* serve = fn0::node::addServeCommand(app, serveConfig);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,6 +24,7 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  if (serve->parsed()) return fn0::node::serve(serveConfig);
   if (argc == 1) {
     fmt::print("{}", app.help());
     return 2;

@@ -41,3 +41,36 @@ def reference_host():
     yield start
     for host in started:
         host.stop()
+
+
+@pytest.fixture(scope="session")
+def guests_dir(build_dir: Path) -> Path:
+    d = build_dir / "tests" / "guests"
+    if not d.is_dir():
+        pytest.fail(f"{d} missing: run `make test` (it builds the test guests)")
+    return d
+
+
+@pytest.fixture
+def node_factory(build_dir, tmp_path):
+    """node_factory(*args, data_dir=..., token=...) -> a started Node, stopped after the test."""
+    from node import Node
+
+    started = []
+
+    def make(*args, data_dir=None, token="default", **kw):
+        kwargs = dict(kw)
+        if token != "default":
+            kwargs["token"] = token
+        n = Node(build_dir, data_dir or tmp_path / f"data{len(started)}", *args, **kwargs).start()
+        started.append(n)
+        return n
+
+    yield make
+    for n in started:
+        n.kill()
+
+
+@pytest.fixture
+def node(node_factory):
+    return node_factory()

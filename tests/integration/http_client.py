@@ -29,7 +29,8 @@ class HttpClient:
                 headers: list[tuple[str, str]] | None = None) -> Reply:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            conn.putrequest(method, target, skip_accept_encoding=True)
+            has_host = any(k.lower() == "host" for k, _ in headers or [])
+            conn.putrequest(method, target, skip_host=has_host, skip_accept_encoding=True)
             for k, v in headers or []:
                 conn.putheader(k, v)
             if isinstance(body, (bytes, bytearray)):

@@ -1,0 +1,389 @@
+#include "admin/admin_api.h"
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "common/sha256.h"
+#include "common/version.h"
+#include "dispatch/respond.h"
+#include "runtime/engine.h"
+
+namespace fn0::admin {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using dispatch::sendError;
+using dispatch::sendJson;
+
+namespace {
+
+std::string queryParam(const std::string& query, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (kv.rfind(name + "=", 0) == 0) return kv.substr(name.size() + 1);
+    if (kv == name) return "true";
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return "";
+}
+
+std::string header(const http::Request& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  return "";
+}
+
+// Reads the whole request body (admin requests only; bounded).
+asio::awaitable<std::optional<std::string>> readAll(http::Exchange& ex, uint64_t limit) {
+  std::string body;
+  for (;;) {
+    auto piece = co_await ex.readBody();
+    if (piece.kind == http::BodyPiece::End) co_return body;
+    if (piece.kind != http::BodyPiece::Data || body.size() + piece.data.size() > limit) co_return std::nullopt;
+    body.append(reinterpret_cast<const char*>(piece.data.data()), piece.data.size());
+  }
+}
+
+json versionJson(const registry::VersionInfo& v) {
+  return {{"version", "v" + std::to_string(v.number)}, {"number", v.number}, {"hash", v.hash},
+          {"size", v.size}, {"created_at", v.createdAt}};
+}
+
+json functionJson(const registry::FunctionInfo& f) {
+  json aliases = json::object();
+  for (const auto& [k, v] : f.aliases) aliases[k] = "v" + std::to_string(v);
+  json versions = json::array();
+  for (const auto& v : f.versions) versions.push_back(versionJson(v));
+  return {{"name", f.name},
+          {"created_at", f.createdAt},
+          {"live", f.aliases.count("live") ? json("v" + std::to_string(f.aliases.at("live"))) : json(nullptr)},
+          {"aliases", aliases},
+          {"versions", versions},
+          {"env", f.env},
+          {"secrets", f.secretNames}};
+}
+
+std::optional<int64_t> parseVersion(const std::string& s) {
+  std::string digits = (!s.empty() && s[0] == 'v') ? s.substr(1) : s;
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 15)
+    return std::nullopt;
+  return std::stoll(digits);
+}
+
+}  // namespace
+
+AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
+
+asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
+  const auto& target = ex.request().target;
+  auto q = target.find('?');
+  std::string path = target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  ex.annotate("platform", path);
+  const std::string& method = ex.request().method;
+  if (path == "/_fn0/healthz" || path == "/_fn0/readyz") {
+    {
+    const json body1 = json{{"status", "ok"}};
+    co_await sendJson(ex, 200, body1);
+    }
+    co_return;
+  }
+  if (path.rfind("/_fn0/api/v1/", 0) == 0) {
+    // Every API route needs a valid token; nothing else is said without one.
+    std::string auth = header(ex.request(), "authorization");
+    bool ok = false;
+    if (auth.rfind("Bearer ", 0) == 0) {
+      auto has = d_.registry.hasTokenHash(sha256Hex(
+          {reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7}));
+      ok = has.ok() && *has;
+    }
+    if (!ok) {
+      co_await sendError(ex, 401, "unauthorized", "a valid admin token is required (Authorization: Bearer ...)");
+      co_return;
+    }
+    co_await api(ex, path.substr(std::string("/_fn0/api/v1").size()), query);
+    co_return;
+  }
+  (void)method;
+  co_await sendError(ex, 404, "not-found", "no platform endpoint " + path);
+}
+
+asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path, const std::string& query) {
+  static const std::regex kFunctions(R"(^/functions/?$)");
+  static const std::regex kFunction(R"(^/functions/([^/]+)$)");
+  static const std::regex kVersions(R"(^/functions/([^/]+)/versions$)");
+  static const std::regex kExport(R"(^/functions/([^/]+)/versions/([^/]+)/component$)");
+  static const std::regex kAlias(R"(^/functions/([^/]+)/aliases/([^/]+)$)");
+  static const std::regex kAliases(R"(^/functions/([^/]+)/aliases$)");
+  static const std::regex kEnv(R"(^/functions/([^/]+)/env$)");
+  static const std::regex kEnvKey(R"(^/functions/([^/]+)/env/([^/]+)$)");
+  static const std::regex kSecrets(R"(^/functions/([^/]+)/secrets$)");
+  static const std::regex kSecretKey(R"(^/functions/([^/]+)/secrets/([^/]+)$)");
+  static const std::regex kLogs(R"(^/functions/([^/]+)/logs$)");
+  const std::string& m = ex.request().method;
+  std::smatch g;
+
+  auto needFunction = [&](const std::string& name) -> std::optional<registry::FunctionInfo> {
+    auto f = d_.registry.function(name);
+    if (!f || !*f) return std::nullopt;
+    return **f;
+  };
+
+  if (path == "/status" && m == "GET") {
+    auto fns = d_.registry.functions();
+    auto s = d_.cache.stats();
+    {
+    const json body2 = json{{"fn0", kVersion},
+                           {"wasmtime", runtime::wasmtimeVersion()},
+                           {"functions", fns ? fns->size() : 0},
+                           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::steady_clock::now() - started_)
+                                            .count()},
+                           {"cache", {{"entries", s.entries}, {"bytes", s.bytes}, {"hits", s.hits}, {"loads", s.loads}, {"compiles", s.compiles}}}};
+    co_await sendJson(ex, 200, body2);
+    }
+    co_return;
+  }
+  if (std::regex_match(path, kFunctions) && m == "GET") {
+    auto fns = d_.registry.functions();
+    if (!fns) co_return co_await sendError(ex, 500, "internal", fns.error().message);
+    json list = json::array();
+    for (const auto& f : *fns) list.push_back(functionJson(f));
+    {
+    const json body3 = json{{"functions", list}};
+    co_await sendJson(ex, 200, body3);
+    }
+    co_return;
+  }
+  if (std::regex_match(path, g, kVersions)) {
+    std::string name = g[1];
+    if (m == "POST") {
+      co_await deploy(ex, name, queryParam(query, "live") != "false");
+      co_return;
+    }
+    if (m == "GET") {
+      auto f = needFunction(name);
+      if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+      json list = json::array();
+      for (const auto& v : f->versions) list.push_back(versionJson(v));
+      {
+    const json body4 = json{{"function", name}, {"versions", list}};
+    co_await sendJson(ex, 200, body4);
+    }
+      co_return;
+    }
+  }
+  if (std::regex_match(path, g, kFunction)) {
+    std::string name = g[1];
+    if (m == "GET") {
+      auto f = needFunction(name);
+      if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+      {
+    const json body5 = functionJson(*f);
+    co_await sendJson(ex, 200, body5);
+    }
+      co_return;
+    }
+    if (m == "DELETE") {
+      auto r = d_.registry.deleteFunction(name);
+      if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
+      if (!*r) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+      d_.logs.drop(name);
+      {
+    const json body6 = json{{"deleted", name}};
+    co_await sendJson(ex, 200, body6);
+    }
+      co_return;
+    }
+  }
+  if (std::regex_match(path, g, kExport) && m == "GET") {
+    std::string name = g[1];
+    auto f = needFunction(name);
+    auto num = parseVersion(g[2]);
+    if (!f || !num) co_return co_await sendError(ex, 404, "not-found", "no such function or version");
+    for (const auto& v : f->versions) {
+      if (v.number != *num) continue;
+      auto bytes = d_.blobs.get(v.hash);
+      if (!bytes) co_return co_await sendError(ex, 500, "internal", bytes.error().message);
+      std::vector<http::Header> headers = {
+          {"content-type", "application/wasm"},
+          {"content-disposition", "attachment; filename=\"" + name + "-v" + std::to_string(v.number) + ".wasm\""}};
+      co_await http::respond(ex, 200, headers, std::string(bytes->begin(), bytes->end()));
+      co_return;
+    }
+    co_return co_await sendError(ex, 404, "not-found", "no version " + std::string(g[2]) + " of '" + name + "'");
+  }
+  if (std::regex_match(path, g, kAliases) && m == "GET") {
+    auto f = needFunction(g[1]);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + std::string(g[1]) + "'");
+    {
+    const json body7 = functionJson(*f)["aliases"];
+    co_await sendJson(ex, 200, body7);
+    }
+    co_return;
+  }
+  if (std::regex_match(path, g, kAlias)) {
+    std::string name = g[1], alias = g[2];
+    if (m == "PUT") {
+      auto body = co_await readAll(ex, 1 << 20);
+      json j = body ? json::parse(*body, nullptr, false) : json();
+      std::optional<int64_t> num;
+      if (j.is_object() && j.contains("version")) {
+        if (j["version"].is_number_integer()) num = j["version"].get<int64_t>();
+        else if (j["version"].is_string()) num = parseVersion(j["version"].get<std::string>());
+      }
+      if (!num) co_return co_await sendError(ex, 400, "bad-request", "body must be {\"version\": \"v3\"} or {\"version\": 3}");
+      auto r = d_.registry.setAlias(name, alias, *num);
+      if (!r) co_return co_await sendError(ex, 400, "bad-request", r.error().message);
+      {
+    const json body8 = json{{"function", name}, {"alias", alias}, {"version", "v" + std::to_string(*num)}};
+    co_await sendJson(ex, 200, body8);
+    }
+      co_return;
+    }
+    if (m == "DELETE") {
+      if (alias == "live") co_return co_await sendError(ex, 400, "bad-request", "the live alias can be moved, not deleted");
+      auto r = d_.registry.deleteAlias(name, alias);
+      if (!r || !*r) co_return co_await sendError(ex, 404, "not-found", "no alias '" + alias + "'");
+      {
+    const json body9 = json{{"deleted", alias}};
+    co_await sendJson(ex, 200, body9);
+    }
+      co_return;
+    }
+  }
+  if (std::regex_match(path, g, kEnv) && m == "GET") {
+    auto f = needFunction(g[1]);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + std::string(g[1]) + "'");
+    {
+    const json body10 = json(f->env);
+    co_await sendJson(ex, 200, body10);
+    }
+    co_return;
+  }
+  if (std::regex_match(path, g, kSecrets) && m == "GET") {
+    auto f = needFunction(g[1]);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + std::string(g[1]) + "'");
+    {
+    const json body11 = json{{"secrets", f->secretNames}};
+    co_await sendJson(ex, 200, body11);
+    }
+    co_return;
+  }
+  bool isEnv = std::regex_match(path, g, kEnvKey);
+  if (isEnv || std::regex_match(path, g, kSecretKey)) {
+    std::string name = g[1], key = g[2];
+    if (!needFunction(name)) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+    if (m == "PUT") {
+      auto body = co_await readAll(ex, 1 << 20);
+      json j = body ? json::parse(*body, nullptr, false) : json();
+      if (!j.is_object() || !j.contains("value") || !j["value"].is_string())
+        co_return co_await sendError(ex, 400, "bad-request", "body must be {\"value\": \"...\"}");
+      auto r = isEnv ? d_.registry.setEnv(name, key, j["value"]) : d_.registry.setSecret(name, key, j["value"]);
+      if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
+      {
+    const json body12 = json{{"function", name}, {isEnv ? "env" : "secret", key}};
+    co_await sendJson(ex, 200, body12);
+    }
+      co_return;
+    }
+    if (m == "DELETE") {
+      auto r = isEnv ? d_.registry.unsetEnv(name, key) : d_.registry.deleteSecret(name, key);
+      if (!r || !*r) co_return co_await sendError(ex, 404, "not-found", "no such variable '" + key + "'");
+      {
+    const json body13 = json{{"deleted", key}};
+    co_await sendJson(ex, 200, body13);
+    }
+      co_return;
+    }
+  }
+  if (std::regex_match(path, g, kLogs) && m == "GET") {
+    std::string name = g[1];
+    if (!needFunction(name)) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+    uint64_t after = 0;
+    size_t limit = 1000;
+    bool badNumber = false;
+    try {
+      if (auto a = queryParam(query, "after"); !a.empty()) after = std::stoull(a);
+      if (auto l = queryParam(query, "limit"); !l.empty()) limit = std::min<size_t>(std::stoull(l), 10000);
+    } catch (...) {
+      badNumber = true;
+    }
+    if (badNumber) co_return co_await sendError(ex, 400, "bad-request", "after and limit must be numbers");
+    auto buffer = d_.logs.get(name);
+    json entries = json::array();
+    for (const auto& e : buffer->after(after, limit))
+      entries.push_back({{"seq", e.seq},
+                         {"time", std::chrono::duration<double>(e.time.time_since_epoch()).count()},
+                         {"request_id", e.requestId},
+                         {"stream", e.stream == 1 ? "stdout" : "stderr"},
+                         {"line", e.line}});
+    {
+    const json body14 = json{{"entries", entries}, {"last_seq", buffer->lastSeq()}};
+    co_await sendJson(ex, 200, body14);
+    }
+    co_return;
+  }
+  co_await sendError(ex, 404, "not-found", "no API route " + ex.request().method + " " + path);
+}
+
+asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& name, bool live) {
+  if (!registry::isDnsLabel(name))
+    co_return co_await sendError(ex, 400, "bad-request",
+                                 "invalid function name '" + name +
+                                     "': use lowercase letters, digits and hyphens (a DNS label, at most 63)");
+  auto body = co_await readAll(ex, d_.maxUploadBytes);
+  if (!body) co_return co_await sendError(ex, 413, "body-too-large", "the upload is too large or broke off");
+  const auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body->data()), body->size());
+
+  // Store the original, compile, then record the version and move live in
+  // one transaction: a crash at any step leaves no half-made version.
+  auto home = co_await asio::this_coro::executor;
+  co_await asio::post(asio::bind_executor(d_.compilePool, asio::use_awaitable));
+  std::string error;
+  int status = 0;
+  std::optional<registry::Registry::Added> added;
+  auto hash = d_.blobs.put(bytes);
+  if (!hash) {
+    status = 500;
+    error = hash.error().message;
+  } else if (auto prepared = d_.cache.prepare(bytes); !prepared) {
+    status = 400;
+    error = prepared.error().message;
+  } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
+    status = 500;
+    error = a.error().message;
+  } else {
+    added = *a;
+    (void)d_.cache.get(*hash);  // warm: the first request finds it pre-linked
+  }
+  co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
+  if (!added)
+    co_return co_await sendError(ex, status, status == 400 ? "invalid-component" : "internal", error);
+
+  const std::string v = "v" + std::to_string(added->version.number);
+  const std::string port = std::to_string(d_.port);
+  json urls = {{"version", "http://" + v + "." + name + "." + d_.baseDomain + ":" + port + "/"},
+               {"path", "http://127.0.0.1:" + port + "/" + name + "@" + v + "/"}};
+  if (live) {
+    urls["live"] = "http://" + name + "." + d_.baseDomain + ":" + port + "/";
+    urls["live_path"] = "http://127.0.0.1:" + port + "/" + name + "/";
+  }
+  ex.annotate("deployed", name + "@" + v);
+  {
+    const json body15 = json{{"function", name},
+                         {"version", v},
+                         {"hash", added->version.hash},
+                         {"size", added->version.size},
+                         {"created", added->created},
+                         {"live", live},
+                         {"urls", urls}};
+    co_await sendJson(ex, added->created ? 201 : 200, body15);
+    }
+}
+
+}  // namespace fn0::admin

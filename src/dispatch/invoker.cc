@@ -1,0 +1,247 @@
+#include "dispatch/invoker.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <algorithm>
+
+#include "dispatch/respond.h"
+
+namespace fn0::dispatch {
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+// A wake-up for a coroutine on one strand: notify() (on that strand) ends a
+// pending or the next wait().
+class Signal {
+ public:
+  explicit Signal(const asio::any_io_executor& ex) : timer_(ex) {}
+  void notify() {
+    set_ = true;
+    timer_.cancel();
+  }
+  asio::awaitable<void> wait() {
+    while (!set_) {
+      timer_.expires_at(asio::steady_timer::time_point::max());
+      co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    set_ = false;
+  }
+
+ private:
+  asio::steady_timer timer_;
+  bool set_ = false;
+};
+
+// Receives the invocation's callbacks on adapter threads and hands them to
+// the connection's strand, where the two pumps read the state.
+struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge> {
+  Bridge(asio::any_io_executor ex, std::shared_ptr<logs::LogBuffer> log, std::string requestId)
+      : exec(std::move(ex)), events(exec), writable(exec), log(std::move(log)), requestId(std::move(requestId)) {}
+
+  void onResponse(uint16_t s, std::vector<runtime::Header> hs) override {
+    asio::post(exec, [self = shared_from_this(), s, hs = std::move(hs)]() mutable {
+      self->status = s;
+      self->headers = std::move(hs);
+      self->headArrived = true;
+      self->events.notify();
+    });
+  }
+  void onResponseBodyReadable() override {
+    asio::post(exec, [self = shared_from_this()] { self->events.notify(); });
+  }
+  void onRequestBodyWritable() override {
+    asio::post(exec, [self = shared_from_this()] { self->writable.notify(); });
+  }
+  void onLog(int stream, std::string_view line) override { log->append(requestId, stream, line); }
+  void onDone(const runtime::Outcome& o) override {
+    asio::post(exec, [self = shared_from_this(), o] {
+      self->outcome = o;
+      self->done = true;
+      self->events.notify();
+      self->writable.notify();
+    });
+  }
+
+  asio::any_io_executor exec;
+  Signal events, writable;
+  std::shared_ptr<logs::LogBuffer> log;
+  std::string requestId;
+  // Strand-only state.
+  bool headArrived = false, done = false, bodyTooLarge = false;
+  uint16_t status = 0;
+  std::vector<runtime::Header> headers;
+  runtime::Outcome outcome;
+};
+
+bool hopByHop(const std::string& name) {
+  std::string n(name);
+  std::transform(n.begin(), n.end(), n.begin(), ::tolower);
+  return n == "connection" || n == "keep-alive" || n == "te" || n == "transfer-encoding" || n == "upgrade" ||
+         n == "proxy-connection" || n == "trailer" || n == "fn0-request-id" || n == "fn0-original-path";
+}
+
+asio::awaitable<void> pumpRequest(http::Exchange& ex, runtime::Invocation& inv, Bridge& b) {
+  for (;;) {
+    auto piece = co_await ex.readBody();
+    if (piece.kind == http::BodyPiece::End) {
+      inv.finishBody(false);
+      co_return;
+    }
+    if (piece.kind != http::BodyPiece::Data) {
+      if (piece.kind == http::BodyPiece::TooLarge) {
+        b.bodyTooLarge = true;
+        b.events.notify();
+      }
+      inv.finishBody(true);
+      co_return;
+    }
+    for (;;) {
+      auto w = inv.writeBody(piece.data);
+      if (w == runtime::BodyWrite::Accepted) break;
+      if (w == runtime::BodyWrite::TooLarge) {
+        b.bodyTooLarge = true;
+        b.events.notify();
+        co_return;
+      }
+      if (w == runtime::BodyWrite::Closed || b.done) co_return;  // the guest reads no more
+      co_await b.writable.wait();
+    }
+  }
+}
+
+asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv, Bridge& b) {
+  bool headWritten = false, bodyEnded = false;
+  for (;;) {
+    if (!headWritten && b.bodyTooLarge) {
+      headWritten = bodyEnded = true;
+      co_await sendError(ex, 413, "body-too-large", "the request body is larger than this function accepts");
+    }
+    if (!headWritten && b.headArrived) {
+      headWritten = true;
+      std::vector<http::Header> headers;
+      std::optional<uint64_t> length;
+      for (auto& [k, v] : b.headers) {
+        std::string n = k;
+        std::transform(n.begin(), n.end(), n.begin(), ::tolower);
+        if (n == "content-length") {
+          try {
+            length = std::stoull(v);
+          } catch (...) {
+          }
+          continue;
+        }
+        if (n == "transfer-encoding" || n == "connection" || n == "keep-alive") continue;
+        headers.emplace_back(std::move(k), std::move(v));
+      }
+      if (!co_await ex.writeHead(b.status, headers, length)) bodyEnded = true;
+    }
+    while (headWritten && !bodyEnded) {
+      auto r = inv.readBody();
+      if (r.status == runtime::BodyRead::Pending) break;
+      if (r.status == runtime::BodyRead::Data) {
+        if (!co_await ex.writeBody(r.data)) {
+          ex.abort();
+          bodyEnded = true;
+        }
+      } else if (r.status == runtime::BodyRead::End) {
+        co_await ex.finish();
+        bodyEnded = true;
+      } else {
+        ex.abort();  // the body broke off: the client must not take it as complete
+        bodyEnded = true;
+      }
+    }
+    if (!headWritten && b.done) {
+      headWritten = bodyEnded = true;
+      auto kind = b.outcome.kind == runtime::OutcomeKind::Ok ? runtime::OutcomeKind::InvalidResponse : b.outcome.kind;
+      co_await sendError(ex, runtime::httpStatusFor(kind), std::string(runtime::errorReasonFor(kind)),
+                         b.outcome.message);
+    }
+    if (bodyEnded && b.done) break;
+    co_await b.events.wait();
+  }
+  ex.cancelBody();  // if the guest never read it all, stop reading; the connection closes
+}
+
+}  // namespace
+
+Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
+                 const store::BlobStore& blobs, logs::LogHub& logs, runtime::Limits limits)
+    : engine_(engine), cache_(cache), registry_(registry), blobs_(blobs), logs_(logs), limits_(limits) {}
+
+asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
+  const auto& req = ex.request();
+  auto catalog = registry_.catalog();
+  auto fit = catalog->functions.find(route.function);
+  if (fit == catalog->functions.end()) {
+    co_await sendError(ex, 404, "not-found", "no function named '" + route.function + "'");
+    co_return;
+  }
+  const auto& fn = fit->second;
+  ex.annotate("function", fn.name);
+  int64_t version = 0;
+  const std::string sel = route.selector.empty() ? "live" : route.selector;
+  if (sel.size() > 1 && sel[0] == 'v' && sel.find_first_not_of("0123456789", 1) == std::string::npos) {
+    version = std::stoll(sel.substr(1));
+  } else if (auto a = fn.aliases.find(sel); a != fn.aliases.end()) {
+    version = a->second;
+  }
+  auto vit = fn.versionHashes.find(version);
+  if (vit == fn.versionHashes.end()) {
+    co_await sendError(ex, 404, "not-found",
+                       sel == "live" ? "function '" + fn.name + "' has no live version"
+                                     : "function '" + fn.name + "' has no version or alias '" + sel + "'");
+    co_return;
+  }
+  ex.annotate("version", "v" + std::to_string(version));
+  auto component = cache_.get(vit->second);
+  if (!component && !cache_.hasArtifact(vit->second) && blobs_.has(vit->second)) {
+    // No artifact for this engine (a new wasmtime, a wiped cache): compile
+    // once more from the stored original.
+    if (auto bytes = blobs_.get(vit->second); bytes && cache_.prepare(*bytes)) component = cache_.get(vit->second);
+  }
+  if (!component) {
+    co_await sendError(ex, 500, "internal", "cannot load the function: " + component.error().message);
+    co_return;
+  }
+
+  runtime::RequestHead head;
+  head.method = req.method;
+  head.authority = req.host;
+  head.pathWithQuery = route.path;
+  for (const auto& [k, v] : req.headers)
+    if (!hopByHop(k)) head.headers.emplace_back(k, v);
+  head.headers.emplace_back("fn0-request-id", req.requestId);
+  if (!route.originalPath.empty()) head.headers.emplace_back("fn0-original-path", route.originalPath);
+  runtime::InvokeOptions opts;
+  opts.limits = limits_;
+  opts.env = fn.env;
+  if (auto refused = runtime::admit(head, req.contentLength, limits_)) {
+    co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),
+                       "the request exceeds this function's limits");
+    co_return;
+  }
+
+  auto exec = co_await asio::this_coro::executor;
+  auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);
+  auto inv = runtime::Invocation::start(engine_, *component, head, opts, *bridge);
+  if (!inv) {
+    co_await sendError(ex, 500, "internal", inv.error().message);
+    co_return;
+  }
+  co_await (pumpRequest(ex, **inv, *bridge) && pumpResponse(ex, **inv, *bridge));
+  inv->reset();  // no callback runs after this
+  const auto& o = bridge->outcome;
+  ex.annotate("outcome", o.kind == runtime::OutcomeKind::Ok ? "ok" : std::string(runtime::errorReasonFor(o.kind)));
+  ex.annotate("cpu_us", std::to_string(o.cpu.count() / 1000));
+  if (o.kind != runtime::OutcomeKind::Ok && !o.message.empty()) {
+    ex.annotate("detail", o.message);
+    // The function's own log stream tells its owner why a request failed.
+    bridge->log->append(req.requestId, 2, "[fn0] " + std::string(runtime::errorReasonFor(o.kind)) + ": " + o.message);
+  }
+}
+
+}  // namespace fn0::dispatch

@@ -1,0 +1,34 @@
+// Runs a routed request on its function: resolves the version, gets the
+// pre-linked component, and bridges the HTTP exchange and the invocation
+// (request body in, response out, both streaming, full duplex), turning the
+// outcome into a platform error response when the guest did not answer.
+#pragma once
+
+#include <memory>
+
+#include "dispatch/router.h"
+#include "http/exchange.h"
+#include "logs/log_buffer.h"
+#include "registry/registry.h"
+#include "runtime/component_cache.h"
+#include "runtime/invocation.h"
+#include "store/blob_store.h"
+
+namespace fn0::dispatch {
+
+class Invoker {
+ public:
+  Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
+          const store::BlobStore& blobs, logs::LogHub& logs, runtime::Limits limits);
+  boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
+
+ private:
+  const runtime::Engine& engine_;
+  runtime::ComponentCache& cache_;
+  registry::Registry& registry_;
+  const store::BlobStore& blobs_;
+  logs::LogHub& logs_;
+  runtime::Limits limits_;
+};
+
+}  // namespace fn0::dispatch

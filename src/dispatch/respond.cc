@@ -1,0 +1,20 @@
+#include "dispatch/respond.h"
+
+namespace fn0::dispatch {
+
+boost::asio::awaitable<void> sendError(http::Exchange& ex, int status, std::string reason, std::string message) {
+  ex.annotate("error", reason);
+  nlohmann::json body = {{"error", reason}, {"message", message}, {"request_id", ex.request().requestId}};
+  std::vector<http::Header> headers = {{"content-type", "application/json"}, {"fn0-error", reason}};
+  if (status == 503) headers.emplace_back("retry-after", "1");
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  co_await http::respond(ex, status, std::move(headers), std::move(text));
+}
+
+boost::asio::awaitable<void> sendJson(http::Exchange& ex, int status, nlohmann::json body) {
+  std::vector<http::Header> headers = {{"content-type", "application/json"}};
+  std::string text = body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  co_await http::respond(ex, status, std::move(headers), std::move(text));
+}
+
+}  // namespace fn0::dispatch

@@ -1,0 +1,195 @@
+#include "node/node.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio.hpp>
+#include <cstdlib>
+#include <fmt/core.h>
+#include <fstream>
+
+#include "admin/admin_api.h"
+#include "common/sha256.h"
+#include "common/version.h"
+#include "dispatch/invoker.h"
+#include "dispatch/respond.h"
+#include "dispatch/router.h"
+#include "http/server.h"
+#include "logs/log_buffer.h"
+#include "registry/registry.h"
+#include "runtime/component_cache.h"
+#include "runtime/engine.h"
+#include "store/blob_store.h"
+
+namespace fn0::node {
+
+namespace asio = boost::asio;
+
+CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
+  auto* s = app.add_subcommand("serve", "Run a node: serve functions and the admin API");
+  s->add_option("--listen", c.listen, "Address to listen on (host:port)")->capture_default_str();
+  s->add_option("--data-dir", c.dataDir, "Where the registry, blobs and artifacts live")->capture_default_str();
+  s->add_option("--base-domain", c.baseDomain, "Functions answer at <fn>.<base-domain>")->capture_default_str();
+  s->add_option("--admin-token-file", c.adminTokenFile,
+                "File holding the admin token (or set FN0_ADMIN_TOKEN); without either, one is generated");
+  s->add_option("--threads", c.threads, "I/O threads (0: one per CPU)")->capture_default_str();
+  s->add_option("--cache-mb", c.cacheMegabytes, "Memory for pre-linked components")->capture_default_str();
+  s->add_option("--log-kb", c.logKilobytesPerFunction, "Log lines kept per function")->capture_default_str();
+  s->add_option("--cpu-ms", c.cpuMs, "CPU time per request")->capture_default_str();
+  s->add_option("--duration-ms", c.durationMs, "Wall-clock time per request")->capture_default_str();
+  s->add_option("--memory-mb", c.memoryMb, "Memory per instance")->capture_default_str();
+  s->add_option("--max-body-mb", c.maxBodyMb, "Request body size (MB)")->capture_default_str();
+  s->add_option("--max-header-kb", c.maxHeaderKb, "Request header size (KiB)")->capture_default_str();
+  s->add_option("--max-subrequests", c.maxSubrequests, "Outbound requests per request")->capture_default_str();
+  s->set_config("--config", "", "A TOML file with any of these options");
+  s->footer("Example:\n  fn0 serve --listen 127.0.0.1:8080 --data-dir ./fn0-data");
+  return s;
+}
+
+namespace {
+
+std::string readToken(const NodeConfig& c) {
+  if (!c.adminTokenFile.empty()) {
+    std::ifstream in(c.adminTokenFile);
+    if (!in) throw std::runtime_error("cannot read --admin-token-file " + c.adminTokenFile);
+    std::string t;
+    std::getline(in, t);
+    while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
+    if (t.size() < 16) throw std::runtime_error("the admin token in " + c.adminTokenFile + " is shorter than 16 characters");
+    return t;
+  }
+  if (const char* env = std::getenv("FN0_ADMIN_TOKEN"); env && *env) return env;
+  return "";
+}
+
+std::string randomToken() {
+  unsigned char b[24];
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  in.read(reinterpret_cast<char*>(b), sizeof b);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string t = "fn0_";
+  for (unsigned char x : b) {
+    t += kHex[x >> 4];
+    t += kHex[x & 15];
+  }
+  return t;
+}
+
+std::span<const uint8_t> bytesOf(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+}  // namespace
+
+int serve(const NodeConfig& c) {
+  auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos) {
+    fmt::print(stderr, "fn0 serve: --listen must be host:port, got '{}'\n", c.listen);
+    return 2;
+  }
+  http::ServerConfig sc;
+  sc.host = c.listen.substr(0, colon);
+  sc.port = static_cast<uint16_t>(std::stoi(c.listen.substr(colon + 1)));
+  sc.threads = c.threads;
+  sc.maxHeaderBytes = c.maxHeaderKb * 1024;
+  sc.maxBodyBytes = c.maxBodyMb * 1000 * 1000;
+
+  std::error_code ec;
+  std::filesystem::create_directories(c.dataDir, ec);
+  if (ec) {
+    fmt::print(stderr, "fn0 serve: cannot create data directory {}: {}\n", c.dataDir.string(), ec.message());
+    return 1;
+  }
+  runtime::EngineConfig ec2;
+  ec2.maxMemoryBytes = c.memoryMb << 20;
+  auto engine = runtime::Engine::create(ec2);
+  if (!engine) {
+    fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
+    return 1;
+  }
+  auto registry = registry::Registry::open(c.dataDir / "registry.db");
+  if (!registry) {
+    fmt::print(stderr, "fn0 serve: {}\n", registry.error().message);
+    return 1;
+  }
+  auto& reg = **registry;
+
+  // Admin token: given (file or environment) or generated once.
+  std::string token;
+  try {
+    token = readToken(c);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fn0 serve: {}\n", e.what());
+    return 2;
+  }
+  const auto tokenFile = c.dataDir / "admin-token";
+  if (!token.empty()) {
+    (void)reg.addTokenHash(sha256Hex(bytesOf(token)), "configured");
+  } else if (auto n = reg.tokenCount(); n && *n == 0) {
+    token = randomToken();
+    (void)reg.addTokenHash(sha256Hex(bytesOf(token)), "generated");
+    int fd = ::open(tokenFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      std::string line = token + "\n";
+      (void)!::write(fd, line.data(), line.size());
+      ::close(fd);
+    }
+    fmt::print(stderr, "fn0: generated an admin token, saved in {} (mode 0600)\n", tokenFile.string());
+  }
+
+  store::BlobStore blobs(c.dataDir / "blobs");
+  runtime::ComponentCache cache(*engine, c.dataDir / "artifacts", c.cacheMegabytes << 20);
+  logs::LogHub logHub(c.logKilobytesPerFunction * 1024);
+  runtime::Limits limits;
+  limits.cpuTime = std::chrono::milliseconds(c.cpuMs);
+  limits.duration = std::chrono::milliseconds(c.durationMs);
+  limits.maxMemoryBytes = c.memoryMb << 20;
+  limits.maxRequestBodyBytes = sc.maxBodyBytes;
+  limits.maxRequestHeaderBytes = sc.maxHeaderBytes;
+  limits.maxSubrequests = c.maxSubrequests;
+
+  dispatch::Router router(c.baseDomain);
+  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, limits);
+  asio::thread_pool compilePool(1);
+  http::AccessLog accessLog(stdout);
+
+  std::unique_ptr<admin::AdminApi> adminApi;
+  http::Server server(
+      sc,
+      [&](http::Exchange& ex) -> asio::awaitable<void> {
+        auto route = router.route(ex.request().host, ex.request().target);
+        if (route.kind == dispatch::Route::Platform) {
+          co_await adminApi->serve(ex);
+        } else if (route.kind == dispatch::Route::Function) {
+          co_await invoker.serve(ex, route);
+        } else {
+          const std::string reason = "not-found";
+          const std::string message =
+              "no function here: use <function>." + router.baseDomain() + " or /<function>/ (see /_fn0/)";
+          co_await dispatch::sendError(ex, 404, reason, message);
+        }
+      },
+      accessLog);
+  auto port = server.listen();
+  if (!port) {
+    fmt::print(stderr, "fn0 serve: {}\n", port.error().message);
+    return 1;
+  }
+  adminApi = std::make_unique<admin::AdminApi>(
+      admin::AdminDeps{reg, blobs, cache, logHub, compilePool, c.baseDomain, *port});
+
+  asio::signal_set signals(server.executor(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    fmt::print(stderr, "fn0: {} received, finishing in-flight requests\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.stop();
+  });
+  fmt::print(stderr, "fn0 {} (wasmtime {}) listening on http://{}:{}/ (data {}, base domain {})\n", kVersion,
+             runtime::wasmtimeVersion(), sc.host, *port, c.dataDir.string(), c.baseDomain);
+  server.run();
+  compilePool.join();
+  fmt::print(stderr, "fn0: stopped\n");
+  return 0;
+}
+
+}  // namespace fn0::node

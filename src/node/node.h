@@ -1,0 +1,37 @@
+// `fn0 serve`: a node. Builds its parts from the configuration and runs
+// them: engine, component cache, blob store, registry, router, invoker,
+// admin API and the HTTP server; handles SIGTERM/SIGINT gracefully.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "runtime/invocation.h"
+
+namespace CLI {
+class App;
+}
+
+namespace fn0::node {
+
+struct NodeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::filesystem::path dataDir = "fn0-data";
+  std::string baseDomain = "fn0.localhost";
+  std::string adminTokenFile;
+  unsigned threads = 0;
+  uint64_t cacheMegabytes = 1024;
+  uint64_t logKilobytesPerFunction = 1024;
+  // Node limits: defaults for every function and the maxima they may not pass.
+  uint64_t cpuMs = 10, durationMs = 15000, memoryMb = 128, maxBodyMb = 100, maxHeaderKb = 128;
+  uint32_t maxSubrequests = 50;
+};
+
+// Adds the `serve` subcommand's flags (and --config) to `app`.
+CLI::App* addServeCommand(CLI::App& app, NodeConfig& config);
+
+// Runs a node until it is told to stop. Returns the process exit code.
+int serve(const NodeConfig& config);
+
+}  // namespace fn0::node

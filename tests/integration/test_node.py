@@ -1,0 +1,254 @@
+"""`fn0 serve` end to end: deploy, routing, versions, aliases, env, secrets,
+export, auth, limits on the wire, restarts and graceful shutdown."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+
+from node import TOKEN
+
+
+def test_deploy_then_call_by_path_and_by_host(node, examples_dir):
+    r = node.deploy("hello", examples_dir / "hello-c.wasm")
+    assert r.status == 201, r.body
+    d = json.loads(r.body)
+    assert d["version"] == "v1" and d["created"] is True and d["live"] is True
+    assert d["urls"]["live"] == f"http://hello.fn0.localhost:{node.port}/"
+    by_path = node.get("/hello/")
+    assert by_path.status == 200 and by_path.body == b"Hello from fn0 (C)!\n"
+    assert len(by_path.header("fn0-request-id")) == 16
+    by_host = node.get("/anything", host=f"hello.fn0.localhost:{node.port}")
+    assert by_host.status == 200 and by_host.body == b"Hello from fn0 (C)!\n"
+
+
+def test_redeploying_identical_bytes_is_idempotent(node, examples_dir):
+    assert node.deploy("hello", examples_dir / "hello-c.wasm").status == 201
+    again = node.deploy("hello", examples_dir / "hello-c.wasm")
+    assert again.status == 200
+    assert json.loads(again.body)["version"] == "v1"
+    versions = json.loads(node.api("GET", "/functions/hello/versions").body)["versions"]
+    assert [v["version"] for v in versions] == ["v1"]
+
+
+def test_echo_streams_a_1mb_body_and_sees_the_routed_path(node, examples_dir):
+    assert node.deploy("echo", examples_dir / "echo-c.wasm").status == 201
+    body = os.urandom(1 << 20)
+    r = node.client().request("POST", "/echo/some/path?q=1", body=body)
+    assert r.status == 200
+    assert r.body == body
+    assert r.header("x-echo-path") == "/some/path"
+    assert r.header("x-echo-query") == "q=1"
+    seen = dict((k.lower(), v) for k, v in json.loads(r.header("x-echo-headers")))
+    assert seen["fn0-original-path"] == "/echo/some/path?q=1"
+    assert seen["fn0-request-id"] == r.header("fn0-request-id")
+
+
+def test_chunked_upload_streams_through(node, examples_dir):
+    assert node.deploy("echo", examples_dir / "echo-c.wasm").status == 201
+    chunks = [os.urandom(n) for n in (10, 70000, 3, 200000)]
+    r = node.client().request("PUT", "/echo/", body=iter(chunks))
+    assert r.status == 200 and r.body == b"".join(chunks)
+
+
+def test_versions_rollback_and_aliases(node, examples_dir):
+    assert node.deploy("hello", examples_dir / "hello-c.wasm").status == 201
+    v2 = node.deploy("hello", examples_dir / "hello-js.wasm")
+    assert json.loads(v2.body)["version"] == "v2"
+    assert node.get("/hello/").body == b"Hello from fn0 (JavaScript)!\n"
+    # Pinned versions, by path and by host.
+    assert node.get("/hello@v1/").body == b"Hello from fn0 (C)!\n"
+    assert node.get("/", host=f"v2.hello.fn0.localhost:{node.port}").body == b"Hello from fn0 (JavaScript)!\n"
+    # Rollback = move live.
+    assert node.api("PUT", "/functions/hello/aliases/live", {"version": "v1"}).status == 200
+    assert node.get("/hello/").body == b"Hello from fn0 (C)!\n"
+    # A named alias.
+    assert node.api("PUT", "/functions/hello/aliases/canary", {"version": 2}).status == 200
+    assert node.get("/hello@canary/").body == b"Hello from fn0 (JavaScript)!\n"
+    assert node.api("PUT", "/functions/hello/aliases/live", {"version": "v9"}).status == 400
+    info = json.loads(node.api("GET", "/functions/hello").body)
+    assert info["live"] == "v1" and info["aliases"]["canary"] == "v2"
+
+
+def test_deploy_without_going_live(node, examples_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    r = node.deploy("hello", examples_dir / "hello-js.wasm", live=False)
+    assert json.loads(r.body)["live"] is False
+    assert node.get("/hello/").body == b"Hello from fn0 (C)!\n"
+    assert node.get("/hello@v2/").body == b"Hello from fn0 (JavaScript)!\n"
+
+
+def test_env_vars_and_secrets_reach_the_guest_but_secrets_never_come_back(node, guests_dir):
+    assert node.deploy("hostile", guests_dir / "hostile-c.wasm").status == 201
+    assert node.api("PUT", "/functions/hostile/env/GREETING", {"value": "hej"}).status == 200
+    assert node.api("PUT", "/functions/hostile/secrets/API_KEY", {"value": "s3cret-value"}).status == 200
+    assert node.get("/hostile/env?name=GREETING").body == b"hej"
+    assert node.get("/hostile/env?name=API_KEY").body == b"s3cret-value"
+    for path in ("/functions/hostile", "/functions/hostile/secrets", "/functions/hostile/env", "/functions"):
+        body = node.api("GET", path).body
+        assert b"s3cret-value" not in body, path
+    assert json.loads(node.api("GET", "/functions/hostile/secrets").body)["secrets"] == ["API_KEY"]
+    assert b"s3cret-value" not in bytes(node._out), "a secret reached the access log"
+    assert node.api("DELETE", "/functions/hostile/env/GREETING").status == 200
+    assert node.get("/hostile/env?name=GREETING").status == 404
+
+
+def test_export_returns_the_uploaded_bytes(node, examples_dir):
+    wasm = (examples_dir / "hello-c.wasm").read_bytes()
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    r = node.api("GET", "/functions/hello/versions/v1/component")
+    assert r.status == 200 and r.header("content-type") == "application/wasm"
+    assert r.body == wasm
+    assert node.api("GET", "/functions/hello/versions/v7/component").status == 404
+
+
+def test_delete_removes_the_function(node, examples_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    assert node.api("DELETE", "/functions/hello").status == 200
+    r = node.get("/hello/")
+    assert r.status == 404 and r.header("fn0-error") == "not-found"
+    assert node.api("DELETE", "/functions/hello").status == 404
+
+
+def test_api_needs_a_valid_token_and_leaks_nothing(node, examples_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    for tok in (None, "wrong-token-000000000000"):
+        r = node.api("GET", "/functions", token=tok)
+        assert r.status == 401 and r.header("fn0-error") == "unauthorized"
+        assert b"hello" not in r.body
+        assert node.api("POST", "/functions/x/versions", b"\0asm", token=tok).status == 401
+    assert node.get("/hello/").status == 200  # functions themselves are public
+
+
+def test_unknown_function_and_platform_paths(node):
+    r = node.get("/nope/")
+    assert r.status == 404 and r.header("fn0-error") == "not-found" and r.header("fn0-request-id")
+    assert json.loads(r.body)["request_id"] == r.header("fn0-request-id")
+    assert node.get("/").status == 404
+    assert node.get("/_fn0/healthz").status == 200
+    assert node.get("/_fn0/readyz").status == 200
+
+
+def test_bad_components_are_rejected_with_a_clear_message(node, examples_dir, guests_dir):
+    r = node.api("POST", "/functions/bad/versions", b"not wasm at all", content_type="application/wasm")
+    assert r.status == 400 and b"not a WebAssembly binary" in r.body
+    core = (examples_dir / "hello-c.core.wasm").read_bytes()
+    r = node.api("POST", "/functions/bad/versions", core, content_type="application/wasm")
+    assert r.status == 400 and b"wasm-tools component new" in r.body
+    r = node.deploy("bad", guests_dir / "no-export.wasm")
+    assert r.status == 400 and b"does not export wasi:http/incoming-handler" in r.body
+    assert node.get("/bad/").status == 404  # nothing half-made is visible
+    r = node.api("POST", "/functions/Bad_Name/versions", b"\0asm", content_type="application/wasm")
+    assert r.status == 400 and b"invalid function name" in r.body
+
+
+def test_a_failed_deploy_leaves_the_previous_version_serving(node, examples_dir, guests_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    assert node.deploy("hello", guests_dir / "no-export.wasm").status == 400
+    assert node.get("/hello/").body == b"Hello from fn0 (C)!\n"
+
+
+def test_guest_failures_map_to_platform_errors(node, guests_dir):
+    node.deploy("hostile", guests_dir / "hostile-c.wasm")
+    cases = {"/hostile/loop": (503, "cpu-limit"), "/hostile/trap": (500, "trap"),
+             "/hostile/no-response": (502, "invalid-response")}
+    for path, (status, reason) in cases.items():
+        r = node.get(path)
+        assert (r.status, r.header("fn0-error")) == (status, reason), path
+        assert json.loads(r.body)["request_id"] == r.header("fn0-request-id")
+    assert node.get("/hostile/count").status == 200  # still serving
+
+
+def test_guest_logs_are_kept_with_the_request_id(node, guests_dir):
+    node.deploy("hostile", guests_dir / "hostile-c.wasm")
+    r = node.get("/hostile/log?lines=2")
+    rid = r.header("fn0-request-id")
+    logs = json.loads(node.api("GET", "/functions/hostile/logs").body)["entries"]
+    mine = [e for e in logs if e["request_id"] == rid]
+    assert [e["line"] for e in mine if e["stream"] == "stdout"] == ["stdout line 0", "stdout line 1"]
+    assert [e["line"] for e in mine if e["stream"] == "stderr"] == ["stderr line"]
+    trap = node.get("/hostile/trap")
+    logs = json.loads(node.api("GET", "/functions/hostile/logs").body)["entries"]
+    assert any(e["request_id"] == trap.header("fn0-request-id") and "trap" in e["line"] for e in logs)
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+        except socket.timeout:
+            pass
+        return out
+
+
+def test_oversized_and_malformed_requests_are_refused_and_the_node_stays_up(node_factory, examples_dir):
+    node = node_factory("--max-body-mb", "1", "--max-header-kb", "8")
+    node.deploy("echo", examples_dir / "echo-c.wasm")
+    r = node.get("/echo/", headers=[("x-big", "h" * 9000)])
+    assert r.status == 431 and r.header("fn0-error") == "headers-too-large"
+    r = node.client().request("POST", "/echo/", body=b"x" * 1_000_001)
+    assert r.status == 413 and r.header("fn0-error") == "body-too-large"
+    # Chunked, so the size is only known mid-stream.
+    r = node.client().request("POST", "/echo/", body=iter([b"y" * 300_000] * 5))
+    assert r.status == 413 or r.status == 200 and len(r.body) < 1_500_000
+    for junk in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+                 b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\0" * 40):
+        out = raw_exchange(node.port, junk)
+        assert out.startswith(b"HTTP/1.1 400"), out[:80]
+    assert node.get("/echo/").status == 200
+
+
+def test_a_restart_keeps_everything_and_does_not_recompile(node_factory, examples_dir, tmp_path):
+    data = tmp_path / "node-data"
+    first = node_factory(data_dir=data)
+    first.deploy("hello", examples_dir / "hello-c.wasm")
+    first.deploy("echo", examples_dir / "echo-c.wasm")
+    first.api("PUT", "/functions/hello/env/A", {"value": "1"})
+    assert first.stop() == 0
+    second = node_factory(data_dir=data)
+    assert second.get("/hello/").body == b"Hello from fn0 (C)!\n"
+    assert second.client().request("POST", "/echo/", body=b"abc").body == b"abc"
+    status = json.loads(second.api("GET", "/status").body)
+    assert status["functions"] == 2
+    assert status["cache"]["compiles"] == 0 and status["cache"]["loads"] >= 1
+
+
+def test_sigterm_lets_in_flight_requests_finish(node, guests_dir):
+    node.deploy("hostile", guests_dir / "hostile-c.wasm")
+    result = {}
+
+    def call():
+        result["reply"] = node.get("/hostile/sleep?ms=1500")
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.5)
+    code = node.stop(signal.SIGTERM)
+    t.join()
+    assert code == 0
+    assert result["reply"].status == 200 and result["reply"].body == b"slept 1500 ms\n"
+
+
+def test_a_generated_token_is_written_with_mode_0600(node_factory, tmp_path):
+    data = tmp_path / "gen"
+    n = node_factory(data_dir=data, token=None)
+    token_file = data / "admin-token"
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    token = token_file.read_text().strip()
+    assert n.api("GET", "/functions", token=token).status == 200
+    assert n.api("GET", "/functions", token=TOKEN).status == 401
+
+
+def test_access_log_is_structured(node, examples_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    r = node.get("/hello/")
+    time.sleep(0.2)
+    entries = [e for e in node.access_log() if e.get("request_id") == r.header("fn0-request-id")]
+    assert entries and entries[0]["status"] == 200 and entries[0]["function"] == "hello"
+    assert entries[0]["version"] == "v1" and entries[0]["outcome"] == "ok"
