@@ -34,7 +34,7 @@ test: configure
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
 
 run: build examples
-	@scripts/run-examples.sh $(BUILD_DIR)
+	@scripts/run-node.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

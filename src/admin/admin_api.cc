@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "common/failpoint.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "dispatch/respond.h"
@@ -347,11 +348,13 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& na
   std::string error;
   int status = 0;
   std::optional<registry::Registry::Added> added;
+  failpoint("deploy:received");
   auto hash = d_.blobs.put(bytes);
+  failpoint("deploy:blob-stored");
   if (!hash) {
     status = 500;
     error = hash.error().message;
-  } else if (auto prepared = d_.cache.prepare(bytes); !prepared) {
+  } else if (auto prepared = d_.cache.prepare(bytes); failpoint("deploy:compiled"), !prepared) {
     status = 400;
     error = prepared.error().message;
   } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
@@ -359,6 +362,7 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& na
     error = a.error().message;
   } else {
     added = *a;
+    failpoint("deploy:registered");
     (void)d_.cache.get(*hash);  // warm: the first request finds it pre-linked
   }
   co_await asio::post(asio::bind_executor(home, asio::use_awaitable));

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "common/failpoint.h"
+
 namespace fn0::registry {
 
 namespace {
@@ -152,6 +154,7 @@ Result<Registry::Added> Registry::addVersion(const std::string& function, const 
       out.version = {number, hash, size, now()};
       out.created = true;
     }
+    failpoint("registry:in-transaction");
     if (makeLive) {
       SQLite::Statement live(*db_,
                              "INSERT INTO aliases(function, name, version, updated_at) VALUES (?, 'live', ?, ?) "

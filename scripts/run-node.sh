@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make run`: starts a node on 127.0.0.1:8080 (FN0_RUN_PORT to change) with
+# its data under build/run-data, deploys the example functions, prints their
+# URLs and the admin token, and keeps the node in the foreground (Ctrl-C
+# stops it gracefully).
+set -euo pipefail
+build="${1:-build}"
+port="${FN0_RUN_PORT:-8080}"
+data="$build/run-data"
+base="fn0.localhost"
+mkdir -p "$data"
+
+"$build/fn0" serve --listen "127.0.0.1:$port" --data-dir "$data" --base-domain "$base" \
+  >"$data/access.log" 2>"$data/node.log" &
+node=$!
+trap 'kill -TERM $node 2>/dev/null; wait $node 2>/dev/null' EXIT INT TERM
+
+for _ in $(seq 200); do
+  curl -sf "http://127.0.0.1:$port/_fn0/healthz" >/dev/null && break
+  if ! kill -0 $node 2>/dev/null; then cat "$data/node.log" >&2; exit 1; fi
+  sleep 0.05
+done
+token="${FN0_ADMIN_TOKEN:-$(cat "$data/admin-token" 2>/dev/null || true)}"
+if [[ -z "$token" ]]; then
+  echo "no admin token: set FN0_ADMIN_TOKEN (this data dir was first started with one)" >&2
+  exit 1
+fi
+
+echo "$("$build/fn0" --version) — node on http://127.0.0.1:$port/"
+echo "deploying the examples:"
+for name in hello-c echo-c hello-js echo-js hello-ts; do
+  out=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/wasm' --data-binary "@$build/examples/$name.wasm" \
+    "http://127.0.0.1:$port/_fn0/api/v1/functions/$name/versions")
+  code=${out##*$'\n'}
+  version=$(printf '%s' "${out%$'\n'*}" | sed -n 's/.*"version": *"\(v[0-9]*\)".*/\1/p' | head -1)
+  if [[ "$code" != 200 && "$code" != 201 ]]; then
+    echo "  $name: deploy failed ($code): ${out%$'\n'*}" >&2
+    continue
+  fi
+  printf '  %-9s %-5s http://127.0.0.1:%s/%s/   http://%s.%s:%s/\n' "$name" "$version" "$port" "$name" "$name" "$base" "$port"
+done
+cat <<EOT
+
+admin token: $token   (saved in $data/admin-token)
+try:  curl http://127.0.0.1:$port/hello-c/
+      curl -X POST --data-binary 'hi' http://127.0.0.1:$port/echo-c/some/path?x=1 -i
+      curl -H "Authorization: Bearer $token" http://127.0.0.1:$port/_fn0/api/v1/functions
+logs: $data/access.log (access log), $data/node.log; Ctrl-C stops the node
+EOT
+wait $node
