@@ -93,6 +93,12 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     }
     co_return;
   }
+  if (path == "/_fn0/metrics") {
+    std::vector<http::Header> headers = {{"content-type", "text/plain; version=0.0.4"}};
+    std::string text = d_.metrics.render();
+    co_await http::respond(ex, 200, std::move(headers), std::move(text));
+    co_return;
+  }
   if (path.rfind("/_fn0/api/v1/", 0) == 0) {
     // Every API route needs a valid token; nothing else is said without one.
     std::string auth = header(ex.request(), "authorization");
@@ -194,6 +200,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
       if (!*r) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
       d_.logs.drop(name);
+      d_.metrics.forget(name);
       {
     const json body6 = json{{"deleted", name}};
     co_await sendJson(ex, 200, body6);

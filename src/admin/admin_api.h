@@ -9,6 +9,7 @@
 
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
+#include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
 #include "store/blob_store.h"
@@ -20,6 +21,7 @@ struct AdminDeps {
   store::BlobStore& blobs;
   runtime::ComponentCache& cache;
   logs::LogHub& logs;
+  metrics::Metrics& metrics;
   boost::asio::thread_pool& compilePool;  // deploys compile here, off the I/O threads
   std::string baseDomain;
   uint16_t port;  // for the URLs deploy answers with

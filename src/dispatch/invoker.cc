@@ -71,6 +71,7 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   std::string requestId;
   // Strand-only state.
   bool headArrived = false, done = false, bodyTooLarge = false;
+  int sentStatus = 0;
   uint16_t status = 0;
   std::vector<runtime::Header> headers;
   runtime::Outcome outcome;
@@ -117,6 +118,7 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
   for (;;) {
     if (!headWritten && b.bodyTooLarge) {
       headWritten = bodyEnded = true;
+      b.sentStatus = 413;
       co_await sendError(ex, 413, "body-too-large", "the request body is larger than this function accepts");
     }
     if (!headWritten && b.headArrived) {
@@ -136,6 +138,7 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
         if (n == "transfer-encoding" || n == "connection" || n == "keep-alive") continue;
         headers.emplace_back(std::move(k), std::move(v));
       }
+      b.sentStatus = b.status;
       if (!co_await ex.writeHead(b.status, headers, length)) bodyEnded = true;
     }
     while (headWritten && !bodyEnded) {
@@ -157,6 +160,7 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
     if (!headWritten && b.done) {
       headWritten = bodyEnded = true;
       auto kind = b.outcome.kind == runtime::OutcomeKind::Ok ? runtime::OutcomeKind::InvalidResponse : b.outcome.kind;
+      b.sentStatus = runtime::httpStatusFor(kind);
       co_await sendError(ex, runtime::httpStatusFor(kind), std::string(runtime::errorReasonFor(kind)),
                          b.outcome.message);
     }
@@ -169,8 +173,15 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
 }  // namespace
 
 Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
-                 const store::BlobStore& blobs, logs::LogHub& logs, runtime::Limits limits)
-    : engine_(engine), cache_(cache), registry_(registry), blobs_(blobs), logs_(logs), limits_(limits) {}
+                 const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics,
+                 runtime::Limits limits)
+    : engine_(engine),
+      cache_(cache),
+      registry_(registry),
+      blobs_(blobs),
+      logs_(logs),
+      metrics_(metrics),
+      limits_(limits) {}
 
 asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   const auto& req = ex.request();
@@ -197,11 +208,12 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_return;
   }
   ex.annotate("version", "v" + std::to_string(version));
-  auto component = cache_.get(vit->second);
+  bool cold = false;
+  auto component = cache_.get(vit->second, &cold);
   if (!component && !cache_.hasArtifact(vit->second) && blobs_.has(vit->second)) {
     // No artifact for this engine (a new wasmtime, a wiped cache): compile
     // once more from the stored original.
-    if (auto bytes = blobs_.get(vit->second); bytes && cache_.prepare(*bytes)) component = cache_.get(vit->second);
+    if (auto bytes = blobs_.get(vit->second); bytes && cache_.prepare(*bytes)) component = cache_.get(vit->second, &cold);
   }
   if (!component) {
     co_await sendError(ex, 500, "internal", "cannot load the function: " + component.error().message);
@@ -225,6 +237,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_return;
   }
 
+  const auto started = std::chrono::steady_clock::now();
   auto exec = co_await asio::this_coro::executor;
   auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);
   auto inv = runtime::Invocation::start(engine_, *component, head, opts, *bridge);
@@ -232,9 +245,21 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_await sendError(ex, 500, "internal", inv.error().message);
     co_return;
   }
+  metrics_.instanceStarted(fn.name);
   co_await (pumpRequest(ex, **inv, *bridge) && pumpResponse(ex, **inv, *bridge));
   inv->reset();  // no callback runs after this
+  metrics_.instanceEnded(fn.name);
   const auto& o = bridge->outcome;
+  metrics::Metrics::Request m;
+  m.status = bridge->sentStatus;
+  m.duration = std::chrono::steady_clock::now() - started;
+  m.cpu = o.cpu;
+  m.coldStart = cold;
+  if (o.kind != runtime::OutcomeKind::Ok && o.kind != runtime::OutcomeKind::Trap &&
+      o.kind != runtime::OutcomeKind::InvalidResponse && o.kind != runtime::OutcomeKind::GuestError)
+    m.limitHit = std::string(runtime::errorReasonFor(o.kind));
+  if (bridge->bodyTooLarge) m.limitHit = "body-too-large";
+  metrics_.record(fn.name, m);
   ex.annotate("outcome", o.kind == runtime::OutcomeKind::Ok ? "ok" : std::string(runtime::errorReasonFor(o.kind)));
   ex.annotate("cpu_us", std::to_string(o.cpu.count() / 1000));
   if (o.kind != runtime::OutcomeKind::Ok && !o.message.empty()) {

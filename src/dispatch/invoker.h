@@ -9,6 +9,7 @@
 #include "dispatch/router.h"
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
+#include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
 #include "runtime/invocation.h"
@@ -19,7 +20,7 @@ namespace fn0::dispatch {
 class Invoker {
  public:
   Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
-          const store::BlobStore& blobs, logs::LogHub& logs, runtime::Limits limits);
+          const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics, runtime::Limits limits);
   boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
 
  private:
@@ -28,6 +29,7 @@ class Invoker {
   registry::Registry& registry_;
   const store::BlobStore& blobs_;
   logs::LogHub& logs_;
+  metrics::Metrics& metrics_;
   runtime::Limits limits_;
 };
 

@@ -18,6 +18,7 @@
 #include "dispatch/router.h"
 #include "http/server.h"
 #include "logs/log_buffer.h"
+#include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
 #include "runtime/engine.h"
@@ -149,7 +150,8 @@ int serve(const NodeConfig& c) {
   limits.maxSubrequests = c.maxSubrequests;
 
   dispatch::Router router(c.baseDomain);
-  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, limits);
+  metrics::Metrics metrics;
+  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits);
   asio::thread_pool compilePool(1);
   http::AccessLog accessLog(stdout);
 
@@ -176,7 +178,16 @@ int serve(const NodeConfig& c) {
     return 1;
   }
   adminApi = std::make_unique<admin::AdminApi>(
-      admin::AdminDeps{reg, blobs, cache, logHub, compilePool, c.baseDomain, *port});
+      admin::AdminDeps{reg, blobs, cache, logHub, metrics, compilePool, c.baseDomain, *port});
+  metrics.addNodeGauges([&] {
+    auto s = cache.stats();
+    return std::vector<std::pair<std::string, double>>{
+        {"fn0_cache_entries", static_cast<double>(s.entries)},
+        {"fn0_cache_bytes", static_cast<double>(s.bytes)},
+        {"fn0_cache_evictions_total", static_cast<double>(s.evictions)},
+        {"fn0_connections", static_cast<double>(server.activeConnections())},
+    };
+  });
 
   asio::signal_set signals(server.executor(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int sig) {

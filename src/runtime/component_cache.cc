@@ -51,7 +51,8 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
   return hash;
 }
 
-Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& hash) {
+Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& hash, bool* wasLoaded) {
+  if (wasLoaded) *wasLoaded = false;
   {
     std::lock_guard lock(mu_);
     if (auto it = index_.find(hash); it != index_.end()) {
@@ -67,6 +68,7 @@ Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& 
   if (!loaded) return loaded.error();
   std::lock_guard lock(mu_);
   stats_.loads++;
+  if (wasLoaded) *wasLoaded = true;
   if (auto it = index_.find(hash); it != index_.end()) {  // another thread won the race
     lru_.splice(lru_.begin(), lru_, it->second);
     return it->second->component;

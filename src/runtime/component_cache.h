@@ -29,7 +29,8 @@ class ComponentCache {
 
   // The pre-linked component for `hash`: from memory, or loaded from its
   // artifact (no compilation). Fails if it was never prepared.
-  Result<std::shared_ptr<const Component>> get(const std::string& hash);
+  // `loaded` (optional) tells whether this call had to load it: a cold start.
+  Result<std::shared_ptr<const Component>> get(const std::string& hash, bool* loaded = nullptr);
 
   bool hasArtifact(const std::string& hash) const;
   std::filesystem::path artifactPath(const std::string& hash) const;

@@ -252,3 +252,29 @@ def test_access_log_is_structured(node, examples_dir):
     entries = [e for e in node.access_log() if e.get("request_id") == r.header("fn0-request-id")]
     assert entries and entries[0]["status"] == 200 and entries[0]["function"] == "hello"
     assert entries[0]["version"] == "v1" and entries[0]["outcome"] == "ok"
+
+
+def metric(text: str, line_prefix: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(line_prefix + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_metrics_count_what_happened(node, examples_dir, guests_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    node.deploy("hostile", guests_dir / "hostile-c.wasm")
+    for _ in range(3):
+        assert node.get("/hello/").status == 200
+    assert node.get("/hostile/loop").status == 503
+    r = node.get("/_fn0/metrics")
+    assert r.status == 200 and r.header("content-type").startswith("text/plain")
+    t = r.body.decode()
+    assert metric(t, 'fn0_requests_total{function="hello",code="2xx"}') == 3
+    assert metric(t, 'fn0_requests_total{function="hostile",code="5xx"}') == 1
+    assert metric(t, 'fn0_limit_hits_total{function="hostile",reason="cpu-limit"}') == 1
+    assert metric(t, 'fn0_request_duration_seconds_count{function="hello"}') == 3
+    assert metric(t, 'fn0_cpu_seconds_total{function="hostile"}') >= 0.01
+    assert metric(t, 'fn0_instances{function="hello"}') == 0
+    assert metric(t, "fn0_cache_entries") == 2
+    assert "fn0_overloads_total" in t and "fn0_cold_starts_total" in t

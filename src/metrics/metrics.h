@@ -1,0 +1,59 @@
+// The node's metrics in Prometheus' text format: per function (requests by
+// status class, latency histogram, CPU time, cold starts, limit hits,
+// overloads, in-flight instances) and per node (values read at scrape time).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fn0::metrics {
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1,    5};
+
+  struct Request {
+    int status = 0;
+    std::chrono::nanoseconds duration{0};
+    std::chrono::nanoseconds cpu{0};
+    std::string limitHit;  // fn0-error reason of a limit, or ""
+    bool coldStart = false;
+    bool overloaded = false;
+  };
+
+  void record(const std::string& function, const Request& r);
+  void instanceStarted(const std::string& function);
+  void instanceEnded(const std::string& function);
+  void forget(const std::string& function);
+
+  // Node-level gauges computed when scraped: name, help, value.
+  using Gauge = std::function<std::vector<std::pair<std::string, double>>()>;
+  void addNodeGauges(Gauge g) { gauges_.push_back(std::move(g)); }
+
+  std::string render() const;
+
+ private:
+  struct Fn {
+    std::array<uint64_t, 6> byClass{};  // 1xx..5xx, index 1..5
+    std::array<uint64_t, kBuckets.size() + 1> buckets{};
+    double durationSum = 0;
+    uint64_t count = 0;
+    double cpuSeconds = 0;
+    uint64_t coldStarts = 0, overloads = 0;
+    int64_t inFlight = 0;
+    std::map<std::string, uint64_t> limitHits;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Fn> fns_;
+  std::vector<Gauge> gauges_;
+};
+
+}  // namespace fn0::metrics
