@@ -223,6 +223,7 @@ class ExchangeImpl : public Exchange {
   bool headSent() const override { return headSent_; }
   void annotate(std::string key, std::string value) override { notes_[std::move(key)] = std::move(value); }
 
+  bool bodyUnread() const { return !bodyDone_ && !broken_; }
   bool reusable() const { return keepAlive_ && complete_ && !broken_ && bodyDone_ && !bodyCancelled_; }
   AccessRecord record(Clock::time_point start) const {
     AccessRecord r{req_.requestId, req_.remote, req_.method, req_.target, req_.host, status_, bytesIn_, bytesOut_,
@@ -253,19 +254,10 @@ std::vector<Header> internalErrorHeaders() {
 }
 std::string internalErrorBody() { return "{\"error\":\"internal\"}\n"; }
 
-// A response for a request the HTTP layer refuses before any handler runs.
-asio::awaitable<void> refuse(Conn& c, int status, const std::string& reason, const std::string& id) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
-  res.set("content-type", "application/json");
-  res.set("fn0-error", reason);
-  res.set("fn0-request-id", id);
-  res.keep_alive(false);
-  res.body() = "{\"error\":\"" + reason + "\",\"request_id\":\"" + id + "\"}\n";
-  res.prepare_payload();
-  c.stream.expires_after(std::chrono::seconds(10));
-  co_await bhttp::async_write(c.stream, res, kTuple);
-  // Lingering close: the client may still be sending the body we refused;
-  // closing at once would reset the connection before it reads our answer.
+// Closes a connection whose client may still be sending a body we will not
+// read: stop sending, drain what arrives for a moment, then close. Closing at
+// once would reset the connection before the client reads our answer.
+asio::awaitable<void> lingeringClose(Conn& c) {
   beast::error_code ec;
   c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   std::vector<char> sink(64 * 1024);
@@ -277,6 +269,20 @@ asio::awaitable<void> refuse(Conn& c, int status, const std::string& reason, con
     if (rec) break;
     drained += n;
   }
+}
+
+// A response for a request the HTTP layer refuses before any handler runs.
+asio::awaitable<void> refuse(Conn& c, int status, const std::string& reason, const std::string& id) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+  res.set("content-type", "application/json");
+  res.set("fn0-error", reason);
+  res.set("fn0-request-id", id);
+  res.keep_alive(false);
+  res.body() = "{\"error\":\"" + reason + "\",\"request_id\":\"" + id + "\"}\n";
+  res.prepare_payload();
+  c.stream.expires_after(std::chrono::seconds(10));
+  co_await bhttp::async_write(c.stream, res, kTuple);
+  co_await lingeringClose(c);
 }
 
 }  // namespace
@@ -351,7 +357,10 @@ asio::awaitable<void> Conn::serve() {
     else if (failed)
       ex.abort();
     srv.log.write(ex.record(start));
-    if (!ex.reusable()) break;
+    if (!ex.reusable()) {
+      if (ex.bodyUnread()) co_await lingeringClose(*this);
+      break;
+    }
   }
   shutdown();
 }

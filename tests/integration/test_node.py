@@ -166,11 +166,13 @@ def test_guest_logs_are_kept_with_the_request_id(node, guests_dir):
     node.deploy("hostile", guests_dir / "hostile-c.wasm")
     r = node.get("/hostile/log?lines=2")
     rid = r.header("fn0-request-id")
+    time.sleep(0.1)  # output is flushed as the guest finishes, just after the response
     logs = json.loads(node.api("GET", "/functions/hostile/logs").body)["entries"]
     mine = [e for e in logs if e["request_id"] == rid]
     assert [e["line"] for e in mine if e["stream"] == "stdout"] == ["stdout line 0", "stdout line 1"]
     assert [e["line"] for e in mine if e["stream"] == "stderr"] == ["stderr line"]
     trap = node.get("/hostile/trap")
+    time.sleep(0.1)
     logs = json.loads(node.api("GET", "/functions/hostile/logs").body)["entries"]
     assert any(e["request_id"] == trap.header("fn0-request-id") and "trap" in e["line"] for e in logs)
 
@@ -248,8 +250,12 @@ def test_a_generated_token_is_written_with_mode_0600(node_factory, tmp_path):
 def test_access_log_is_structured(node, examples_dir):
     node.deploy("hello", examples_dir / "hello-c.wasm")
     r = node.get("/hello/")
-    time.sleep(0.2)
-    entries = [e for e in node.access_log() if e.get("request_id") == r.header("fn0-request-id")]
+    deadline = time.monotonic() + 5
+    while True:  # the line is written just after the response
+        entries = [e for e in node.access_log() if e.get("request_id") == r.header("fn0-request-id")]
+        if entries or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert entries and entries[0]["status"] == 200 and entries[0]["function"] == "hello"
     assert entries[0]["version"] == "v1" and entries[0]["outcome"] == "ok"
 
@@ -267,9 +273,16 @@ def test_metrics_count_what_happened(node, examples_dir, guests_dir):
     for _ in range(3):
         assert node.get("/hello/").status == 200
     assert node.get("/hostile/loop").status == 503
-    r = node.get("/_fn0/metrics")
+    # A request is counted just after its last byte is sent: poll briefly.
+    deadline = time.monotonic() + 5
+    while True:
+        r = node.get("/_fn0/metrics")
+        t = r.body.decode()
+        if metric(t, 'fn0_requests_total{function="hostile",code="5xx"}') == 1 and \
+                metric(t, 'fn0_requests_total{function="hello",code="2xx"}') == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert r.status == 200 and r.header("content-type").startswith("text/plain")
-    t = r.body.decode()
     assert metric(t, 'fn0_requests_total{function="hello",code="2xx"}') == 3
     assert metric(t, 'fn0_requests_total{function="hostile",code="5xx"}') == 1
     assert metric(t, 'fn0_limit_hits_total{function="hostile",reason="cpu-limit"}') == 1
