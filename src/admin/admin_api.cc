@@ -75,6 +75,59 @@ std::optional<int64_t> parseVersion(const std::string& s) {
   return std::stoll(digits);
 }
 
+// "/functions/{name}/env/{key}" -> regex matching one path segment per {}.
+std::regex templateRegex(const std::string& t) {
+  return std::regex("^" + std::regex_replace(t, std::regex(R"(\{[a-z]+\})"), "[^/]+") + "$");
+}
+
+}  // namespace
+
+const std::vector<std::string>& apiRoutes() {
+  static const std::vector<std::string> routes = {
+      "GET /openapi.json",
+      "GET /status",
+      "GET /functions",
+      "GET /functions/{name}",
+      "DELETE /functions/{name}",
+      "GET /functions/{name}/versions",
+      "POST /functions/{name}/versions",
+      "GET /functions/{name}/versions/{version}/component",
+      "GET /functions/{name}/aliases",
+      "PUT /functions/{name}/aliases/{alias}",
+      "DELETE /functions/{name}/aliases/{alias}",
+      "GET /functions/{name}/env",
+      "PUT /functions/{name}/env/{key}",
+      "DELETE /functions/{name}/env/{key}",
+      "GET /functions/{name}/secrets",
+      "PUT /functions/{name}/secrets/{key}",
+      "DELETE /functions/{name}/secrets/{key}",
+      "GET /functions/{name}/logs",
+  };
+  return routes;
+}
+
+namespace {
+
+// Which of apiRoutes() a request is: 0 = none for this path, -1 = the path
+// exists but not with this method, else 1 + index.
+int matchRoute(const std::string& method, const std::string& path) {
+  static const auto compiled = [] {
+    std::vector<std::pair<std::string, std::regex>> v;
+    for (const auto& r : apiRoutes()) {
+      auto sp = r.find(' ');
+      v.emplace_back(r.substr(0, sp), templateRegex(r.substr(sp + 1)));
+    }
+    return v;
+  }();
+  int pathOnly = 0;
+  for (size_t i = 0; i < compiled.size(); i++) {
+    if (!std::regex_match(path, compiled[i].second)) continue;
+    if (compiled[i].first == method) return static_cast<int>(i) + 1;
+    pathOnly = -1;
+  }
+  return pathOnly;
+}
+
 }  // namespace
 
 AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
@@ -86,11 +139,22 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
   std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   ex.annotate("platform", path);
   const std::string& method = ex.request().method;
-  if (path == "/_fn0/healthz" || path == "/_fn0/readyz") {
-    {
-    const json body1 = json{{"status", "ok"}};
-    co_await sendJson(ex, 200, body1);
-    }
+  if (path == "/_fn0/healthz") {
+    const json ok = json{{"status", "ok"}};
+    co_await sendJson(ex, 200, ok);
+    co_return;
+  }
+  if (path == "/_fn0/readyz") {
+    // Not ready while shutting down, so a load balancer stops sending.
+    const bool ready = !ex.stopping();
+    const json state = json{{"status", ready ? "ready" : "stopping"}};
+    co_await sendJson(ex, ready ? 200 : 503, state);
+    co_return;
+  }
+  if (path == "/_fn0/api/v1/openapi.json") {
+    std::vector<http::Header> headers = {{"content-type", "application/json"}};
+    std::string doc = kOpenApiJson;
+    co_await http::respond(ex, 200, std::move(headers), std::move(doc));
     co_return;
   }
   if (path == "/_fn0/metrics") {
@@ -112,7 +176,12 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
       co_await sendError(ex, 401, "unauthorized", "a valid admin token is required (Authorization: Bearer ...)");
       co_return;
     }
-    co_await api(ex, path.substr(std::string("/_fn0/api/v1").size()), query);
+    const std::string rel = path.substr(std::string("/_fn0/api/v1").size());
+    const int route = matchRoute(ex.request().method, rel);
+    if (route == 0) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
+    if (route < 0)
+      co_return co_await sendError(ex, 405, "method-not-allowed", ex.request().method + " is not allowed on " + rel);
+    co_await api(ex, rel, query);
     co_return;
   }
   (void)method;
@@ -322,6 +391,10 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       badNumber = true;
     }
     if (badNumber) co_return co_await sendError(ex, 400, "bad-request", "after and limit must be numbers");
+    if (queryParam(query, "follow") == "true" || queryParam(query, "follow") == "1") {
+      co_await followLogs(ex, name, after);
+      co_return;
+    }
     auto buffer = d_.logs.get(name);
     json entries = json::array();
     for (const auto& e : buffer->after(after, limit))
@@ -337,6 +410,39 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     co_return;
   }
   co_await sendError(ex, 404, "not-found", "no API route " + ex.request().method + " " + path);
+}
+
+asio::awaitable<void> AdminApi::followLogs(http::Exchange& ex, const std::string& name, uint64_t after) {
+  // Server-Sent Events: every entry as `id: <seq>` + `data: <json>`, a
+  // comment every 15 s to keep proxies from closing the stream; ends when the
+  // client goes away or the node stops.
+  std::vector<http::Header> headers = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}};
+  const std::optional<uint64_t> noLength;
+  if (!co_await ex.writeHead(200, headers, noLength)) co_return;
+  auto buffer = d_.logs.get(name);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto lastWrite = std::chrono::steady_clock::now();
+  while (!ex.stopping()) {
+    std::string out;
+    for (const auto& e : buffer->after(after, 1000)) {
+      after = e.seq;
+      json j = {{"seq", e.seq},
+                {"time", std::chrono::duration<double>(e.time.time_since_epoch()).count()},
+                {"request_id", e.requestId},
+                {"stream", e.stream == 1 ? "stdout" : "stderr"},
+                {"line", e.line}};
+      out += "id: " + std::to_string(e.seq) + "\ndata: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+    }
+    if (out.empty() && std::chrono::steady_clock::now() - lastWrite > std::chrono::seconds(15)) out = ": keep-alive\n\n";
+    if (!out.empty()) {
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(out.data()), out.size());
+      if (!co_await ex.writeBody(bytes)) co_return;
+      lastWrite = std::chrono::steady_clock::now();
+    }
+    timer.expires_after(std::chrono::milliseconds(200));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_await ex.finish();
 }
 
 asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& name, bool live) {

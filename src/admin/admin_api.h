@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
@@ -28,6 +29,11 @@ struct AdminDeps {
   uint64_t maxUploadBytes = 512ull << 20;
 };
 
+// Every API route as "METHOD /template" (OpenAPI style, relative to
+// /_fn0/api/v1). The single list both the dispatcher and the OpenAPI test use.
+const std::vector<std::string>& apiRoutes();
+extern const char* const kOpenApiJson;
+
 class AdminApi {
  public:
   explicit AdminApi(AdminDeps deps);
@@ -36,6 +42,7 @@ class AdminApi {
  private:
   boost::asio::awaitable<void> api(http::Exchange& ex, const std::string& path, const std::string& query);
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
+  boost::asio::awaitable<void> followLogs(http::Exchange& ex, const std::string& name, uint64_t after);
   AdminDeps d_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

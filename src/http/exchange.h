@@ -59,6 +59,8 @@ class Exchange {
 
   // For the access log.
   virtual void annotate(std::string key, std::string value) = 0;
+  // The server is shutting down: long-lived responses should end.
+  virtual bool stopping() const = 0;
 };
 
 using Handler = std::function<asio::awaitable<void>(Exchange&)>;

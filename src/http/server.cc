@@ -222,6 +222,7 @@ class ExchangeImpl : public Exchange {
   }
   bool headSent() const override { return headSent_; }
   void annotate(std::string key, std::string value) override { notes_[std::move(key)] = std::move(value); }
+  bool stopping() const override { return conn_.srv.stopping; }
 
   bool bodyUnread() const { return !bodyDone_ && !broken_; }
   bool reusable() const { return keepAlive_ && complete_ && !broken_ && bodyDone_ && !bodyCancelled_; }

@@ -44,7 +44,14 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--max-body-mb", c.maxBodyMb, "Request body size (MB)")->capture_default_str();
   s->add_option("--max-header-kb", c.maxHeaderKb, "Request header size (KiB)")->capture_default_str();
   s->add_option("--max-subrequests", c.maxSubrequests, "Outbound requests per request")->capture_default_str();
-  s->set_config("--config", "", "A TOML file with any of these options");
+  s->add_option("--header-timeout-s", c.headerTimeoutSeconds, "A client must send its request head within this")
+      ->capture_default_str();
+  s->add_option("--idle-timeout-s", c.idleTimeoutSeconds, "Idle keep-alive connections are closed after this")
+      ->capture_default_str();
+  // The config file is read by the top-level app (keys in a [serve] section
+  // or at top level); fallthrough lets `fn0 serve --config F` find it.
+  app.set_config("--config", "", "A TOML file with any of the serve options (in a [serve] section)");
+  s->fallthrough();
   s->footer("Example:\n  fn0 serve --listen 127.0.0.1:8080 --data-dir ./fn0-data");
   return s;
 }
@@ -94,6 +101,8 @@ int serve(const NodeConfig& c) {
   sc.threads = c.threads;
   sc.maxHeaderBytes = c.maxHeaderKb * 1024;
   sc.maxBodyBytes = c.maxBodyMb * 1000 * 1000;
+  sc.headerTimeout = std::chrono::seconds(c.headerTimeoutSeconds);
+  sc.idleTimeout = std::chrono::seconds(c.idleTimeoutSeconds);
 
   std::error_code ec;
   std::filesystem::create_directories(c.dataDir, ec);

@@ -26,6 +26,7 @@ struct NodeConfig {
   // Node limits: defaults for every function and the maxima they may not pass.
   uint64_t cpuMs = 10, durationMs = 15000, memoryMb = 128, maxBodyMb = 100, maxHeaderKb = 128;
   uint32_t maxSubrequests = 50;
+  unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
 };
 
 // Adds the `serve` subcommand's flags (and --config) to `app`.

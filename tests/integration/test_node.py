@@ -291,3 +291,71 @@ def test_metrics_count_what_happened(node, examples_dir, guests_dir):
     assert metric(t, 'fn0_instances{function="hello"}') == 0
     assert metric(t, "fn0_cache_entries") == 2
     assert "fn0_overloads_total" in t and "fn0_cold_starts_total" in t
+
+
+def test_every_documented_route_is_served(node, examples_dir):
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    node.api("PUT", "/functions/hello/env/K", {"value": "v"})
+    node.api("PUT", "/functions/hello/secrets/S", {"value": "v"})
+    node.api("PUT", "/functions/hello/aliases/beta", {"version": 1})
+    doc = json.loads(node.get("/_fn0/api/v1/openapi.json").body)
+    fill = {"{name}": "hello", "{version}": "v1", "{alias}": "beta", "{key}": "K"}
+    checked = 0
+    for path, item in doc["paths"].items():
+        for method in item:
+            if method == "parameters" or path.endswith("/versions") and method == "post":
+                continue
+            concrete = path
+            for k, v in fill.items():
+                concrete = concrete.replace(k, v)
+            if "/secrets/" in concrete:
+                concrete = concrete.replace("/K", "/S")
+            body = {"value": "x"} if "/env/" in path or "/secrets/" in path else {"version": 1}
+            r = node.api(method.upper(), concrete, body if method == "put" else None)
+            assert r.header("fn0-error") != "method-not-allowed", (method, path)
+            assert b"no API route" not in r.body, (method, path, r.body)
+            assert r.status < 500, (method, path, r.body)
+            checked += 1
+    assert checked >= 16
+    assert node.api("PATCH", "/functions/hello").status == 405
+
+
+def test_logs_can_be_followed_live(node, guests_dir):
+    import http.client
+    node.deploy("hostile", guests_dir / "hostile-c.wasm")
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=10)
+    conn.request("GET", "/_fn0/api/v1/functions/hostile/logs?follow=true",
+                 headers={"Authorization": f"Bearer {TOKEN}"})
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.getheader("content-type") == "text/event-stream"
+    r = node.get("/hostile/log?lines=3")
+    rid = r.header("fn0-request-id")
+    events = []
+    deadline = time.monotonic() + 10
+    while len([e for e in events if e["request_id"] == rid]) < 4 and time.monotonic() < deadline:
+        line = resp.fp.readline().decode()
+        if line.startswith("data: "):
+            events.append(json.loads(line[6:]))
+    mine = [e["line"] for e in events if e["request_id"] == rid]
+    assert mine[:3] == ["stdout line 0", "stdout line 1", "stdout line 2"] or sorted(mine) == sorted(
+        ["stdout line 0", "stdout line 1", "stdout line 2", "stderr line"])
+    conn.close()
+
+
+def test_readyz_and_config_file(node_factory, examples_dir, tmp_path):
+    cfg = tmp_path / "fn0.toml"
+    cfg.write_text('[serve]\nbase-domain = "apps.test"\ncpu-ms = 50\n')
+    node = node_factory("--config", str(cfg))
+    node.deploy("hello", examples_dir / "hello-c.wasm")
+    assert node.get("/", host=f"hello.apps.test:{node.port}").status == 200
+    assert node.get("/_fn0/readyz").status == 200
+
+
+def test_a_client_that_never_finishes_its_head_is_dropped(node_factory):
+    node = node_factory("--header-timeout-s", "1")
+    with socket.create_connection(("127.0.0.1", node.port), timeout=10) as s:
+        s.sendall(b"GET /hello/ HTTP/1.1\r\nHost: x\r\n")  # ...and nothing more
+        start = time.monotonic()
+        data = s.recv(100)
+        assert data == b"" and time.monotonic() - start < 5
+    assert node.get("/_fn0/healthz").status == 200
