@@ -174,14 +174,15 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
 
 Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
                  const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics,
-                 runtime::Limits limits)
+                 runtime::Limits limits, uint32_t maxConcurrency)
     : engine_(engine),
       cache_(cache),
       registry_(registry),
       blobs_(blobs),
       logs_(logs),
       metrics_(metrics),
-      limits_(limits) {}
+      limits_(limits),
+      maxConcurrency_(maxConcurrency) {}
 
 asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   const auto& req = ex.request();
@@ -237,6 +238,19 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_return;
   }
 
+  if (running_.fetch_add(1) >= maxConcurrency_) {
+    running_--;
+    metrics::Metrics::Request m;
+    m.status = 503;
+    m.overloaded = true;
+    metrics_.record(fn.name, m);
+    co_await sendError(ex, 503, "overloaded", "the node is at its concurrency limit; retry shortly");
+    co_return;
+  }
+  struct Release {
+    std::atomic<uint32_t>& n;
+    ~Release() { n--; }
+  } release{running_};
   const auto started = std::chrono::steady_clock::now();
   auto exec = co_await asio::this_coro::executor;
   auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);

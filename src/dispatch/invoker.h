@@ -4,6 +4,7 @@
 // outcome into a platform error response when the guest did not answer.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "dispatch/router.h"
@@ -20,7 +21,8 @@ namespace fn0::dispatch {
 class Invoker {
  public:
   Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
-          const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics, runtime::Limits limits);
+          const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics, runtime::Limits limits,
+          uint32_t maxConcurrency);
   boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
 
  private:
@@ -31,6 +33,10 @@ class Invoker {
   logs::LogHub& logs_;
   metrics::Metrics& metrics_;
   runtime::Limits limits_;
+  // Admission control: instances running at once on this node. Beyond it a
+  // request is answered 503 overloaded (with Retry-After) at once.
+  const uint32_t maxConcurrency_;
+  std::atomic<uint32_t> running_{0};
 };
 
 }  // namespace fn0::dispatch

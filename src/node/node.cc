@@ -44,6 +44,8 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--max-body-mb", c.maxBodyMb, "Request body size (MB)")->capture_default_str();
   s->add_option("--max-header-kb", c.maxHeaderKb, "Request header size (KiB)")->capture_default_str();
   s->add_option("--max-subrequests", c.maxSubrequests, "Outbound requests per request")->capture_default_str();
+  s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
+      ->capture_default_str();
   s->add_option("--header-timeout-s", c.headerTimeoutSeconds, "A client must send its request head within this")
       ->capture_default_str();
   s->add_option("--idle-timeout-s", c.idleTimeoutSeconds, "Idle keep-alive connections are closed after this")
@@ -112,6 +114,7 @@ int serve(const NodeConfig& c) {
   }
   runtime::EngineConfig ec2;
   ec2.maxMemoryBytes = c.memoryMb << 20;
+  ec2.pooledInstances = std::max<uint32_t>(c.maxConcurrency + 16, 64);  // + reuse pools' idle instances
   auto engine = runtime::Engine::create(ec2);
   if (!engine) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
@@ -160,7 +163,7 @@ int serve(const NodeConfig& c) {
 
   dispatch::Router router(c.baseDomain);
   metrics::Metrics metrics;
-  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits);
+  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits, c.maxConcurrency);
   asio::thread_pool compilePool(1);
   http::AccessLog accessLog(stdout);
 

@@ -359,3 +359,17 @@ def test_a_client_that_never_finishes_its_head_is_dropped(node_factory):
         data = s.recv(100)
         assert data == b"" and time.monotonic() - start < 5
     assert node.get("/_fn0/healthz").status == 200
+
+
+def test_overload_answers_503_with_retry_after_and_is_counted(node_factory, guests_dir):
+    node = node_factory("--max-concurrency", "1")
+    node.deploy("hostile", guests_dir / "hostile-c.wasm")
+    slow = {}
+    t = threading.Thread(target=lambda: slow.setdefault("r", node.get("/hostile/sleep?ms=1500")))
+    t.start()
+    time.sleep(0.5)
+    r = node.get("/hostile/count")
+    t.join()
+    assert slow["r"].status == 200
+    assert r.status == 503 and r.header("fn0-error") == "overloaded" and r.header("retry-after")
+    assert metric(node.get("/_fn0/metrics").body.decode(), 'fn0_overloads_total{function="hostile"}') == 1
