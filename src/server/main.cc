@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "common/version.h"
+#include "cli/commands.h"
 #include "node/node.h"
 #include "runtime/engine.h"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   fn0::node::NodeConfig serveConfig;
   auto* serve = fn0::node::addServeCommand(app, serveConfig);
+  fn0::cli::CommandSet commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (serve->parsed()) return fn0::node::serve(serveConfig);
+  if (int code = commands.run(); code >= 0) return code;
   if (argc == 1) {
     fmt::print("{}", app.help());
     return 2;
