@@ -12,11 +12,6 @@ include_guard()
 find_program(WASM_TOOLS wasm-tools PATHS ${FN0_TOOLS_BIN} NO_DEFAULT_PATH REQUIRED)
 find_program(WIT_BINDGEN wit-bindgen PATHS ${FN0_TOOLS_BIN} NO_DEFAULT_PATH REQUIRED)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-file(STRINGS ${PROJECT_SOURCE_DIR}/scripts/versions.env _versions REGEX "^[A-Z_]+=")
-foreach(line IN LISTS _versions)
-  string(REGEX MATCH "^([A-Z_]+)=(.*)$" _ ${line})
-  set(FN0_PIN_${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
-endforeach()
 find_program(WASM_CLANG clang-${FN0_PIN_CLANG_VERSION} REQUIRED)
 
 # Global (cache) so the functions below work from any directory, e.g. tests/guests.

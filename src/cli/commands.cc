@@ -14,6 +14,8 @@
 
 #include "cli/client.h"
 #include "cli/config.h"
+#include "cli/dev.h"
+#include "cli/project.h"
 #include "common/version.h"
 #include "runtime/engine.h"
 
@@ -69,8 +71,25 @@ class Commands {
     login_->footer("The token is read from stdin or a prompt, never from the command line.\n"
                    "Example:\n  cat build/run-data/admin-token | fn0 login --server http://127.0.0.1:8080");
 
-    deploy_ = app.add_subcommand("deploy", "Deploy a component as a new version of a function");
-    deploy_->add_option("file", file_, "The component (.wasm)")->required()->check(CLI::ExistingFile);
+    new_ = app.add_subcommand("new", "Create a project from a template");
+    new_->add_option("name", name_, "Function name (also the folder)")->required();
+    new_->add_option("--template,-t", template_, "js | ts | c")->capture_default_str()->check(CLI::IsMember({"js", "ts", "c"}));
+    new_->add_option("--dir", file_, "Folder to create (default: NAME)");
+    new_->footer("Example:\n  fn0 new hello --template ts && cd hello && fn0 dev");
+
+    build_ = app.add_subcommand("build", "Build the project in this folder (fn0.toml)");
+    build_->add_option("--dir", dir_, "Project folder")->capture_default_str();
+    build_->footer("Example:\n  fn0 build");
+
+    dev_ = app.add_subcommand("dev", "Build, serve locally, rebuild and reload on change, print logs");
+    dev_->add_option("--dir", dir_, "Project folder")->capture_default_str();
+    dev_->add_option("--port", port_, "Local port")->capture_default_str();
+    dev_->footer("Example:\n  fn0 dev --port 8787");
+
+    deploy_ = app.add_subcommand("deploy", "Deploy a component (or this folder's project) as a new version");
+    deploy_->add_option("file", file_, "The component (.wasm); without it the project in --dir is built and deployed")
+        ->check(CLI::ExistingFile);
+    deploy_->add_option("--dir", dir_, "Project folder (when no file is given)")->capture_default_str();
     deploy_->add_option("--name", name_, "Function name (default: the file name)");
     deploy_->add_option("--env", envs_, "KEY=VALUE environment variable (repeatable)");
     deploy_->add_flag("--no-live", noLive_, "Create the version without moving live to it");
@@ -155,6 +174,22 @@ class Commands {
       return 0;
     }
     if (login_->parsed()) return login();
+    if (new_->parsed()) {
+      std::filesystem::path dir = file_.empty() ? std::filesystem::path(name_) : std::filesystem::path(file_);
+      if (auto r = newProject(name_, template_, dir); !r) return fail(r.error().message, 2);
+      fmt::print("created {} ({} template) in {}/\nnext:\n  cd {}\n  fn0 dev        # serve locally, rebuild on change\n  fn0 deploy     # deploy to your node\n",
+                 name_, template_, dir.string(), dir.string());
+      return 0;
+    }
+    if (build_->parsed() || dev_->parsed()) {
+      auto p = Project::load(dir_);
+      if (!p) return fail(p.error().message);
+      if (dev_->parsed()) return runDev(*p, port_);
+      auto out = buildProject(*p);
+      if (!out) return fail(out.error().message);
+      fmt::print("built {}\n", std::filesystem::relative(*out).string());
+      return 0;
+    }
     for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, logs_, export_,
                         status_})
       if (c->parsed()) {
@@ -229,6 +264,14 @@ class Commands {
   }
 
   int deploy() {
+    if (file_.empty()) {
+      auto p = Project::load(dir_);
+      if (!p) return fail(p.error().message + " (or give a .wasm file)", 2);
+      auto out = buildProject(*p);
+      if (!out) return fail(out.error().message);
+      file_ = out->string();
+      if (name_.empty()) name_ = p->name;
+    }
     if (name_.empty()) {
       name_ = std::filesystem::path(file_).stem().string();
       for (auto& ch : name_) ch = (std::isalnum(static_cast<unsigned char>(ch)) ? std::tolower(ch) : '-');
@@ -461,12 +504,13 @@ class Commands {
     return 0;
   }
 
-  CLI::App *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_, *logs_,
+  CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_, *logs_,
       *export_, *status_, *version_cmd_;
   std::unique_ptr<Client> client_;
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false;
   double since_ = 0;
-  std::string server_, file_, name_, version_, action_, key_;
+  std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".";
+  uint16_t port_ = 8787;
   std::vector<std::string> envs_, args_;
 };
 

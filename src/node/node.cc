@@ -165,7 +165,7 @@ int serve(const NodeConfig& c) {
   metrics::Metrics metrics;
   dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits, c.maxConcurrency);
   asio::thread_pool compilePool(1);
-  http::AccessLog accessLog(stdout);
+  http::AccessLog accessLog(c.accessLog ? stdout : nullptr);
 
   std::unique_ptr<admin::AdminApi> adminApi;
   http::Server server(

@@ -27,7 +27,8 @@ struct NodeConfig {
   uint64_t cpuMs = 10, durationMs = 15000, memoryMb = 128, maxBodyMb = 100, maxHeaderKb = 128;
   uint32_t maxSubrequests = 50;
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
-  uint32_t maxConcurrency = 1000;  // instances at once; also the pooling allocator's size
+  uint32_t maxConcurrency = 1000;
+  bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size
 };
 
 // Adds the `serve` subcommand's flags (and --config) to `app`.

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from reference_host import ReferenceHost  # noqa: E402
 
-BUILD_DIR = Path(os.environ.get("FN0_BUILD_DIR", Path(__file__).parents[2] / "build"))
+BUILD_DIR = Path(os.environ.get("FN0_BUILD_DIR", Path(__file__).parents[2] / "build")).resolve()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,101 @@
+"""Project commands: `fn0 new` for each template, `fn0 build`, `fn0 deploy`
+from the project folder, and `fn0 dev` rebuilding on a change."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from node import TOKEN
+
+EXPECTED = {"c": b"Hello from app-c!\n", "js": b"Hello from app-js!\n"}
+
+
+def run(build_dir, cwd, *args, node=None, timeout=300):
+    env = dict(os.environ)
+    if node:
+        env.update(FN0_SERVER=f"http://127.0.0.1:{node.port}", FN0_TOKEN=TOKEN)
+    return subprocess.run([str(build_dir / "fn0"), *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+@pytest.mark.parametrize("template", ["c", "js", "ts"])
+def test_new_build_deploy_and_logs(build_dir, tmp_path, node, template):
+    name = f"app-{template}"
+    r = run(build_dir, tmp_path, "new", name, "--template", template)
+    assert r.returncode == 0, r.stderr
+    proj = tmp_path / name
+    assert (proj / "fn0.toml").is_file() and (proj / "README.md").is_file()
+    b = run(build_dir, proj, "build")
+    assert b.returncode == 0, b.stderr + b.stdout
+    assert (proj / "build" / f"{name}.wasm").is_file()
+    d = run(build_dir, proj, "deploy", "--json", node=node)
+    assert d.returncode == 0, d.stderr
+    assert json.loads(d.stdout)["function"] == name
+    reply = node.get(f"/{name}/hi")
+    assert reply.status == 200
+    if template == "ts":
+        assert json.loads(reply.body) == {"message": f"Hello from {name}!", "path": "/hi"}
+    else:
+        assert reply.body == EXPECTED[template]
+    time.sleep(0.3)
+    logs = run(build_dir, proj, "logs", name, node=node)
+    assert reply.header("fn0-request-id") in logs.stdout, logs.stdout
+
+
+def test_project_errors(build_dir, tmp_path):
+    r = run(build_dir, tmp_path, "build")
+    assert r.returncode == 1 and "no fn0.toml" in r.stderr
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "x").write_text("x")
+    r = run(build_dir, tmp_path, "new", "taken")
+    assert r.returncode == 2 and "not empty" in r.stderr
+    r = run(build_dir, tmp_path, "new", "Bad_Name")
+    assert r.returncode == 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read()
+    except Exception:
+        return None
+
+
+def test_dev_serves_and_reloads_on_change(build_dir, tmp_path):
+    assert run(build_dir, tmp_path, "new", "live", "--template", "c").returncode == 0
+    proj = tmp_path / "live"
+    port = free_port()
+    dev = subprocess.Popen([str(build_dir / "fn0"), "dev", "--port", str(port)], cwd=proj,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/live/"
+        deadline = time.monotonic() + 60
+        while fetch(url) != b"Hello from live!\n" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert fetch(url) == b"Hello from live!\n"
+        handler = proj / "src" / "handler.c"
+        handler.write_text(handler.read_text().replace("Hello from live!", "Edited live!"))
+        deadline = time.monotonic() + 60
+        while fetch(url) != b"Edited live!\n" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert fetch(url) == b"Edited live!\n"
+        dev.send_signal(signal.SIGINT)
+        out, err = dev.communicate(timeout=30)
+        assert dev.returncode == 0, err
+        assert b"handled a request" in out  # the guest's output, printed live
+    finally:
+        if dev.poll() is None:
+            dev.kill()
