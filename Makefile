@@ -6,7 +6,7 @@ export FN0_CACHE ?= $(HOME)/.cache/fn0
 export PATH := $(FN0_CACHE)/tools/bin:$(HOME)/.cargo/bin:$(PATH)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build examples test run clean help
+.PHONY: all setup configure build examples test run bench clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make run       install what is missing, build, serve the example functions"
 	@echo "make test      build everything and run every test"
 	@echo "make build     build build/fn0"
+	@echo "make bench     fn0 vs wasmtime serve, side by side (not part of make test)"
 	@echo "make examples  build the example components into build/examples"
 	@echo "make clean     remove build/ (caches in ~/.cache/fn0 stay)"
 
@@ -32,6 +33,10 @@ examples: configure
 test: configure
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
+
+bench: configure
+	@cmake --build $(BUILD_DIR) --target all examples guests
+	@python3 bench/bench.py
 
 run: build examples
 	@scripts/run-node.sh $(BUILD_DIR)

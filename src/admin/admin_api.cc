@@ -139,6 +139,14 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
   std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   ex.annotate("platform", path);
   const std::string& method = ex.request().method;
+  if (path == "/_fn0/ping") {
+    // The same HTTP stack answering a fixed response, no wasm: the baseline
+    // `make bench` compares functions with.
+    std::vector<http::Header> headers = {{"content-type", "text/plain"}};
+    std::string pong = "ok\n";
+    co_await http::respond(ex, 200, std::move(headers), std::move(pong));
+    co_return;
+  }
   if (path == "/_fn0/healthz") {
     const json ok = json{{"status", "ok"}};
     co_await sendJson(ex, 200, ok);

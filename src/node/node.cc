@@ -44,6 +44,7 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--max-body-mb", c.maxBodyMb, "Request body size (MB)")->capture_default_str();
   s->add_option("--max-header-kb", c.maxHeaderKb, "Request header size (KiB)")->capture_default_str();
   s->add_option("--max-subrequests", c.maxSubrequests, "Outbound requests per request")->capture_default_str();
+  s->add_flag("!--no-access-log", c.accessLog, "Do not write the JSON access log to stdout");
   s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
       ->capture_default_str();
   s->add_option("--header-timeout-s", c.headerTimeoutSeconds, "A client must send its request head within this")

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""`make bench`: fn0 and the reference host (`wasmtime serve`, pooling
+allocator, a fresh instance per request) side by side on the same components,
+the same machine and the same load generator (wrk on loopback), alternating
+runs. Prints a table with ratios and writes build/bench/results.json.
+
+Covered so far: throughput and p50/p99 latency for hello-c, hello-js and
+echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
+restart -> first response. Not yet: tenants (100/1000 functions) and p99 at
+half load (wrk has no constant-rate mode).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("FN0_BUILD_DIR", ROOT / "build")).resolve()
+TOOLS = Path(os.environ.get("FN0_CACHE", Path.home() / ".cache" / "fn0")) / "tools" / "bin"
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from node import Node  # noqa: E402
+from reference_host import ReferenceHost  # noqa: E402
+
+DURATION = os.environ.get("FN0_BENCH_DURATION", "5s")
+CONNECTIONS = int(os.environ.get("FN0_BENCH_CONNECTIONS", "32"))
+ROUNDS = int(os.environ.get("FN0_BENCH_ROUNDS", "2"))
+
+
+def wrk(url: str, script: Path | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", str(script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def best(runs: list[dict]) -> dict:
+    return max(runs, key=lambda r: r["rps"])
+
+
+def first_response(start_cmd, url: str, env=None) -> float:
+    """Seconds from process start to the first 200 answer."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(start_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        while time.monotonic() - t0 < 60:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return time.monotonic() - t0
+            except Exception:
+                time.sleep(0.001)
+        raise TimeoutError(url)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> int:
+    out_dir = BUILD / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["PATH"] = f"{TOOLS}:{os.environ['PATH']}"
+    post = out_dir / "post64k.lua"
+    post.write_text('wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\n'
+                    'wrk.headers["Content-Type"] = "application/octet-stream"\n')
+    examples = BUILD / "examples"
+    cases = [("hello-c", None), ("hello-js", None), ("echo-c 64KiB", post)]
+    results: dict = {"config": {"duration": DURATION, "connections": CONNECTIONS, "rounds": ROUNDS}, "cases": {}}
+
+    data = Path(tempfile.mkdtemp(prefix="fn0-bench-"))
+    # No access log: wasmtime serve writes nothing per request either.
+    node = Node(BUILD, data, "--cpu-ms", "1000", "--no-access-log").start()
+    for name in ("hello-c", "hello-js", "echo-c"):
+        assert node.deploy(name, examples / f"{name}.wasm").status in (200, 201)
+    try:
+        for case, script in cases:
+            comp = case.split()[0]
+            fn0_runs, ref_runs = [], []
+            for _ in range(ROUNDS):
+                with ReferenceHost(examples / f"{comp}.wasm") as ref:
+                    ref_runs.append(wrk(f"http://127.0.0.1:{ref.port}/", script))
+                fn0_runs.append(wrk(f"http://127.0.0.1:{node.port}/{comp}/", script))
+            results["cases"][case] = {"fn0": best(fn0_runs), "reference": best(ref_runs)}
+        results["cases"]["raw (no wasm)"] = {"fn0": best([wrk(f"http://127.0.0.1:{node.port}/_fn0/ping")
+                                                          for _ in range(ROUNDS)])}
+    finally:
+        node.stop()
+
+    restart = first_response([str(BUILD / "fn0"), "serve", "--listen", "127.0.0.1:18999", "--data-dir", str(data)],
+                             "http://127.0.0.1:18999/hello-c/",
+                             env=dict(os.environ, FN0_ADMIN_TOKEN="bench-token-000000000000"))
+    results["restart_first_response_ms"] = restart * 1000
+    shutil.rmtree(data, ignore_errors=True)
+
+    raw = results["cases"]["raw (no wasm)"]["fn0"]["rps"]
+    print(f"\nfn0 bench — wrk -t2 -c{CONNECTIONS} -d{DURATION}, best of {ROUNDS}, loopback, {os.cpu_count()} cores\n")
+    print(f"{'case':16} {'fn0 req/s':>10} {'ref req/s':>10} {'fn0/ref':>8} {'fn0/raw':>8} "
+          f"{'fn0 p50':>8} {'fn0 p99':>8} {'ref p50':>8} {'ref p99':>8}")
+    for case, r in results["cases"].items():
+        f, ref = r["fn0"], r.get("reference")
+        print(f"{case:16} {f['rps']:10.0f} {ref['rps'] if ref else float('nan'):10.0f} "
+              f"{f['rps'] / ref['rps'] if ref else float('nan'):8.2f} {f['rps'] / raw:8.2f} "
+              f"{f['p50_ms']:7.2f}ms {f['p99_ms']:7.2f}ms "
+              f"{ref['p50_ms'] if ref else float('nan'):7.2f}ms {ref['p99_ms'] if ref else float('nan'):7.2f}ms")
+    print(f"\nrestart -> first response (hello-c, artifact on disk, incl. process start): "
+          f"{results['restart_first_response_ms']:.1f} ms")
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"written to {out_dir / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
