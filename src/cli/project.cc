@@ -101,6 +101,22 @@ Result<void> newProject(const std::string& name, const std::string& language, co
   return {};
 }
 
+// The project's WIT (wit/*.wit) plus the WASI packages fn0 derived for its
+// host, assembled in the build folder; without a wit/ folder, fn0's own.
+Result<fs::path> witFolder(const Project& p, const fs::path& work, const fs::path& fn0Wit) {
+  if (!fs::is_directory(p.dir / "wit")) return fn0Wit;
+  const fs::path out = work / "wit";
+  std::error_code ec;
+  fs::remove_all(out, ec);
+  fs::create_directories(out);
+  for (const auto& e : fs::directory_iterator(p.dir / "wit"))
+    if (e.path().extension() == ".wit") fs::copy_file(e.path(), out / e.path().filename());
+  // Copied, not linked: componentize-js (through Node's WASI) does not follow symlinks.
+  fs::copy(fn0Wit / "deps", out / "deps", fs::copy_options::recursive, ec);
+  if (ec) return Error{"cannot prepare WIT in " + out.string() + ": " + ec.message()};
+  return out;
+}
+
 Result<fs::path> buildProject(const Project& p) {
   const fs::path work = p.dir / "build" / ".fn0";
   fs::create_directories(work);
@@ -110,8 +126,10 @@ Result<fs::path> buildProject(const Project& p) {
   if (!fs::exists(entry)) return Error{"fn0.toml: entry " + p.entry + " does not exist"};
   if (p.language == "c") {
     const fs::path gen = work / "gen";
+    auto wit = witFolder(p, work, FN0_WIT_C_DIR);
+    if (!wit) return wit.error();
     if (auto r = run({std::string(FN0_TOOLS_BIN) + "/wit-bindgen", "c", "--world", "c-handler", "--out-dir",
-                      gen.string(), FN0_WIT_C_DIR});
+                      gen.string(), wit->string()});
         !r)
       return r.error();
     std::vector<std::string> cc = {FN0_WASM_CLANG, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
@@ -138,7 +156,9 @@ Result<fs::path> buildProject(const Project& p) {
       return r.error();
   }
   fs::create_directories(work / "tmp");
-  if (auto r = run({(js / "node_modules/.bin/componentize-js").string(), source.string(), "--wit", FN0_WIT_JS_DIR,
+  auto wit = witFolder(p, work, FN0_WIT_JS_DIR);
+  if (!wit) return wit.error();
+  if (auto r = run({(js / "node_modules/.bin/componentize-js").string(), source.string(), "--wit", wit->string(),
                     "--world-name", "js-handler", "-o", out.string()},
                    {{"TMPDIR", (work / "tmp").string()}, {"NODE_OPTIONS", "--import=" + (js / "preopen.mjs").string()}});
       !r)
