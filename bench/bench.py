@@ -6,8 +6,9 @@ runs. Prints a table with ratios and writes build/bench/results.json.
 
 Covered so far: throughput and p50/p99 latency for hello-c, hello-js and
 echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
-restart -> first response. Not yet: tenants (100/1000 functions) and p99 at
-half load (wrk has no constant-rate mode).
+restart -> first response; 1, 100 and 1000 tenants (distinct components)
+with the node's RSS. Not yet: p99 at half load (wrk has no constant-rate
+mode).
 """
 from __future__ import annotations
 
@@ -54,22 +55,80 @@ def best(runs: list[dict]) -> dict:
     return max(runs, key=lambda r: r["rps"])
 
 
-def first_response(start_cmd, url: str, env=None) -> float:
-    """Seconds from process start to the first 200 answer."""
+def first_response(start_cmd, url: str, env=None) -> tuple[float, float]:
+    """(seconds from process start to the first 200 answer, seconds from the
+    node saying it listens to that answer)."""
+    import threading
     t0 = time.monotonic()
-    proc = subprocess.Popen(start_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(start_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    listening = {}
+
+    def watch():
+        for line in proc.stderr:
+            if b"listening on" in line and "t" not in listening:
+                listening["t"] = time.monotonic()
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
         while time.monotonic() - t0 < 60:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as r:
-                    if r.status == 200:
-                        return time.monotonic() - t0
-            except Exception:
-                time.sleep(0.001)
+            if "t" in listening:
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        if r.status == 200:
+                            t = time.monotonic()
+                            return t - t0, t - listening["t"]
+                except Exception:
+                    pass
+            time.sleep(0.0005)
         raise TimeoutError(url)
     finally:
         proc.terminate()
         proc.wait()
+
+
+def leb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def variant(wasm: bytes, i: int) -> bytes:
+    """The same component with a custom section appended: different bytes,
+    so a different hash, artifact and pre-linked component per tenant."""
+    name = b"fn0-bench-tenant"
+    payload = leb(len(name)) + name + str(i).encode()
+    return wasm + b"\x00" + leb(len(payload)) + payload
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def tenants(examples: Path, out_dir: Path, counts=(1, 100, 1000)) -> dict:
+    base = (examples / "hello-c.wasm").read_bytes()
+    res = {}
+    for n in counts:
+        data = Path(tempfile.mkdtemp(prefix="fn0-bench-tenants-"))
+        node = Node(BUILD, data, "--no-access-log").start()
+        try:
+            for i in range(n):
+                r = node.api("POST", f"/functions/t{i}/versions", variant(base, i), content_type="application/wasm")
+                assert r.status == 201, r.body
+            script = out_dir / f"tenants{n}.lua"
+            script.write_text(f'request = function()\n  return wrk.format("GET", "/t" .. math.random(0, {n - 1}) .. "/")\nend\n')
+            runs = [wrk(f"http://127.0.0.1:{node.port}/", script) for _ in range(ROUNDS)]
+            res[n] = dict(best(runs), rss_mb=rss_mb(node.proc.pid))
+        finally:
+            node.stop()
+            shutil.rmtree(data, ignore_errors=True)
+    return res
 
 
 def main() -> int:
@@ -102,11 +161,14 @@ def main() -> int:
     finally:
         node.stop()
 
-    restart = first_response([str(BUILD / "fn0"), "serve", "--listen", "127.0.0.1:18999", "--data-dir", str(data)],
+    restart, after_listen = first_response([str(BUILD / "fn0"), "serve", "--listen", "127.0.0.1:18999", "--data-dir", str(data)],
                              "http://127.0.0.1:18999/hello-c/",
                              env=dict(os.environ, FN0_ADMIN_TOKEN="bench-token-000000000000"))
     results["restart_first_response_ms"] = restart * 1000
+    results["restart_listen_to_first_response_ms"] = after_listen * 1000
     shutil.rmtree(data, ignore_errors=True)
+
+    results["tenants"] = tenants(examples, out_dir)
 
     raw = results["cases"]["raw (no wasm)"]["fn0"]["rps"]
     print(f"\nfn0 bench — wrk -t2 -c{CONNECTIONS} -d{DURATION}, best of {ROUNDS}, loopback, {os.cpu_count()} cores\n")
@@ -118,8 +180,13 @@ def main() -> int:
               f"{f['rps'] / ref['rps'] if ref else float('nan'):8.2f} {f['rps'] / raw:8.2f} "
               f"{f['p50_ms']:7.2f}ms {f['p99_ms']:7.2f}ms "
               f"{ref['p50_ms'] if ref else float('nan'):7.2f}ms {ref['p99_ms'] if ref else float('nan'):7.2f}ms")
-    print(f"\nrestart -> first response (hello-c, artifact on disk, incl. process start): "
-          f"{results['restart_first_response_ms']:.1f} ms")
+    print(f"\nrestart -> first response (hello-c, artifact on disk): {results['restart_first_response_ms']:.1f} ms "
+          f"from process start, {results['restart_listen_to_first_response_ms']:.1f} ms from 'listening'")
+    t = results["tenants"]
+    print("\ntenants (hello-c variants, requests spread evenly):")
+    for n, r in t.items():
+        print(f"  {n:5} functions: {r['rps']:8.0f} req/s ({r['rps'] / t[1]['rps']:.2f}x of 1), "
+              f"p99 {r['p99_ms']:.2f} ms, node RSS {r['rss_mb']:.0f} MB")
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     print(f"written to {out_dir / 'results.json'}")
     return 0
