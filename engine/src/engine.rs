@@ -66,7 +66,11 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<
             // profiling showed as the largest single cost of a small request.
             .linear_memory_keep_resident(256 << 10)
             .table_keep_resident(16 << 10)
-            .decommit_batch_size(16);
+            .decommit_batch_size(16)
+            // Keep a slot warm for (nearly) every instance the pool holds, so
+            // with many functions a request still finds a slot that last ran
+            // its module (its copy-on-write image is already mapped).
+            .max_unused_warm_slots(instances);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config)
