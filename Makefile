@@ -35,6 +35,7 @@ test: configure
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
 
 bench: configure
+	@scripts/setup.sh --bench
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@python3 bench/bench.py
 

@@ -7,8 +7,8 @@ runs. Prints a table with ratios and writes build/bench/results.json.
 Covered so far: throughput and p50/p99 latency for hello-c, hello-js and
 echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
 restart -> first response; 1, 100 and 1000 tenants (distinct components)
-with the node's RSS. Not yet: p99 at half load (wrk has no constant-rate
-mode).
+with the node's RSS; p50/p99 of hello-c at half of fn0's maximum
+throughput, at a constant rate (oha, installed by `setup.sh --bench`).
 """
 from __future__ import annotations
 
@@ -49,6 +49,17 @@ def wrk(url: str, script: Path | None = None) -> dict:
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def oha_at_rate(url: str, rps: float, duration: str = DURATION) -> dict:
+    """p50/p99 at a constant request rate (oha holds the rate; wrk cannot)."""
+    cmd = ["oha", "-z", duration, "-q", str(int(rps)), "-c", str(CONNECTIONS), "--no-tui",
+           "--output-format", "json", url]
+    out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    pct = out["latencyPercentiles"]
+    return {"rate": int(rps), "achieved_rps": out["summary"]["requestsPerSec"],
+            "p50_ms": pct["p50"] * 1000, "p99_ms": pct["p99"] * 1000,
+            "success_rate": out["summary"]["successRate"]}
 
 
 def best(runs: list[dict]) -> dict:
@@ -158,6 +169,11 @@ def main() -> int:
             results["cases"][case] = {"fn0": best(fn0_runs), "reference": best(ref_runs)}
         results["cases"]["raw (no wasm)"] = {"fn0": best([wrk(f"http://127.0.0.1:{node.port}/_fn0/ping")
                                                           for _ in range(ROUNDS)])}
+        if shutil.which("oha"):
+            half = results["cases"]["hello-c"]["fn0"]["rps"] / 2
+            results["half_load"] = {"fn0": oha_at_rate(f"http://127.0.0.1:{node.port}/hello-c/", half)}
+            with ReferenceHost(examples / "hello-c.wasm") as ref:
+                results["half_load"]["reference"] = oha_at_rate(f"http://127.0.0.1:{ref.port}/", half)
     finally:
         node.stop()
 
@@ -182,6 +198,11 @@ def main() -> int:
               f"{ref['p50_ms'] if ref else float('nan'):7.2f}ms {ref['p99_ms'] if ref else float('nan'):7.2f}ms")
     print(f"\nrestart -> first response (hello-c, artifact on disk): {results['restart_first_response_ms']:.1f} ms "
           f"from process start, {results['restart_listen_to_first_response_ms']:.1f} ms from 'listening'")
+    if "half_load" in results:
+        h = results["half_load"]
+        print(f"\nhello-c at half of fn0's maximum ({h['fn0']['rate']} req/s, constant rate, oha): "
+              f"fn0 p50 {h['fn0']['p50_ms']:.2f} ms p99 {h['fn0']['p99_ms']:.2f} ms; "
+              f"reference p50 {h['reference']['p50_ms']:.2f} ms p99 {h['reference']['p99_ms']:.2f} ms")
     t = results["tenants"]
     print("\ntenants (hello-c variants, requests spread evenly):")
     for n, r in t.items():

@@ -95,4 +95,10 @@ else
   python3 -m pip install --quiet -r "$repo/tools/python/requirements.txt" ||
     python3 -m pip install --quiet --break-system-packages -r "$repo/tools/python/requirements.txt"
 fi
+# ---- benchmark tools (`make bench` only: setup.sh --bench) ------------------
+if [[ "${1:-}" == "--bench" ]]; then
+  # wrk measures maximum throughput; oha can hold a constant request rate,
+  # which "p99 at half load" needs.
+  cargo_tool oha "$OHA_VERSION" oha
+fi
 log "ready"
