@@ -1,5 +1,7 @@
 #include "admin/admin_api.h"
 
+#include <arpa/inet.h>
+
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -75,6 +77,21 @@ std::optional<int64_t> parseVersion(const std::string& s) {
   return std::stoll(digits);
 }
 
+// "10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8".
+bool validCidr(const std::string& s) {
+  auto slash = s.find('/');
+  std::string ip = s.substr(0, slash);
+  unsigned char buf[16];
+  int max = 0;
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1) max = 32;
+  else if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) max = 128;
+  else return false;
+  if (slash == std::string::npos) return true;
+  std::string p = s.substr(slash + 1);
+  if (p.empty() || p.size() > 3 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::stoi(p) <= max;
+}
+
 // "/functions/{name}/env/{key}" -> regex matching one path segment per {}.
 std::regex templateRegex(const std::string& t) {
   return std::regex("^" + std::regex_replace(t, std::regex(R"(\{[a-z]+\})"), "[^/]+") + "$");
@@ -102,6 +119,8 @@ const std::vector<std::string>& apiRoutes() {
       "PUT /functions/{name}/secrets/{key}",
       "DELETE /functions/{name}/secrets/{key}",
       "GET /functions/{name}/logs",
+      "GET /functions/{name}/settings",
+      "PUT /functions/{name}/settings",
   };
   return routes;
 }
@@ -208,6 +227,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
   static const std::regex kSecrets(R"(^/functions/([^/]+)/secrets$)");
   static const std::regex kSecretKey(R"(^/functions/([^/]+)/secrets/([^/]+)$)");
   static const std::regex kLogs(R"(^/functions/([^/]+)/logs$)");
+  static const std::regex kSettings(R"(^/functions/([^/]+)/settings$)");
   const std::string& m = ex.request().method;
   std::smatch g;
 
@@ -385,6 +405,25 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     }
       co_return;
     }
+  }
+  if (std::regex_match(path, g, kSettings)) {
+    std::string name = g[1];
+    auto f = needFunction(name);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+    if (m == "PUT") {
+      auto body = co_await readAll(ex, 1 << 20);
+      auto st = registry::FunctionSettings::fromJson(body ? *body : "");
+      if (!st) co_return co_await sendError(ex, 400, "bad-request", st.error().message);
+      for (const auto& cidr : st->allow)
+        if (!validCidr(cidr))
+          co_return co_await sendError(ex, 400, "bad-request", "not an address range: '" + cidr + "' (e.g. 10.0.0.0/8, ::1)");
+      auto r = d_.registry.setSettings(name, *st);
+      if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
+      f->settings = *st;
+    }
+    const json settings = json::parse(f->settings.toJson());
+    co_await sendJson(ex, 200, settings);
+    co_return;
   }
   if (std::regex_match(path, g, kLogs) && m == "GET") {
     std::string name = g[1];

@@ -184,6 +184,19 @@ Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, 
       limits_(limits),
       maxConcurrency_(maxConcurrency) {}
 
+runtime::Limits Invoker::functionLimits(const registry::FunctionSettings& st) const {
+  // Node values are the defaults and the maxima; instance reuse is off
+  // unless the function asks for it.
+  runtime::Limits l = limits_;
+  l.reuseInstanceRequests = 0;
+  if (st.cpuMs) l.cpuTime = std::chrono::milliseconds(*st.cpuMs);
+  if (st.durationMs) l.duration = std::chrono::milliseconds(*st.durationMs);
+  if (st.memoryMb) l.maxMemoryBytes = *st.memoryMb << 20;
+  if (st.maxSubrequests) l.maxSubrequests = static_cast<uint32_t>(*st.maxSubrequests);
+  if (st.reuseInstanceRequests) l.reuseInstanceRequests = static_cast<uint32_t>(*st.reuseInstanceRequests);
+  return runtime::clampTo(l, limits_);
+}
+
 asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   const auto& req = ex.request();
   auto catalog = registry_.catalog();
@@ -230,9 +243,10 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   head.headers.emplace_back("fn0-request-id", req.requestId);
   if (!route.originalPath.empty()) head.headers.emplace_back("fn0-original-path", route.originalPath);
   runtime::InvokeOptions opts;
-  opts.limits = limits_;
+  opts.limits = functionLimits(fn.settings);
   opts.env = fn.env;
-  if (auto refused = runtime::admit(head, req.contentLength, limits_)) {
+  opts.allowedDestinations = fn.settings.allow;
+  if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
     co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),
                        "the request exceeds this function's limits");
     co_return;

@@ -26,6 +26,7 @@ class Invoker {
   boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
 
  private:
+  runtime::Limits functionLimits(const registry::FunctionSettings& settings) const;
   const runtime::Engine& engine_;
   runtime::ComponentCache& cache_;
   registry::Registry& registry_;

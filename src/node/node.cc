@@ -168,6 +168,7 @@ int serve(const NodeConfig& c) {
   limits.maxRequestBodyBytes = sc.maxBodyBytes;
   limits.maxRequestHeaderBytes = sc.maxHeaderBytes;
   limits.maxSubrequests = c.maxSubrequests;
+  limits.reuseInstanceRequests = 10000;  // the most a function may opt into
 
   dispatch::Router router(c.baseDomain);
   metrics::Metrics metrics;

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "common/failpoint.h"
 
@@ -58,6 +59,10 @@ const char* const kMigrations[] = {
       created_at INTEGER NOT NULL
     );
     )sql",
+    // 2: per-function settings (limits, allowed destinations) as JSON.
+    R"sql(
+    ALTER TABLE functions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    )sql",
 };
 
 template <typename F>
@@ -70,6 +75,52 @@ auto guarded(F&& f) -> decltype(f()) {
 }
 
 }  // namespace
+
+Result<FunctionSettings> FunctionSettings::fromJson(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return Error{"settings must be a JSON object"};
+  FunctionSettings s;
+  const std::pair<const char*, std::optional<uint64_t> FunctionSettings::*> numbers[] = {
+      {"cpu_ms", &FunctionSettings::cpuMs},
+      {"duration_ms", &FunctionSettings::durationMs},
+      {"memory_mb", &FunctionSettings::memoryMb},
+      {"max_subrequests", &FunctionSettings::maxSubrequests},
+      {"reuse_instance_requests", &FunctionSettings::reuseInstanceRequests}};
+  for (const auto& [key, value] : j.items()) {
+    bool known = false;
+    for (const auto& [name, field] : numbers) {
+      if (key != name) continue;
+      known = true;
+      if (!value.is_null() && !value.is_number_unsigned())
+        return Error{std::string(name) + " must be a non-negative integer or null"};
+      if (!value.is_null()) s.*field = value.get<uint64_t>();
+    }
+    if (key == "allow") {
+      known = true;
+      if (!value.is_array()) return Error{"allow must be a list of CIDRs, e.g. [\"10.0.0.0/8\"]"};
+      for (const auto& a : value) {
+        if (!a.is_string()) return Error{"allow entries must be strings"};
+        s.allow.push_back(a.get<std::string>());
+      }
+    }
+    if (!known) return Error{"unknown setting '" + key + "'"};
+  }
+  return s;
+}
+
+std::string FunctionSettings::toJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* k, const std::optional<uint64_t>& v) {
+    if (v) j[k] = *v;
+  };
+  put("cpu_ms", cpuMs);
+  put("duration_ms", durationMs);
+  put("memory_mb", memoryMb);
+  put("max_subrequests", maxSubrequests);
+  put("reuse_instance_requests", reuseInstanceRequests);
+  if (!allow.empty()) j["allow"] = allow;
+  return j.dump();
+}
 
 bool isDnsLabel(const std::string& s) {
   if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
@@ -268,13 +319,26 @@ Result<bool> Registry::deleteSecret(const std::string& function, const std::stri
   });
 }
 
+Result<void> Registry::setSettings(const std::string& function, const FunctionSettings& settings) {
+  std::lock_guard lock(mu_);
+  return guarded([&]() -> Result<void> {
+    SQLite::Statement st(*db_, "UPDATE functions SET settings=? WHERE name=?");
+    st.bind(1, settings.toJson());
+    st.bind(2, function);
+    if (st.exec() == 0) return Error{"no function named '" + function + "'"};
+    publish();
+    return {};
+  });
+}
+
 Result<std::optional<FunctionInfo>> Registry::functionLocked(const std::string& name) {
-  SQLite::Statement f(*db_, "SELECT created_at FROM functions WHERE name=?");
+  SQLite::Statement f(*db_, "SELECT created_at, settings FROM functions WHERE name=?");
   f.bind(1, name);
   if (!f.executeStep()) return std::optional<FunctionInfo>{};
   FunctionInfo info;
   info.name = name;
   info.createdAt = f.getColumn(0).getInt64();
+  if (auto st = FunctionSettings::fromJson(f.getColumn(1).getString())) info.settings = *st;
   SQLite::Statement v(*db_, "SELECT number, hash, size, created_at FROM versions WHERE function=? ORDER BY number");
   v.bind(1, name);
   while (v.executeStep())
@@ -341,10 +405,11 @@ Result<int64_t> Registry::tokenCount() {
 
 void Registry::publish() {
   auto c = std::make_shared<Catalog>();
-  SQLite::Statement f(*db_, "SELECT name FROM functions");
+  SQLite::Statement f(*db_, "SELECT name, settings FROM functions");
   while (f.executeStep()) {
     std::string n = f.getColumn(0).getString();
     c->functions[n].name = n;
+    if (auto st = FunctionSettings::fromJson(f.getColumn(1).getString())) c->functions[n].settings = *st;
   }
   SQLite::Statement v(*db_, "SELECT function, number, hash FROM versions");
   while (v.executeStep())

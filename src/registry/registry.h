@@ -31,6 +31,17 @@ bool isDnsLabel(const std::string& s);
 // An alias may not look like a version ("v12") nor be reserved words.
 bool isValidAliasName(const std::string& s);
 
+// Per-function settings: limits that tighten the node's (never lift them:
+// the invoker clamps) and outbound destinations allowed despite being
+// private. Unset fields fall back to the node's values.
+struct FunctionSettings {
+  std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests;
+  std::vector<std::string> allow;  // CIDRs
+  // Parses the JSON the API accepts; errors name the bad field.
+  static Result<FunctionSettings> fromJson(const std::string& json);
+  std::string toJson() const;
+};
+
 struct VersionInfo {
   int64_t number = 0;  // v1, v2, ... per function
   std::string hash;    // sha256 of the component
@@ -45,6 +56,7 @@ struct FunctionInfo {
   std::map<std::string, int64_t> aliases;   // includes "live" when set
   std::map<std::string, std::string> env;
   std::vector<std::string> secretNames;     // values are never read back
+  FunctionSettings settings;
 };
 
 // The routing view: everything a request needs, immutable once published.
@@ -54,6 +66,7 @@ struct Catalog {
     std::unordered_map<std::string, int64_t> aliases;
     std::unordered_map<int64_t, std::string> versionHashes;
     std::vector<std::pair<std::string, std::string>> env;  // env vars + secrets
+    FunctionSettings settings;
   };
   std::unordered_map<std::string, Function> functions;
 };
@@ -77,6 +90,7 @@ class Registry {
   Result<bool> unsetEnv(const std::string& function, const std::string& key);
   Result<void> setSecret(const std::string& function, const std::string& key, const std::string& value);
   Result<bool> deleteSecret(const std::string& function, const std::string& key);
+  Result<void> setSettings(const std::string& function, const FunctionSettings& settings);
 
   Result<std::optional<FunctionInfo>> function(const std::string& name);
   Result<std::vector<FunctionInfo>> functions();

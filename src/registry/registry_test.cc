@@ -111,6 +111,23 @@ TEST_F(Reg, EverythingSurvivesAReopen) {
   EXPECT_EQ(*reg_->tokenCount(), 1);
 }
 
+TEST_F(Reg, SettingsRoundTripAndReachTheCatalog) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  auto st = FunctionSettings::fromJson(R"({"cpu_ms": 50, "allow": ["10.0.0.0/8"], "reuse_instance_requests": 4})");
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_TRUE(reg_->setSettings("hello", *st).ok());
+  reg_.reset();
+  reg_ = open();
+  const auto& c = reg_->catalog()->functions.at("hello").settings;
+  EXPECT_EQ(c.cpuMs, 50u);
+  EXPECT_FALSE(c.durationMs.has_value());
+  EXPECT_EQ(c.allow, std::vector<std::string>{"10.0.0.0/8"});
+  EXPECT_EQ((*reg_->function("hello"))->settings.reuseInstanceRequests, 4u);
+  EXPECT_FALSE(FunctionSettings::fromJson(R"({"cpu_ms": "fast"})").ok());
+  EXPECT_FALSE(FunctionSettings::fromJson(R"({"nope": 1})").ok());
+  EXPECT_FALSE(reg_->setSettings("missing", *st).ok());
+}
+
 TEST_F(Reg, RejectsInvalidNames) {
   EXPECT_FALSE(reg_->addVersion("Bad_Name", kA, 1, true).ok());
 }

@@ -373,3 +373,38 @@ def test_overload_answers_503_with_retry_after_and_is_counted(node_factory, gues
     assert slow["r"].status == 200
     assert r.status == 503 and r.header("fn0-error") == "overloaded" and r.header("retry-after")
     assert metric(node.get("/_fn0/metrics").body.decode(), 'fn0_overloads_total{function="hostile"}') == 1
+
+
+def test_per_function_settings_tighten_limits_and_open_destinations(node, guests_dir):
+    import http.server
+
+    class Target(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    target = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{target.server_address[1]}/"
+    try:
+        node.deploy("g", guests_dir / "hostile-c.wasm")
+        assert node.get(f"/g/fetch?url={url}").body == b"error=destination-ip-prohibited"
+        r = node.api("PUT", "/functions/g/settings", {"allow": ["127.0.0.1/32"], "max_subrequests": 2,
+                                                      "reuse_instance_requests": 5, "cpu_ms": 100000})
+        assert r.status == 200, r.body
+        assert json.loads(node.api("GET", "/functions/g/settings").body)["max_subrequests"] == 2
+        assert node.get(f"/g/fetch?url={url}").body == b"status=200"
+        assert node.get(f"/g/subrequests?n=3&url={url}").body == b"ok=2 first_error_at=3 error=internal-error"
+        assert [node.get("/g/count").body for _ in range(2)] == [b"count=1", b"count=2"]  # reuse opted in
+        start = time.monotonic()
+        assert node.get("/g/loop").header("fn0-error") == "cpu-limit"  # clamped to the node's 10 ms
+        assert time.monotonic() - start < 3
+        for bad in ({"cpu_ms": -1}, {"allow": ["not-an-ip"]}, {"frobnicate": 1}, [1, 2]):
+            r = node.api("PUT", "/functions/g/settings", bad)
+            assert r.status == 400 and r.header("fn0-error") == "bad-request", bad
+    finally:
+        target.shutdown()
