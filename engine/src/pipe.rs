@@ -55,27 +55,25 @@ impl Pipe {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Wakes whoever reads; call after releasing the lock.
-    fn wake_reader(&self, waker: Option<Waker>, callback: bool) {
+    /// Wakes the other side: its task, and its C++ callback if it asked for
+    /// one. Call after releasing the lock.
+    fn wake(waker: Option<Waker>, callback: bool, notify: &Option<Notify>) {
         if let Some(w) = waker {
             w.wake();
         }
         if callback {
-            if let Some(cb) = &self.on_readable {
+            if let Some(cb) = notify {
                 cb();
             }
         }
     }
 
+    fn wake_reader(&self, waker: Option<Waker>, callback: bool) {
+        Self::wake(waker, callback, &self.on_readable);
+    }
+
     fn wake_writer(&self, waker: Option<Waker>, callback: bool) {
-        if let Some(w) = waker {
-            w.wake();
-        }
-        if callback {
-            if let Some(cb) = &self.on_writable {
-                cb();
-            }
-        }
+        Self::wake(waker, callback, &self.on_writable);
     }
 
     fn push_locked(st: &mut State, data: Bytes) -> (Option<Waker>, bool) {

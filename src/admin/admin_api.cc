@@ -94,7 +94,7 @@ bool validCidr(const std::string& s) {
 
 // "/functions/{name}/env/{key}" -> regex matching one path segment per {}.
 std::regex templateRegex(const std::string& t) {
-  return std::regex("^" + std::regex_replace(t, std::regex(R"(\{[a-z]+\})"), "[^/]+") + "$");
+  return std::regex("^" + std::regex_replace(t, std::regex(R"(\{[a-z]+\})"), "([^/]+)") + "$");
 }
 
 }  // namespace
@@ -127,24 +127,40 @@ const std::vector<std::string>& apiRoutes() {
 
 namespace {
 
-// Which of apiRoutes() a request is: 0 = none for this path, -1 = the path
-// exists but not with this method, else 1 + index.
-int matchRoute(const std::string& method, const std::string& path) {
+// Which of apiRoutes() a request is, by the same table the OpenAPI test
+// checks: `found` false = no such path; `methodOk` false = the path exists
+// but not with this method. `params` are the {placeholders}, in order.
+struct RouteMatch {
+  bool found = false, methodOk = false;
+  std::string route;  // the template, e.g. "/functions/{name}/env/{key}"
+  std::vector<std::string> params;
+};
+
+RouteMatch matchRoute(const std::string& method, const std::string& path) {
+  struct Compiled {
+    std::string method, route;
+    std::regex regex;
+  };
   static const auto compiled = [] {
-    std::vector<std::pair<std::string, std::regex>> v;
+    std::vector<Compiled> v;
     for (const auto& r : apiRoutes()) {
       auto sp = r.find(' ');
-      v.emplace_back(r.substr(0, sp), templateRegex(r.substr(sp + 1)));
+      v.push_back({r.substr(0, sp), r.substr(sp + 1), templateRegex(r.substr(sp + 1))});
     }
     return v;
   }();
-  int pathOnly = 0;
-  for (size_t i = 0; i < compiled.size(); i++) {
-    if (!std::regex_match(path, compiled[i].second)) continue;
-    if (compiled[i].first == method) return static_cast<int>(i) + 1;
-    pathOnly = -1;
+  RouteMatch out;
+  std::smatch g;
+  for (const auto& c : compiled) {
+    if (!std::regex_match(path, g, c.regex)) continue;
+    out.found = true;
+    if (c.method != method) continue;
+    out.methodOk = true;
+    out.route = c.route;
+    for (size_t i = 1; i < g.size(); i++) out.params.push_back(g[i]);
+    break;
   }
-  return pathOnly;
+  return out;
 }
 
 }  // namespace
@@ -204,32 +220,20 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
       co_return;
     }
     const std::string rel = path.substr(std::string("/_fn0/api/v1").size());
-    const int route = matchRoute(ex.request().method, rel);
-    if (route == 0) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
-    if (route < 0)
+    RouteMatch match = matchRoute(ex.request().method, rel);
+    if (!match.found) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
+    if (!match.methodOk)
       co_return co_await sendError(ex, 405, "method-not-allowed", ex.request().method + " is not allowed on " + rel);
-    co_await api(ex, rel, query);
+    co_await api(ex, match.route, match.params, query);
     co_return;
   }
   (void)method;
   co_await sendError(ex, 404, "not-found", "no platform endpoint " + path);
 }
 
-asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path, const std::string& query) {
-  static const std::regex kFunctions(R"(^/functions/?$)");
-  static const std::regex kFunction(R"(^/functions/([^/]+)$)");
-  static const std::regex kVersions(R"(^/functions/([^/]+)/versions$)");
-  static const std::regex kExport(R"(^/functions/([^/]+)/versions/([^/]+)/component$)");
-  static const std::regex kAlias(R"(^/functions/([^/]+)/aliases/([^/]+)$)");
-  static const std::regex kAliases(R"(^/functions/([^/]+)/aliases$)");
-  static const std::regex kEnv(R"(^/functions/([^/]+)/env$)");
-  static const std::regex kEnvKey(R"(^/functions/([^/]+)/env/([^/]+)$)");
-  static const std::regex kSecrets(R"(^/functions/([^/]+)/secrets$)");
-  static const std::regex kSecretKey(R"(^/functions/([^/]+)/secrets/([^/]+)$)");
-  static const std::regex kLogs(R"(^/functions/([^/]+)/logs$)");
-  static const std::regex kSettings(R"(^/functions/([^/]+)/settings$)");
+asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route,
+                                    const std::vector<std::string>& p, const std::string& query) {
   const std::string& m = ex.request().method;
-  std::smatch g;
 
   auto needFunction = [&](const std::string& name) -> std::optional<registry::FunctionInfo> {
     auto f = d_.registry.function(name);
@@ -237,7 +241,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     return **f;
   };
 
-  if (path == "/status" && m == "GET") {
+  if (route == "/status" && m == "GET") {
     auto fns = d_.registry.functions();
     auto s = d_.cache.stats();
     {
@@ -252,7 +256,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     }
     co_return;
   }
-  if (std::regex_match(path, kFunctions) && m == "GET") {
+  if (route == "/functions" && m == "GET") {
     auto fns = d_.registry.functions();
     if (!fns) co_return co_await sendError(ex, 500, "internal", fns.error().message);
     json list = json::array();
@@ -263,8 +267,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     }
     co_return;
   }
-  if (std::regex_match(path, g, kVersions)) {
-    std::string name = g[1];
+  if (route == "/functions/{name}/versions") {
+    std::string name = p[0];
     if (m == "POST") {
       co_await deploy(ex, name, queryParam(query, "live") != "false");
       co_return;
@@ -281,8 +285,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       co_return;
     }
   }
-  if (std::regex_match(path, g, kFunction)) {
-    std::string name = g[1];
+  if (route == "/functions/{name}") {
+    std::string name = p[0];
     if (m == "GET") {
       auto f = needFunction(name);
       if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
@@ -305,10 +309,10 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       co_return;
     }
   }
-  if (std::regex_match(path, g, kExport) && m == "GET") {
-    std::string name = g[1];
+  if (route == "/functions/{name}/versions/{version}/component" && m == "GET") {
+    std::string name = p[0];
     auto f = needFunction(name);
-    auto num = parseVersion(g[2]);
+    auto num = parseVersion(p[1]);
     if (!f || !num) co_return co_await sendError(ex, 404, "not-found", "no such function or version");
     for (const auto& v : f->versions) {
       if (v.number != *num) continue;
@@ -320,19 +324,19 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       co_await http::respond(ex, 200, headers, std::string(bytes->begin(), bytes->end()));
       co_return;
     }
-    co_return co_await sendError(ex, 404, "not-found", "no version " + std::string(g[2]) + " of '" + name + "'");
+    co_return co_await sendError(ex, 404, "not-found", "no version " + p[1] + " of '" + name + "'");
   }
-  if (std::regex_match(path, g, kAliases) && m == "GET") {
-    auto f = needFunction(g[1]);
-    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + std::string(g[1]) + "'");
+  if (route == "/functions/{name}/aliases" && m == "GET") {
+    auto f = needFunction(p[0]);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + p[0] + "'");
     {
     const json body7 = functionJson(*f)["aliases"];
     co_await sendJson(ex, 200, body7);
     }
     co_return;
   }
-  if (std::regex_match(path, g, kAlias)) {
-    std::string name = g[1], alias = g[2];
+  if (route == "/functions/{name}/aliases/{alias}") {
+    std::string name = p[0], alias = p[1];
     if (m == "PUT") {
       auto body = co_await readAll(ex, 1 << 20);
       json j = body ? json::parse(*body, nullptr, false) : json();
@@ -361,27 +365,27 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       co_return;
     }
   }
-  if (std::regex_match(path, g, kEnv) && m == "GET") {
-    auto f = needFunction(g[1]);
-    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + std::string(g[1]) + "'");
+  if (route == "/functions/{name}/env" && m == "GET") {
+    auto f = needFunction(p[0]);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + p[0] + "'");
     {
     const json body10 = json(f->env);
     co_await sendJson(ex, 200, body10);
     }
     co_return;
   }
-  if (std::regex_match(path, g, kSecrets) && m == "GET") {
-    auto f = needFunction(g[1]);
-    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + std::string(g[1]) + "'");
+  if (route == "/functions/{name}/secrets" && m == "GET") {
+    auto f = needFunction(p[0]);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + p[0] + "'");
     {
     const json body11 = json{{"secrets", f->secretNames}};
     co_await sendJson(ex, 200, body11);
     }
     co_return;
   }
-  bool isEnv = std::regex_match(path, g, kEnvKey);
-  if (isEnv || std::regex_match(path, g, kSecretKey)) {
-    std::string name = g[1], key = g[2];
+  bool isEnv = route == "/functions/{name}/env/{key}";
+  if (isEnv || route == "/functions/{name}/secrets/{key}") {
+    std::string name = p[0], key = p[1];
     if (!needFunction(name)) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     if (m == "PUT") {
       auto body = co_await readAll(ex, 1 << 20);
@@ -406,8 +410,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
       co_return;
     }
   }
-  if (std::regex_match(path, g, kSettings)) {
-    std::string name = g[1];
+  if (route == "/functions/{name}/settings") {
+    std::string name = p[0];
     auto f = needFunction(name);
     if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     if (m == "PUT") {
@@ -425,8 +429,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     co_await sendJson(ex, 200, settings);
     co_return;
   }
-  if (std::regex_match(path, g, kLogs) && m == "GET") {
-    std::string name = g[1];
+  if (route == "/functions/{name}/logs" && m == "GET") {
+    std::string name = p[0];
     if (!needFunction(name)) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     uint64_t after = 0;
     size_t limit = 1000;
@@ -456,7 +460,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& path,
     }
     co_return;
   }
-  co_await sendError(ex, 404, "not-found", "no API route " + ex.request().method + " " + path);
+  co_await sendError(ex, 404, "not-found", "no API route " + ex.request().method + " " + route);
 }
 
 asio::awaitable<void> AdminApi::followLogs(http::Exchange& ex, const std::string& name, uint64_t after) {

@@ -40,7 +40,9 @@ class AdminApi {
   boost::asio::awaitable<void> serve(http::Exchange& ex);
 
  private:
-  boost::asio::awaitable<void> api(http::Exchange& ex, const std::string& path, const std::string& query);
+  // `route` is the matched apiRoutes() template, `params` its placeholders.
+  boost::asio::awaitable<void> api(http::Exchange& ex, const std::string& route, const std::vector<std::string>& params,
+                                   const std::string& query);
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
   boost::asio::awaitable<void> followLogs(http::Exchange& ex, const std::string& name, uint64_t after);
   AdminDeps d_;

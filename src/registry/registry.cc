@@ -271,52 +271,45 @@ Result<bool> Registry::deleteFunction(const std::string& function) {
   });
 }
 
+// Environment variables and secrets are the same shape, in two tables (so a
+// secret is never read back by the code that lists variables).
+Result<void> Registry::upsertVar(const char* table, const std::string& function, const std::string& key,
+                                 const std::string& value) {
+  std::lock_guard lock(mu_);
+  return guarded([&]() -> Result<void> {
+    SQLite::Statement st(*db_, std::string("INSERT INTO ") + table +
+                                   "(function, name, value) VALUES (?, ?, ?) "
+                                   "ON CONFLICT(function, name) DO UPDATE SET value=excluded.value");
+    st.bind(1, function);
+    st.bind(2, key);
+    st.bind(3, value);
+    st.exec();
+    publish();
+    return {};
+  });
+}
+
+Result<bool> Registry::deleteVar(const char* table, const std::string& function, const std::string& key) {
+  std::lock_guard lock(mu_);
+  return guarded([&]() -> Result<bool> {
+    const std::string sql = std::string("DELETE FROM ") + table + " WHERE function=? AND name=?";
+    auto r = deleteWhere(*db_, sql.c_str(), function, &key);
+    publish();
+    return r;
+  });
+}
+
 Result<void> Registry::setEnv(const std::string& function, const std::string& key, const std::string& value) {
-  std::lock_guard lock(mu_);
-  return guarded([&]() -> Result<void> {
-    SQLite::Statement st(*db_,
-                         "INSERT INTO env(function, name, value) VALUES (?, ?, ?) "
-                         "ON CONFLICT(function, name) DO UPDATE SET value=excluded.value");
-    st.bind(1, function);
-    st.bind(2, key);
-    st.bind(3, value);
-    st.exec();
-    publish();
-    return {};
-  });
+  return upsertVar("env", function, key, value);
 }
-
 Result<bool> Registry::unsetEnv(const std::string& function, const std::string& key) {
-  std::lock_guard lock(mu_);
-  return guarded([&]() -> Result<bool> {
-    auto r = deleteWhere(*db_, "DELETE FROM env WHERE function=? AND name=?", function, &key);
-    publish();
-    return r;
-  });
+  return deleteVar("env", function, key);
 }
-
 Result<void> Registry::setSecret(const std::string& function, const std::string& key, const std::string& value) {
-  std::lock_guard lock(mu_);
-  return guarded([&]() -> Result<void> {
-    SQLite::Statement st(*db_,
-                         "INSERT INTO secrets(function, name, value) VALUES (?, ?, ?) "
-                         "ON CONFLICT(function, name) DO UPDATE SET value=excluded.value");
-    st.bind(1, function);
-    st.bind(2, key);
-    st.bind(3, value);
-    st.exec();
-    publish();
-    return {};
-  });
+  return upsertVar("secrets", function, key, value);
 }
-
 Result<bool> Registry::deleteSecret(const std::string& function, const std::string& key) {
-  std::lock_guard lock(mu_);
-  return guarded([&]() -> Result<bool> {
-    auto r = deleteWhere(*db_, "DELETE FROM secrets WHERE function=? AND name=?", function, &key);
-    publish();
-    return r;
-  });
+  return deleteVar("secrets", function, key);
 }
 
 Result<void> Registry::setSettings(const std::string& function, const FunctionSettings& settings) {

@@ -106,6 +106,9 @@ class Registry {
   Result<void> migrate();
   void publish();  // rebuild the Catalog; caller holds mu_
   Result<std::optional<FunctionInfo>> functionLocked(const std::string& name);
+  Result<void> upsertVar(const char* table, const std::string& function, const std::string& key,
+                         const std::string& value);
+  Result<bool> deleteVar(const char* table, const std::string& function, const std::string& key);
 
   std::unique_ptr<SQLite::Database> db_;
   mutable std::mutex mu_;  // serialises SQLite access
