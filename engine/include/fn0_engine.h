@@ -133,6 +133,11 @@ typedef struct fn0_invoke_options_t {
    * reach although loopback, private or link-local. */
   const fn0_str_t* allow;
   size_t allow_count;
+  /* 1: the request has no body (a GET): the guest sees it ended at once,
+   * and fn0_invoke_start runs the guest on the calling thread until it
+   * first has to wait. 0: the body follows through fn0_request_body_write
+   * and the guest runs on adapter threads. */
+  uint32_t no_request_body;
 } fn0_invoke_options_t;
 
 enum {
@@ -154,8 +159,9 @@ typedef struct fn0_outcome_t {
   fn0_str_t message; /* why, for anything but OK */
 } fn0_outcome_t;
 
-/* Called on adapter threads; must not block and must not call
- * fn0_request_delete. Pointers are valid only during the call. */
+/* Called on the thread that called fn0_invoke_start (during that call) or
+ * on adapter threads; must not block and must not call fn0_request_delete.
+ * Pointers are valid only during the call. */
 typedef struct fn0_invoke_callbacks_t {
   void* ctx;
   void (*on_response)(void* ctx, uint16_t status, const fn0_header_t* headers, size_t count);
@@ -167,7 +173,10 @@ typedef struct fn0_invoke_callbacks_t {
 
 typedef struct fn0_request_t fn0_request_t;
 
-/* Starts `component` on a request; returns at once. Callbacks: on_response
+/* Starts `component` on a request. Without a request body the guest runs
+ * on the calling thread until it first has to wait (a hello-world runs to
+ * the end; a busy guest yields within an epoch tick), then on adapter
+ * threads; with one, on adapter threads from the start. Callbacks: on_response
  * at most once; on_response_body_readable after a read returned PENDING and
  * data or the end arrived; on_request_body_writable after a write returned
  * FULL and there is room; on_log any time before on_done; on_done exactly

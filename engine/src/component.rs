@@ -19,6 +19,24 @@ pub struct fn0_component_t {
     image_bytes: usize,
     /// Idle instances kept for functions that opted into instance reuse.
     pub(crate) pool: Arc<InstancePool>,
+    /// Guest CPU time per request lately: cheap guests run inline.
+    pub(crate) cost: Arc<CostAverage>,
+}
+
+/// A moving average of the guest CPU time of recent requests (1/8 weight
+/// for each new one). Races between threads only blur it a little.
+#[derive(Default)]
+pub(crate) struct CostAverage(std::sync::atomic::AtomicU64);
+
+impl CostAverage {
+    pub(crate) fn record(&self, ns: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let old = self.0.load(Relaxed);
+        self.0.store(if old == 0 { ns.max(1) } else { old - old / 8 + ns / 8 }, Relaxed);
+    }
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// An instance that served a request successfully and may serve another.
@@ -139,7 +157,7 @@ pub unsafe extern "C" fn fn0_component_load(
             .map_err(|e| wasmtime::format_err!("cannot load artifact {path}: {e:#}"))?;
         let pre = prelink(engine, &component)?;
         let image_bytes = image_size(&component);
-        *out = Box::into_raw(Box::new(fn0_component_t { pre, image_bytes, pool: Default::default() }));
+        *out = Box::into_raw(Box::new(fn0_component_t { pre, image_bytes, pool: Default::default(), cost: Default::default() }));
         Ok(())
     })
 }

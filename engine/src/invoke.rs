@@ -17,6 +17,7 @@ use crate::pipe::{Notify, Pipe, PipeBody, ReadStatus, WriteStatus};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::ffi::c_void;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
@@ -26,6 +27,10 @@ use wasmtime_wasi_http::p2::bindings::Proxy;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 const PIPE_CAPACITY: usize = 256 * 1024;
+/// Guests that lately used less CPU than this per request run on the
+/// calling thread (see run_inline_first); costlier ones (a JS engine) go to
+/// the adapter's workers at once, leaving the I/O thread to the network.
+const INLINE_MAX_CPU_NS: u64 = 100_000;
 
 // ---- C types -----------------------------------------------------------------
 
@@ -94,6 +99,9 @@ pub struct fn0_invoke_options_t {
     /// though they are loopback, private or link-local.
     pub allow: *const fn0_str_t,
     pub allow_count: usize,
+    /// 1: the request has no body; the guest runs on the calling thread
+    /// until it first waits (see run_inline_first).
+    pub no_request_body: u32,
 }
 
 pub const FN0_OUTCOME_OK: u32 = 0;
@@ -188,7 +196,8 @@ pub struct fn0_request_t {
     gate: Arc<Gate>,
     request_body: Arc<Pipe>,
     response_body: Arc<Pipe>,
-    task: tokio::task::AbortHandle,
+    /// None when the invocation finished on the caller's thread.
+    task: Option<tokio::task::AbortHandle>,
 }
 
 // ---- the invocation ---------------------------------------------------------
@@ -534,8 +543,11 @@ unsafe fn build_plan(o: &fn0_invoke_options_t, node_max_memory: u64) -> wasmtime
     Ok(Plan { limits, env, allow: Arc::new(allow) })
 }
 
-/// Starts running `component` on the request described by `head`. Returns
-/// at once; progress arrives through `callbacks`, on adapter threads:
+/// Starts running `component` on the request described by `head`. Runs the
+/// guest on the calling thread until it first has to wait (often to the
+/// end), then on adapter threads. Progress arrives through `callbacks`,
+/// possibly already during this call (so they must not block on anything
+/// the caller holds):
 /// `on_response` at most once, then `on_response_body_readable` whenever
 /// `fn0_response_body_read` said PENDING and data or the end is there, and
 /// `on_done` exactly once, last (the guest has finished; the response body
@@ -556,31 +568,40 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let plan = build_plan(&*options, engine.max_memory_bytes)?;
         let gate = Arc::new(Gate { cbs: Mutex::new(Some(*callbacks)) });
         let request_body = Pipe::new(PIPE_CAPACITY, None, Some(gate.notifier(|c| c.on_request_body_writable)));
+        let no_body = (*options).no_request_body != 0;
+        if no_body {
+            request_body.finish();
+        }
+        let cost = (*component).cost.clone();
+        let inline = no_body && cost.get() < INLINE_MAX_CPU_NS;
         let response_body = Pipe::new(PIPE_CAPACITY, Some(gate.notifier(|c| c.on_response_body_readable)), None);
         let request = build_request(&*head, PipeBody(request_body.clone()))?;
         let duration = Duration::from_nanos(plan.limits.duration_ns);
         let (wasm_engine, pre, pool) = (engine.engine.clone(), (*component).pre.clone(), (*component).pool.clone());
         let (g, rb) = (gate.clone(), response_body.clone());
-        let task = engine.runtime.spawn(async move {
-            let start = Instant::now();
-            let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let timing = Arc::new(Timing::default());
-            let work = run(wasm_engine, pre, pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
-            // A panic inside the adapter must still end the request with an
-            // outcome, or C++ would wait for on_done forever.
-            let work = std::panic::AssertUnwindSafe(tokio::time::timeout(duration, work));
-            let (finished, cpu_ns) = match futures::FutureExt::catch_unwind(work).await {
-                Ok(Ok(r)) => r,
-                Ok(Err(_)) => {
+        let start = Instant::now();
+        let deadline = tokio::time::Instant::from_std(start + duration);
+        let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let timing = Arc::new(Timing::default());
+        let work = run(wasm_engine, pre, pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
+        // A panic inside the adapter must still end the request with an
+        // outcome, or C++ would wait for on_done forever.
+        let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));
+        // None: the duration limit passed first.
+        let report = move |result: Option<std::thread::Result<(Finished, u64)>>| {
+            let (finished, cpu_ns) = match result {
+                Some(Ok(r)) => r,
+                None => {
                     let why = format!("duration limit of {} ms exceeded", duration.as_millis());
                     rb.fail(why.clone());
                     (Finished::new(FN0_OUTCOME_DURATION_LIMIT, why), 0)
                 }
-                Err(_) => {
+                Some(Err(_)) => {
                     rb.fail("internal error".into());
                     (Finished::new(FN0_OUTCOME_TRAP, "internal error: the engine panicked serving this request"), 0)
                 }
             };
+            cost.record(cpu_ns);
             let outcome = fn0_outcome_t {
                 kind: finished.kind,
                 response_started: started.load(std::sync::atomic::Ordering::Relaxed) as u32,
@@ -590,15 +611,46 @@ pub unsafe extern "C" fn fn0_invoke_start(
                 message: fn0_str_t::of(finished.message.as_bytes()),
             };
             g.done(&outcome);
-        });
-        *out = Box::into_raw(Box::new(fn0_request_t {
-            gate,
-            request_body,
-            response_body,
-            task: task.abort_handle(),
-        }));
+        };
+        let task = run_inline_first(&engine.runtime, work, deadline, report, inline);
+        *out = Box::into_raw(Box::new(fn0_request_t { gate, request_body, response_body, task }));
         Ok(())
     })
+}
+
+/// Polls the invocation once on the calling thread (the connection's I/O
+/// thread) and hands it to the runtime's workers only if it has to wait.
+/// Only for requests without a body (a guest that reads one would wait for
+/// the body the caller sends after this returns: a second wake-up) and for
+/// guests that lately used little CPU (INLINE_MAX_CPU_NS).
+/// A guest that answers without waiting (most requests: instantiate, run,
+/// respond) then costs no thread hand-off, no task and no timer; the epoch
+/// callback makes a busy guest yield within a tick, so the caller is held
+/// at most that long before the rest moves to a worker, under the duration
+/// limit's timer.
+fn run_inline_first<F: Future + Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    work: F,
+    deadline: tokio::time::Instant,
+    report: impl FnOnce(Option<F::Output>) + Send + 'static,
+    inline: bool,
+) -> Option<tokio::task::AbortHandle> {
+    let _context = runtime.enter();
+    let mut work = Box::pin(work);
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    let first = if inline { work.as_mut().poll(&mut cx) } else { std::task::Poll::Pending };
+    match first {
+        std::task::Poll::Ready(r) => {
+            report(Some(r));
+            None
+        }
+        // Whatever the first poll registered, the worker polls again at once.
+        std::task::Poll::Pending => Some(
+            runtime
+                .spawn(async move { report(tokio::time::timeout_at(deadline, work).await.ok()) })
+                .abort_handle(),
+        ),
+    }
 }
 
 pub const FN0_BODY_ACCEPTED: u32 = 0;
@@ -663,7 +715,9 @@ pub unsafe extern "C" fn fn0_request_delete(req: *mut fn0_request_t) {
     }
     let req = Box::from_raw(req);
     req.gate.close();
-    req.task.abort();
+    if let Some(task) = &req.task {
+        task.abort();
+    }
     req.response_body.close_reader();
     req.request_body.fail("cancelled".into());
 }

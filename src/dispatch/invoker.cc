@@ -13,6 +13,9 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
+// Up to this much response body already produced is sent with the head.
+constexpr size_t kCoalesceBytes = 256 * 1024;
+
 // A wake-up for a coroutine on one strand: notify() (on that strand) ends a
 // pending or the next wait().
 class Signal {
@@ -113,6 +116,24 @@ asio::awaitable<void> pumpRequest(http::Exchange& ex, runtime::Invocation& inv, 
   }
 }
 
+// Writes one piece of the response body; true when the body has ended
+// (complete, or broken off: then the client must not take it as complete).
+asio::awaitable<bool> forwardPiece(http::Exchange& ex, runtime::BodyRead::Status status,
+                                   std::span<const uint8_t> data) {
+  if (status == runtime::BodyRead::Data) {
+    const bool written = co_await ex.writeBody(data);
+    if (written) co_return false;
+    ex.abort();
+    co_return true;
+  }
+  if (status == runtime::BodyRead::End) {
+    co_await ex.finish();
+    co_return true;
+  }
+  ex.abort();
+  co_return true;
+}
+
 asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv, Bridge& b) {
   bool headWritten = false, bodyEnded = false;
   for (;;) {
@@ -139,23 +160,31 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
         headers.emplace_back(std::move(k), std::move(v));
       }
       b.sentStatus = b.status;
-      if (!co_await ex.writeHead(b.status, headers, length)) bodyEnded = true;
+      // What the body already holds: a complete small body goes out with
+      // the head in one write (with its length), the usual case when the
+      // guest ran to the end before the head got here.
+      std::vector<uint8_t> ready;
+      auto r = inv.readBody();
+      while (r.status == runtime::BodyRead::Data && ready.size() < kCoalesceBytes) {
+        ready.insert(ready.end(), r.data.begin(), r.data.end());
+        r = inv.readBody();
+      }
+      if (r.status == runtime::BodyRead::End && (!length || *length == ready.size())) {
+        co_await ex.writeWhole(b.status, headers, ready);
+        bodyEnded = true;
+      } else {
+        if (!co_await ex.writeHead(b.status, headers, length)) bodyEnded = true;
+        const std::span<const uint8_t> first(ready), next(r.data);
+        if (!bodyEnded && !ready.empty()) bodyEnded = co_await forwardPiece(ex, runtime::BodyRead::Data, first);
+        if (!bodyEnded && r.status != runtime::BodyRead::Pending)
+          bodyEnded = co_await forwardPiece(ex, r.status, next);
+      }
     }
     while (headWritten && !bodyEnded) {
       auto r = inv.readBody();
       if (r.status == runtime::BodyRead::Pending) break;
-      if (r.status == runtime::BodyRead::Data) {
-        if (!co_await ex.writeBody(r.data)) {
-          ex.abort();
-          bodyEnded = true;
-        }
-      } else if (r.status == runtime::BodyRead::End) {
-        co_await ex.finish();
-        bodyEnded = true;
-      } else {
-        ex.abort();  // the body broke off: the client must not take it as complete
-        bodyEnded = true;
-      }
+      const std::span<const uint8_t> data(r.data);
+      bodyEnded = co_await forwardPiece(ex, r.status, data);
     }
     if (!headWritten && b.done) {
       headWritten = bodyEnded = true;
@@ -246,6 +275,9 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   opts.limits = functionLimits(fn.settings);
   opts.env = fn.env;
   opts.allowedDestinations = fn.settings.allow;
+  // No body (a GET): the guest runs right here, on this thread, until it
+  // first waits; a simple function has answered when start() returns.
+  opts.noRequestBody = ex.bodyDone();
   if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
     co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),
                        "the request exceeds this function's limits");
@@ -274,7 +306,10 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_return;
   }
   metrics_.instanceStarted(fn.name);
-  co_await (pumpRequest(ex, **inv, *bridge) && pumpResponse(ex, **inv, *bridge));
+  if (opts.noRequestBody)
+    co_await pumpResponse(ex, **inv, *bridge);
+  else
+    co_await (pumpRequest(ex, **inv, *bridge) && pumpResponse(ex, **inv, *bridge));
   inv->reset();  // no callback runs after this
   metrics_.instanceEnded(fn.name);
   const auto& o = bridge->outcome;

@@ -53,6 +53,10 @@ class Exchange {
                                           std::optional<uint64_t> contentLength) = 0;
   virtual asio::awaitable<bool> writeBody(std::span<const uint8_t> data) = 0;
   virtual asio::awaitable<bool> finish() = 0;
+  // The whole response at once (head, body with its length, end): one write
+  // on the wire instead of three. Instead of writeHead/writeBody/finish.
+  virtual asio::awaitable<bool> writeWhole(int status, const std::vector<Header>& headers,
+                                           std::span<const uint8_t> body) = 0;
   // The response broke off: close the connection so the client sees it.
   virtual void abort() = 0;
   virtual bool headSent() const = 0;

@@ -66,6 +66,15 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::atomic<bool> idle{true};
   std::string remote;
 
+  // Request body pieces land here, one connection-wide buffer allocated on
+  // the first body (not per request, and never zeroed: a GET costs nothing).
+  static constexpr size_t kBodyBufferBytes = 64 * 1024;
+  uint8_t* bodyBuffer() {
+    if (!body) body.reset(new uint8_t[kBodyBufferBytes]);
+    return body.get();
+  }
+  std::unique_ptr<uint8_t[]> body;
+
   void closeIfIdle() {
     asio::post(stream.get_executor(), [self = shared_from_this()] {
       if (self->idle) self->stream.cancel();
@@ -113,8 +122,9 @@ class ExchangeImpl : public Exchange {
         bodyDone_ = true;
         co_return BodyPiece{BodyPiece::End, {}};
       }
-      parser_.get().body().data = buf_.data();
-      parser_.get().body().size = buf_.size();
+      auto* buf = conn_.bodyBuffer();
+      parser_.get().body().data = buf;
+      parser_.get().body().size = Conn::kBodyBufferBytes;
       conn_.stream.expires_after(cfg_.ioTimeout);
       auto [ec, n] = co_await bhttp::async_read_some(conn_.stream, conn_.buffer, parser_, kTuple);
       if (ec == bhttp::error::need_buffer) ec = {};
@@ -126,9 +136,9 @@ class ExchangeImpl : public Exchange {
         bodyCancelled_ = true;
         co_return BodyPiece{BodyPiece::Failed, {}};
       }
-      size_t got = buf_.size() - parser_.get().body().size;
+      size_t got = Conn::kBodyBufferBytes - parser_.get().body().size;
       bytesIn_ += got;
-      if (got > 0) co_return BodyPiece{BodyPiece::Data, {buf_.data(), got}};
+      if (got > 0) co_return BodyPiece{BodyPiece::Data, {buf, got}};
     }
   }
 
@@ -141,6 +151,42 @@ class ExchangeImpl : public Exchange {
 
   asio::awaitable<bool> writeHead(int status, const std::vector<Header>& headers,
                                   std::optional<uint64_t> contentLength) override {
+    prepareHead(status, headers, contentLength);
+    res_->body().data = nullptr;
+    res_->body().more = !noBody_;
+    sr_.emplace(*res_);
+    conn_.stream.expires_after(cfg_.ioTimeout);
+    auto [ec, n] = co_await bhttp::async_write_header(conn_.stream, *sr_, kTuple);
+    bytesOut_ += n;
+    if (ec) {
+      broken_ = true;
+      co_return false;
+    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> writeWhole(int status, const std::vector<Header>& headers,
+                                   std::span<const uint8_t> body) override {
+    const std::optional<uint64_t> length = body.size();
+    prepareHead(status, headers, length);
+    res_->body().data = noBody_ ? nullptr : const_cast<uint8_t*>(body.data());
+    res_->body().size = noBody_ ? 0 : body.size();
+    res_->body().more = false;
+    sr_.emplace(*res_);
+    conn_.stream.expires_after(cfg_.ioTimeout);
+    auto [ec, n] = co_await bhttp::async_write(conn_.stream, *sr_, kTuple);
+    bytesOut_ += n;
+    if (ec) {
+      broken_ = true;
+      co_return false;
+    }
+    bodyWritten_ = body.size();
+    complete_ = true;
+    co_return true;
+  }
+
+  // The response head, not yet written.
+  void prepareHead(int status, const std::vector<Header>& headers, std::optional<uint64_t> contentLength) {
     res_.emplace();
     res_->result(static_cast<unsigned>(status));
     res_->version(11);
@@ -155,19 +201,8 @@ class ExchangeImpl : public Exchange {
     }
     contentLength_ = contentLength;
     res_->keep_alive(keepAlive_);
-    res_->body().data = nullptr;
-    res_->body().more = !noBody_;
-    sr_.emplace(*res_);
     status_ = status;
     headSent_ = true;
-    conn_.stream.expires_after(cfg_.ioTimeout);
-    auto [ec, n] = co_await bhttp::async_write_header(conn_.stream, *sr_, kTuple);
-    bytesOut_ += n;
-    if (ec) {
-      broken_ = true;
-      co_return false;
-    }
-    co_return true;
   }
 
   asio::awaitable<bool> writeBody(std::span<const uint8_t> data) override {
@@ -239,7 +274,6 @@ class ExchangeImpl : public Exchange {
   Request req_;
   const ServerConfig& cfg_;
   bool keepAlive_;
-  std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
   std::optional<bhttp::response<bhttp::buffer_body>> res_;
   std::optional<bhttp::response_serializer<bhttp::buffer_body>> sr_;
   std::optional<uint64_t> contentLength_;
@@ -291,13 +325,8 @@ asio::awaitable<void> refuse(Conn& c, int status, const std::string& reason, con
 asio::awaitable<bool> respond(Exchange& ex, int status, std::vector<Header> headers, std::string body) {
   // Only named values in co_await expressions: g++ 12 miscompiles some
   // temporaries there (see docs/toolchain-notes in the README).
-  const std::optional<uint64_t> length = body.size();
   const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
-  const bool headOk = co_await ex.writeHead(status, headers, length);
-  if (!headOk) co_return false;
-  const bool bodyOk = co_await ex.writeBody(bytes);
-  if (!bodyOk) co_return false;
-  co_return co_await ex.finish();
+  co_return co_await ex.writeWhole(status, headers, bytes);
 }
 
 asio::awaitable<void> Conn::serve() {

@@ -122,10 +122,11 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   o.env_count = env.size();
   o.allow = allow.data();
   o.allow_count = allow.size();
+  o.no_request_body = options.noRequestBody ? 1 : 0;
   fn0_invoke_callbacks_t cbs{&handler, onResponseThunk, onReadableThunk, onWritableThunk, onLogThunk, onDoneThunk};
   fn0_request_t* req = nullptr;
   if (auto* err = fn0_invoke_start(engine.raw(), component->raw(), &h, &o, &cbs, &req)) return takeError(err);
-  return std::unique_ptr<Invocation>(new Invocation(std::move(component), req, l.maxRequestBodyBytes));
+  return std::unique_ptr<Invocation>(new Invocation(std::move(component), req, l.maxRequestBodyBytes, options.noRequestBody));
 }
 
 Invocation::~Invocation() { fn0_request_delete(req_); }
@@ -145,6 +146,7 @@ BodyWrite Invocation::writeBody(std::span<const uint8_t> data) {
 }
 
 void Invocation::finishBody(bool aborted) {
+  if (bodyFinished_) return;
   bodyFinished_ = true;
   fn0_request_body_finish(req_, aborted ? 1 : 0);
 }

@@ -1,7 +1,9 @@
 // One request run by a guest: the invoke API the HTTP layer calls. Start it
 // with the request head, feed the request body, drain the response body; a
-// handler hears about progress. Callbacks arrive on adapter threads and must
-// only hand work over (post to an executor, signal a condition), never block.
+// handler hears about progress. Callbacks arrive on the starting thread
+// (during start: the guest runs there until it first waits) or on adapter
+// threads, and must only hand work over (post to an executor, signal a
+// condition), never block.
 #pragma once
 
 #include <chrono>
@@ -53,6 +55,9 @@ struct InvokeOptions {
   Limits limits;
   std::vector<Header> env;
   std::vector<std::string> allowedDestinations;  // CIDRs reachable despite being private
+  // The request has no body: the guest sees it ended, and start() runs the
+  // guest on the calling thread until it first waits (often to the end).
+  bool noRequestBody = false;
 };
 
 enum class OutcomeKind {
@@ -126,13 +131,13 @@ class Invocation {
   BodyRead readBody();
 
  private:
-  Invocation(std::shared_ptr<const Component> c, fn0_request_t* r, uint64_t maxBody)
-      : component_(std::move(c)), req_(r), maxBody_(maxBody) {}
+  Invocation(std::shared_ptr<const Component> c, fn0_request_t* r, uint64_t maxBody, bool bodyFinished)
+      : component_(std::move(c)), req_(r), maxBody_(maxBody), bodyFinished_(bodyFinished) {}
   std::shared_ptr<const Component> component_;  // kept alive while the guest runs
   fn0_request_t* req_;
   uint64_t maxBody_;
+  bool bodyFinished_;
   uint64_t bodyBytes_ = 0;
-  bool bodyFinished_ = false;
 };
 
 }  // namespace fn0::runtime

@@ -86,7 +86,11 @@ Exchange exchange(const Engine& engine, std::shared_ptr<const Component> compone
                   const RequestHead& head, std::string_view body, const ExchangeOptions& options) {
   Exchange ex;
   Recorder rec(ex);
-  auto inv = Invocation::start(engine, std::move(component), head, options.invoke, rec);
+  const uint64_t total = options.generatedBodyBytes ? options.generatedBodyBytes : body.size();
+  // Like the node: a request without a body says so up front.
+  InvokeOptions invoke = options.invoke;
+  if (total == 0) invoke.noRequestBody = true;
+  auto inv = Invocation::start(engine, std::move(component), head, invoke, rec);
   if (!inv) {
     ex.startError = inv.error().message;
     return ex;
@@ -94,7 +98,6 @@ Exchange exchange(const Engine& engine, std::shared_ptr<const Component> compone
   ex.started = true;
   // Full duplex, like a real connection: offer request bytes and drain the
   // response in the same loop, sleeping only when neither side can move.
-  const uint64_t total = options.generatedBodyBytes ? options.generatedBodyBytes : body.size();
   const std::string filler(options.chunk, 'g');
   uint64_t off = 0;
   bool bodyDone = false, readDone = false, paused = false;
