@@ -6,7 +6,8 @@ runs. Prints a table with ratios and writes build/bench/results.json.
 
 Covered so far: throughput and p50/p99 latency for hello-c, hello-js and
 echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
-restart -> first response; 1, 100 and 1000 tenants (distinct components)
+deploy -> first response (new bytes, compiled on deploy); restart -> first
+response (artifact on disk); 1, 100 and 1000 tenants (distinct components)
 with the node's RSS; p50/p99 of hello-c at half of fn0's maximum
 throughput, at a constant rate (oha, installed by `setup.sh --bench`).
 """
@@ -51,15 +52,15 @@ def wrk(url: str, script: Path | None = None) -> dict:
     return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
-def oha_at_rate(url: str, rps: float, duration: str = DURATION) -> dict:
+def oha_at_rate(url: str, rps: float, duration: str = DURATION, connections: int = CONNECTIONS) -> dict:
     """p50/p99 at a constant request rate (oha holds the rate; wrk cannot)."""
-    cmd = ["oha", "-z", duration, "-q", str(int(rps)), "-c", str(CONNECTIONS), "--no-tui",
+    cmd = ["oha", "-z", duration, "-q", str(int(rps)), "-c", str(connections), "--no-tui",
            "--output-format", "json", url]
     out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     pct = out["latencyPercentiles"]
     return {"rate": int(rps), "achieved_rps": out["summary"]["requestsPerSec"],
             "p50_ms": pct["p50"] * 1000, "p99_ms": pct["p99"] * 1000,
-            "success_rate": out["summary"]["successRate"]}
+            "success_rate": out["summary"]["successRate"], "connections": connections}
 
 
 def best(runs: list[dict]) -> dict:
@@ -113,6 +114,20 @@ def variant(wasm: bytes, i: int) -> bytes:
     name = b"fn0-bench-tenant"
     payload = leb(len(name)) + name + str(i).encode()
     return wasm + b"\x00" + leb(len(payload)) + payload
+
+
+def deploy_to_first_response(node, name: str, wasm: bytes) -> dict:
+    """Seconds from sending never-seen component bytes (so the node really
+    compiles them) to the first 200 answer from the new function."""
+    t0 = time.monotonic()
+    r = node.api("POST", f"/functions/{name}/versions", wasm, content_type="application/wasm")
+    assert r.status == 201, r.body
+    deployed = time.monotonic()
+    with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/{name}/", timeout=30) as resp:
+        assert resp.status == 200
+        resp.read()
+    t = time.monotonic()
+    return {"deploy_ms": (deployed - t0) * 1000, "first_response_ms": (t - t0) * 1000}
 
 
 def rss_mb(pid: int) -> float:
@@ -169,11 +184,19 @@ def main() -> int:
             results["cases"][case] = {"fn0": best(fn0_runs), "reference": best(ref_runs)}
         results["cases"]["raw (no wasm)"] = {"fn0": best([wrk(f"http://127.0.0.1:{node.port}/_fn0/ping")
                                                           for _ in range(ROUNDS)])}
+        results["deploy_first_response"] = {
+            comp: deploy_to_first_response(node, f"cold-{comp}", variant((examples / f"{comp}.wasm").read_bytes(), 0))
+            for comp in ("hello-c", "hello-js")}
         if shutil.which("oha"):
+            # The target's figure uses the bench's connection count; 8
+            # connections (less queueing inside the load generator sharing
+            # the cores) is shown next to it.
             half = results["cases"]["hello-c"]["fn0"]["rps"] / 2
-            results["half_load"] = {"fn0": oha_at_rate(f"http://127.0.0.1:{node.port}/hello-c/", half)}
+            results["half_load"], results["half_load_8_connections"] = {}, {}
             with ReferenceHost(examples / "hello-c.wasm") as ref:
-                results["half_load"]["reference"] = oha_at_rate(f"http://127.0.0.1:{ref.port}/", half)
+                for key, conns in (("half_load", CONNECTIONS), ("half_load_8_connections", 8)):
+                    results[key]["fn0"] = oha_at_rate(f"http://127.0.0.1:{node.port}/hello-c/", half, connections=conns)
+                    results[key]["reference"] = oha_at_rate(f"http://127.0.0.1:{ref.port}/", half, connections=conns)
     finally:
         node.stop()
 
@@ -196,13 +219,19 @@ def main() -> int:
               f"{f['rps'] / ref['rps'] if ref else float('nan'):8.2f} {f['rps'] / raw:8.2f} "
               f"{f['p50_ms']:7.2f}ms {f['p99_ms']:7.2f}ms "
               f"{ref['p50_ms'] if ref else float('nan'):7.2f}ms {ref['p99_ms'] if ref else float('nan'):7.2f}ms")
+    for comp, d in results["deploy_first_response"].items():
+        print(f"\ndeploy -> first response ({comp}, compiled on deploy): {d['first_response_ms']:.1f} ms "
+              f"(deploy call {d['deploy_ms']:.1f} ms)", end="")
     print(f"\nrestart -> first response (hello-c, artifact on disk): {results['restart_first_response_ms']:.1f} ms "
           f"from process start, {results['restart_listen_to_first_response_ms']:.1f} ms from 'listening'")
-    if "half_load" in results:
-        h = results["half_load"]
-        print(f"\nhello-c at half of fn0's maximum ({h['fn0']['rate']} req/s, constant rate, oha): "
-              f"fn0 p50 {h['fn0']['p50_ms']:.2f} ms p99 {h['fn0']['p99_ms']:.2f} ms; "
-              f"reference p50 {h['reference']['p50_ms']:.2f} ms p99 {h['reference']['p99_ms']:.2f} ms")
+    for key in ("half_load", "half_load_8_connections"):
+        if key in results:
+            h = results[key]
+            print(f"\nhello-c at half of fn0's maximum ({h['fn0']['rate']} req/s, constant rate, oha, "
+                  f"{h['fn0']['connections']} connections): "
+                  f"fn0 p50 {h['fn0']['p50_ms']:.2f} ms p99 {h['fn0']['p99_ms']:.2f} ms; "
+                  f"reference p50 {h['reference']['p50_ms']:.2f} ms p99 {h['reference']['p99_ms']:.2f} ms", end="")
+    print()
     t = results["tenants"]
     print("\ntenants (hello-c variants, requests spread evenly):")
     for n, r in t.items():

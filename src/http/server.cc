@@ -39,9 +39,17 @@ struct Server::Impl {
   ServerConfig cfg;
   Handler handler;
   AccessLog& log;
-  asio::io_context io;
+  // One io_context per I/O thread, each run by its thread alone: a
+  // connection lives on one of them, so its handlers need no strand and
+  // never hop threads. The first also runs the acceptor and the drain timer.
+  std::vector<std::unique_ptr<asio::io_context>> ios = makeContexts(cfg.threads);
+  asio::io_context& io = *ios[0];
   tcp::acceptor acceptor{io};
   asio::steady_timer drain{io};
+  // Keep the other threads' contexts running while they have no connection.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idleGuards;
+  std::mutex guardMu;
+  size_t nextContext = 0;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> active{0};
   std::mutex connMu;
@@ -49,6 +57,16 @@ struct Server::Impl {
 
   asio::awaitable<void> acceptLoop();
   void connectionEnded();
+  void releaseThreads() {
+    std::lock_guard lock(guardMu);
+    for (auto& g : idleGuards) g.reset();
+  }
+  static std::vector<std::unique_ptr<asio::io_context>> makeContexts(unsigned threads) {
+    unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (unsigned i = 0; i < n; i++) v.push_back(std::make_unique<asio::io_context>(1));
+    return v;
+  }
 };
 
 struct Conn : std::enable_shared_from_this<Conn> {
@@ -397,7 +415,9 @@ asio::awaitable<void> Conn::serve() {
 
 asio::awaitable<void> Server::Impl::acceptLoop() {
   for (;;) {
-    auto [ec, sock] = co_await acceptor.async_accept(asio::make_strand(io), kTuple);
+    // Round robin over the I/O threads (the accept loop runs on one thread).
+    auto& home = *ios[nextContext++ % ios.size()];
+    auto [ec, sock] = co_await acceptor.async_accept(home, kTuple);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -417,7 +437,10 @@ asio::awaitable<void> Server::Impl::acceptLoop() {
 }
 
 void Server::Impl::connectionEnded() {
-  if (--active == 0 && stopping) asio::post(io, [this] { drain.cancel(); });
+  if (--active == 0 && stopping) {
+    asio::post(io, [this] { drain.cancel(); });
+    releaseThreads();
+  }
 }
 
 Server::Server(ServerConfig config, Handler handler, AccessLog& log)
@@ -440,9 +463,13 @@ Result<uint16_t> Server::listen() {
 
 void Server::run() {
   asio::co_spawn(impl_->io, impl_->acceptLoop(), asio::detached);
-  unsigned n = impl_->cfg.threads ? impl_->cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < n; i++) threads.emplace_back([this] { impl_->io.run(); });
+  {
+    std::lock_guard lock(impl_->guardMu);
+    for (size_t i = 1; i < impl_->ios.size(); i++) impl_->idleGuards.push_back(asio::make_work_guard(*impl_->ios[i]));
+  }
+  if (impl_->stopping && impl_->active == 0) impl_->releaseThreads();
+  for (size_t i = 1; i < impl_->ios.size(); i++) threads.emplace_back([this, i] { impl_->ios[i]->run(); });
   impl_->io.run();
   for (auto& t : threads) t.join();
 }
@@ -460,10 +487,14 @@ void Server::stop() {
     }
     for (auto& c : live) c->closeIfIdle();
     // In-flight requests get drainTimeout to finish; then everything stops.
-    if (impl_->active == 0) return;
+    if (impl_->active == 0) {
+      impl_->releaseThreads();
+      return;
+    }
     impl_->drain.expires_after(impl_->cfg.drainTimeout);
     impl_->drain.async_wait([this](beast::error_code e) {
-      if (!e) impl_->io.stop();
+      if (e) return;
+      for (auto& io : impl_->ios) io->stop();
     });
   });
 }

@@ -36,8 +36,8 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--base-domain", c.baseDomain, "Functions answer at <fn>.<base-domain>")->capture_default_str();
   s->add_option("--admin-token-file", c.adminTokenFile,
                 "File holding the admin token (or set FN0_ADMIN_TOKEN); without either, one is generated");
-  s->add_option("--threads", c.threads, "I/O threads (0: half the CPUs)")->capture_default_str();
-  s->add_option("--guest-threads", c.guestThreads, "Threads guests run on (0: the other CPUs)")->capture_default_str();
+  s->add_option("--threads", c.threads, "I/O threads (0: one per CPU)")->capture_default_str();
+  s->add_option("--guest-threads", c.guestThreads, "Threads costly guests run on (0: half the CPUs)")->capture_default_str();
   s->add_option("--cache-mb", c.cacheMegabytes, "Memory for pre-linked components")->capture_default_str();
   s->add_option("--log-kb", c.logKilobytesPerFunction, "Log lines kept per function")->capture_default_str();
   s->add_option("--cpu-ms", c.cpuMs, "CPU time per request")->capture_default_str();
@@ -103,11 +103,11 @@ int serve(const NodeConfig& c) {
   http::ServerConfig sc;
   sc.host = c.listen.substr(0, colon);
   sc.port = static_cast<uint16_t>(std::stoi(c.listen.substr(colon + 1)));
-  // Split the cores between I/O and guests; on 2 cores one each measured
-  // best (hello-js: 2.3x the throughput of two guest threads, see
-  // docs/performance.md).
+  // One I/O thread per core: cheap guests run inline on them. Guests that
+  // need more CPU (a JS engine) run on the guest threads, half the cores:
+  // more would fight the I/O threads (see docs/performance.md).
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  sc.threads = c.threads ? c.threads : std::max(1u, cores / 2);
+  sc.threads = c.threads ? c.threads : cores;
   sc.maxHeaderBytes = c.maxHeaderKb * 1024;
   sc.maxBodyBytes = c.maxBodyMb * 1000 * 1000;
   sc.headerTimeout = std::chrono::seconds(c.headerTimeoutSeconds);
@@ -121,7 +121,7 @@ int serve(const NodeConfig& c) {
   }
   runtime::EngineConfig ec2;
   ec2.maxMemoryBytes = c.memoryMb << 20;
-  ec2.workerThreads = c.guestThreads ? c.guestThreads : std::max(1u, cores - sc.threads);
+  ec2.workerThreads = c.guestThreads ? c.guestThreads : std::max(1u, cores / 2);
   ec2.pooledInstances = std::max<uint32_t>(c.maxConcurrency + 16, 64);  // + reuse pools' idle instances
   auto engine = runtime::Engine::create(ec2);
   if (!engine) {

@@ -21,7 +21,7 @@ struct NodeConfig {
   std::string baseDomain = "fn0.localhost";
   std::string adminTokenFile;
   unsigned threads = 0;
-  unsigned guestThreads = 0;  // the adapter's runtime (0: the CPUs the I/O threads leave)
+  unsigned guestThreads = 0;  // the adapter's runtime (0: half the CPUs)
   uint64_t cacheMegabytes = 1024;
   uint64_t logKilobytesPerFunction = 1024;
   // Node limits: defaults for every function and the maxima they may not pass.
