@@ -67,10 +67,13 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<
             .linear_memory_keep_resident(256 << 10)
             .table_keep_resident(16 << 10)
             .decommit_batch_size(16)
-            // Keep a slot warm for (nearly) every instance the pool holds, so
-            // with many functions a request still finds a slot that last ran
-            // its module (its copy-on-write image is already mapped).
-            .max_unused_warm_slots(instances);
+            // Keep a slot warm for every memory the pool holds (twice the
+            // instances), so with many functions a request still finds a
+            // slot that last ran its module: its copy-on-write image is
+            // already mapped. Re-mapping an image is an mmap, i.e. a TLB
+            // shootdown on every core (1000 functions: 0.45x -> ~0.68x of
+            // one function's throughput, docs/performance.md).
+            .max_unused_warm_slots(instances.saturating_mul(2));
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config)

@@ -16,7 +16,7 @@ namespace {
 // Up to this much response body already produced is sent with the head.
 constexpr size_t kCoalesceBytes = 256 * 1024;
 
-// A wake-up for a coroutine on one strand: notify() (on that strand) ends a
+// A wake-up for a coroutine on one executor: notify() (on that executor) ends a
 // pending or the next wait().
 class Signal {
  public:
@@ -39,7 +39,7 @@ class Signal {
 };
 
 // Receives the invocation's callbacks on adapter threads and hands them to
-// the connection's strand, where the two pumps read the state.
+// the connection's executor (its I/O thread), where the pumps read the state.
 struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge> {
   Bridge(asio::any_io_executor ex, std::shared_ptr<logs::LogBuffer> log, std::string requestId)
       : exec(std::move(ex)), events(exec), writable(exec), log(std::move(log)), requestId(std::move(requestId)) {}
@@ -72,7 +72,7 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   Signal events, writable;
   std::shared_ptr<logs::LogBuffer> log;
   std::string requestId;
-  // Strand-only state.
+  // State read and written on the connection's thread only.
   bool headArrived = false, done = false, bodyTooLarge = false;
   int sentStatus = 0;
   uint16_t status = 0;

@@ -40,7 +40,7 @@ class Server {
   Result<uint16_t> listen();
   // Serves until stop() and the drain finish. Runs the I/O threads.
   void run();
-  // Graceful stop; safe from any thread or a signal handler's strand.
+  // Graceful stop; safe from any thread or a signal handler.
   void stop();
   uint64_t activeConnections() const;
   asio::any_io_executor executor();
