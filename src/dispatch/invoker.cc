@@ -166,7 +166,10 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
       std::vector<uint8_t> ready;
       auto r = inv.readBody();
       while (r.status == runtime::BodyRead::Data && ready.size() < kCoalesceBytes) {
-        ready.insert(ready.end(), r.data.begin(), r.data.end());
+        if (ready.empty())
+          ready = std::move(r.data);  // the usual single chunk: no copy
+        else
+          ready.insert(ready.end(), r.data.begin(), r.data.end());
         r = inv.readBody();
       }
       if (r.status == runtime::BodyRead::End && (!length || *length == ready.size())) {

@@ -133,7 +133,7 @@ Invocation::~Invocation() { fn0_request_delete(req_); }
 
 BodyWrite Invocation::writeBody(std::span<const uint8_t> data) {
   if (bodyBytes_ + data.size() > maxBody_) {
-    if (!bodyFinished_) finishBody(/*aborted=*/true);
+    finishBody(/*aborted=*/true);
     return BodyWrite::TooLarge;
   }
   auto status = fn0_request_body_write(req_, data.data(), data.size());
