@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -35,12 +36,35 @@ bool isValidAliasName(const std::string& s);
 // the invoker clamps) and outbound destinations allowed despite being
 // private. Unset fields fall back to the node's values.
 struct FunctionSettings {
-  std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests;
+  std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests, maxConcurrency;
   std::vector<std::string> allow;  // CIDRs
-  // Parses the JSON the API accepts; errors name the bad field.
+  // Parses the JSON the API accepts; errors name the bad field and its
+  // allowed range. Every number is range-checked here, so nothing later
+  // (a conversion to nanoseconds or bytes) can overflow.
   static Result<FunctionSettings> fromJson(const std::string& json);
   std::string toJson() const;
 };
+
+// The range each numeric setting may take (inclusive), whatever the node's
+// own limits: values above the node's are accepted and clamped when used.
+// openapi.json documents the same numbers (a unit test compares them).
+struct SettingRange {
+  const char* name;
+  uint64_t min, max;
+};
+const std::vector<SettingRange>& settingRanges();
+inline constexpr size_t kMaxAllowEntries = 64, kMaxAllowEntryBytes = 128;
+
+// Environment variable and secret names: [A-Za-z_][A-Za-z0-9_]*, at most
+// kMaxVarNameBytes (what POSIX and every guest language accept as a name: no
+// '=', no NUL, ASCII and so UTF-8). Values: UTF-8 without NUL, at most
+// kMaxVarValueBytes; a function has at most kMaxVarsPerFunction of them
+// (variables and secrets together). Each becomes part of every instance.
+inline constexpr size_t kMaxVarNameBytes = 256, kMaxVarValueBytes = 32 * 1024, kMaxVarsPerFunction = 256;
+// Errors say what is wrong, for a 400.
+Result<void> checkVarName(const std::string& name);
+Result<void> checkVarValue(const std::string& value);
+bool isValidUtf8(std::string_view s);
 
 struct VersionInfo {
   int64_t number = 0;  // v1, v2, ... per function

@@ -128,6 +128,64 @@ TEST_F(Reg, SettingsRoundTripAndReachTheCatalog) {
   EXPECT_FALSE(reg_->setSettings("missing", *st).ok());
 }
 
+TEST(Settings, EveryNumberIsRangeChecked) {
+  // Near 2^64, negative, fractional, too large for an integer, a string:
+  // each refused with the allowed range in the message.
+  for (const char* bad : {R"({"cpu_ms": 18446744073709551615})", R"({"cpu_ms": -1})", R"({"cpu_ms": 1.5})",
+                          R"({"cpu_ms": 1e30})", R"({"cpu_ms": 18446744073709551616})", R"({"cpu_ms": "10"})",
+                          R"({"cpu_ms": 0})", R"({"cpu_ms": 600001})", R"({"cpu_ms": true})"}) {
+    auto st = FunctionSettings::fromJson(bad);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.error().message.find("cpu_ms must be an integer between 1 and 600000"), std::string::npos)
+        << st.error().message;
+  }
+  for (const auto& r : settingRanges()) {
+    const std::string name = r.name;
+    EXPECT_TRUE(FunctionSettings::fromJson("{\"" + name + "\": " + std::to_string(r.min) + "}").ok()) << name;
+    EXPECT_TRUE(FunctionSettings::fromJson("{\"" + name + "\": " + std::to_string(r.max) + "}").ok()) << name;
+    EXPECT_TRUE(FunctionSettings::fromJson("{\"" + name + "\": null}").ok()) << name;
+    auto over = FunctionSettings::fromJson("{\"" + name + "\": " + std::to_string(r.max + 1) + "}");
+    ASSERT_FALSE(over.ok()) << name;
+    EXPECT_NE(over.error().message.find(name + " must be an integer between"), std::string::npos);
+    EXPECT_FALSE(FunctionSettings::fromJson("{\"" + name + "\": 18446744073709551615}").ok()) << name;
+  }
+  auto st = FunctionSettings::fromJson(R"({"max_concurrency": 3, "duration_ms": 3600000})");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->maxConcurrency, 3u);
+  EXPECT_EQ(FunctionSettings::fromJson(st->toJson())->durationMs, 3600000u);
+  EXPECT_FALSE(FunctionSettings::fromJson(R"({"allow": [")" + std::string(200, 'a') + R"("]})").ok());
+  // Deeply nested input is refused without recursing (the parser is iterative).
+  EXPECT_FALSE(FunctionSettings::fromJson(std::string(1 << 20, '[')).ok());
+  EXPECT_FALSE(FunctionSettings::fromJson("{\"allow\": " + std::string(100000, '[') + std::string(100000, ']') + "}").ok());
+}
+
+TEST(Vars, NamesAreAPortableCharacterSetAndValuesAreUtf8) {
+  for (std::string good : {std::string("A"), std::string("_x"), std::string("API_KEY_2"), std::string(kMaxVarNameBytes, 'a')})
+    EXPECT_TRUE(checkVarName(good).ok()) << good;
+  for (std::string bad : {std::string(), std::string("a=b"), std::string("a\0b", 3), std::string("\xff"),
+                          std::string("2A"), std::string("A-B"), std::string("A B"), std::string("\xc3\xa9"),
+                          std::string(kMaxVarNameBytes + 1, 'a')})
+    EXPECT_FALSE(checkVarName(bad).ok()) << bad;
+  EXPECT_TRUE(checkVarValue("any text, = and \xc3\xa9 too").ok());
+  EXPECT_TRUE(checkVarValue("").ok());
+  EXPECT_FALSE(checkVarValue(std::string("a\0b", 3)).ok());
+  EXPECT_FALSE(checkVarValue("\xff").ok());
+  EXPECT_FALSE(checkVarValue("\xc3").ok());          // truncated
+  EXPECT_FALSE(checkVarValue("\xc0\xaf").ok());      // overlong '/'
+  EXPECT_FALSE(checkVarValue("\xed\xa0\x80").ok());  // a surrogate
+  EXPECT_TRUE(checkVarValue("\xf0\x9f\x98\x80").ok());
+  EXPECT_FALSE(checkVarValue(std::string(kMaxVarValueBytes + 1, 'v')).ok());
+}
+
+TEST_F(Reg, BadVarsNeverReachTheCatalog) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  EXPECT_FALSE(reg_->setEnv("hello", "\xff", "x").ok());
+  EXPECT_FALSE(reg_->setSecret("hello", "a=b", "x").ok());
+  EXPECT_FALSE(reg_->setEnv("hello", "OK", std::string("a\0b", 3)).ok());
+  ASSERT_TRUE(reg_->setEnv("hello", "OK", "1").ok());
+  EXPECT_EQ(reg_->catalog()->functions.at("hello").env.size(), 1u);
+}
+
 TEST_F(Reg, RejectsInvalidNames) {
   EXPECT_FALSE(reg_->addVersion("Bad_Name", kA, 1, true).ok());
 }
