@@ -4,6 +4,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <algorithm>
 
+#include "dispatch/function_limits.h"
 #include "dispatch/respond.h"
 
 namespace fn0::dispatch {
@@ -202,11 +203,62 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
   ex.cancelBody();  // if the guest never read it all, stop reading; the connection closes
 }
 
+// Both directions of one request until the response is out and the guest
+// is done. Nothing thrown in there leaves: the caller must always get to
+// record the outcome and give the instance back. A failure closes this
+// connection, with an error response if none had started.
+asio::awaitable<void> exchange(http::Exchange& ex, runtime::Invocation& inv, Bridge& b, bool noRequestBody) {
+  std::string failure;
+  try {
+    if (noRequestBody)
+      co_await pumpResponse(ex, inv, b);
+    else
+      co_await (pumpRequest(ex, inv, b) && pumpResponse(ex, inv, b));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (failure.empty()) co_return;
+  ex.annotate("exception", failure);
+  ex.cancelBody();
+  if (ex.headSent()) {
+    ex.abort();
+    co_return;
+  }
+  b.sentStatus = 500;
+  co_await sendError(ex, 500, "internal", "the request failed inside the node");
+}
+
+// The fn0_instances gauge for one request: up while its invocation
+// exists, down on every way out (also an exception or a cancelled
+// coroutine unwinding the frame).
+class InstanceGauge {
+ public:
+  InstanceGauge(metrics::Metrics& m, std::string function) : m_(m), function_(std::move(function)) {
+    m_.instanceStarted(function_);
+  }
+  InstanceGauge(const InstanceGauge&) = delete;
+  InstanceGauge& operator=(const InstanceGauge&) = delete;
+  ~InstanceGauge() { m_.instanceEnded(function_); }
+
+ private:
+  metrics::Metrics& m_;
+  std::string function_;
+};
+
+// "v12" -> 12; 0 (no such version) for a number too long to be one.
+int64_t versionNumber(const std::string& sel) {
+  if (sel.size() < 2 || sel.size() > 16 || sel[0] != 'v' || sel.find_first_not_of("0123456789", 1) != std::string::npos)
+    return 0;
+  return std::stoll(sel.substr(1));
+}
+
 }  // namespace
 
 Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
                  const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics,
-                 runtime::Limits limits, uint32_t maxConcurrency)
+                 runtime::Limits limits, uint32_t maxConcurrency, uint32_t functionShare)
     : engine_(engine),
       cache_(cache),
       registry_(registry),
@@ -214,20 +266,7 @@ Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, 
       logs_(logs),
       metrics_(metrics),
       limits_(limits),
-      maxConcurrency_(maxConcurrency) {}
-
-runtime::Limits Invoker::functionLimits(const registry::FunctionSettings& st) const {
-  // Node values are the defaults and the maxima; instance reuse is off
-  // unless the function asks for it.
-  runtime::Limits l = limits_;
-  l.reuseInstanceRequests = 0;
-  if (st.cpuMs) l.cpuTime = std::chrono::milliseconds(*st.cpuMs);
-  if (st.durationMs) l.duration = std::chrono::milliseconds(*st.durationMs);
-  if (st.memoryMb) l.maxMemoryBytes = *st.memoryMb << 20;
-  if (st.maxSubrequests) l.maxSubrequests = static_cast<uint32_t>(*st.maxSubrequests);
-  if (st.reuseInstanceRequests) l.reuseInstanceRequests = static_cast<uint32_t>(*st.reuseInstanceRequests);
-  return runtime::clampTo(l, limits_);
-}
+      admission_(maxConcurrency, functionShare) {}
 
 asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   const auto& req = ex.request();
@@ -241,11 +280,10 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   ex.annotate("function", fn.name);
   int64_t version = 0;
   const std::string sel = route.selector.empty() ? "live" : route.selector;
-  if (sel.size() > 1 && sel[0] == 'v' && sel.find_first_not_of("0123456789", 1) == std::string::npos) {
-    version = std::stoll(sel.substr(1));
-  } else if (auto a = fn.aliases.find(sel); a != fn.aliases.end()) {
+  if (auto a = fn.aliases.find(sel); a != fn.aliases.end())
     version = a->second;
-  }
+  else
+    version = versionNumber(sel);
   auto vit = fn.versionHashes.find(version);
   if (vit == fn.versionHashes.end()) {
     co_await sendError(ex, 404, "not-found",
@@ -275,7 +313,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   head.headers.emplace_back("fn0-request-id", req.requestId);
   if (!route.originalPath.empty()) head.headers.emplace_back("fn0-original-path", route.originalPath);
   runtime::InvokeOptions opts;
-  opts.limits = functionLimits(fn.settings);
+  opts.limits = functionLimits(fn.settings, limits_);
   opts.env = fn.env;
   opts.allowedDestinations = fn.settings.allow;
   // No body (a GET): the guest runs right here, on this thread, until it
@@ -287,51 +325,60 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_return;
   }
 
-  if (running_.fetch_add(1) >= maxConcurrency_) {
-    running_--;
+  // A slot is held from here until the invocation is gone (the ticket gives
+  // it back on every way out of this coroutine).
+  Admission::Refusal why = Admission::Refusal::None;
+  const uint32_t ownLimit = static_cast<uint32_t>(std::min<uint64_t>(fn.settings.maxConcurrency.value_or(0), UINT32_MAX));
+  auto ticket = admission_.admit(fn.name, ownLimit, why);
+  if (!ticket) {
     metrics::Metrics::Request m;
     m.status = 503;
     m.overloaded = true;
     metrics_.record(fn.name, m);
-    co_await sendError(ex, 503, "overloaded", "the node is at its concurrency limit; retry shortly");
+    const std::string message = why == Admission::Refusal::Node
+                                    ? "the node is at its concurrency limit; retry shortly"
+                                    : "function '" + fn.name + "' is at its concurrency limit; retry shortly";
+    ex.annotate("outcome", "overloaded");
+    co_await sendError(ex, 503, "overloaded", message);
     co_return;
   }
-  struct Release {
-    std::atomic<uint32_t>& n;
-    ~Release() { n--; }
-  } release{running_};
   const auto started = std::chrono::steady_clock::now();
   auto exec = co_await asio::this_coro::executor;
   auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);
   auto inv = runtime::Invocation::start(engine_, *component, head, opts, *bridge);
   if (!inv) {
+    metrics::Metrics::Request m;
+    m.status = 500;
+    metrics_.record(fn.name, m);
     co_await sendError(ex, 500, "internal", inv.error().message);
     co_return;
   }
-  metrics_.instanceStarted(fn.name);
-  if (opts.noRequestBody)
-    co_await pumpResponse(ex, **inv, *bridge);
-  else
-    co_await (pumpRequest(ex, **inv, *bridge) && pumpResponse(ex, **inv, *bridge));
+  std::optional<InstanceGauge> gauge;
+  gauge.emplace(metrics_, fn.name);
+  co_await exchange(ex, **inv, *bridge, opts.noRequestBody);
   inv->reset();  // no callback runs after this
-  metrics_.instanceEnded(fn.name);
+  gauge.reset();
+  ticket.release();
   const auto& o = bridge->outcome;
   metrics::Metrics::Request m;
   m.status = bridge->sentStatus;
   m.duration = std::chrono::steady_clock::now() - started;
   m.cpu = o.cpu;
   m.coldStart = cold;
-  if (o.kind != runtime::OutcomeKind::Ok && o.kind != runtime::OutcomeKind::Trap &&
-      o.kind != runtime::OutcomeKind::InvalidResponse && o.kind != runtime::OutcomeKind::GuestError)
-    m.limitHit = std::string(runtime::errorReasonFor(o.kind));
+  const std::string reason(runtime::errorReasonFor(o.kind));
+  if (reason == "overloaded")
+    m.overloaded = true;  // the engine had no instance slot
+  else if (o.kind != runtime::OutcomeKind::Ok && o.kind != runtime::OutcomeKind::Trap &&
+           o.kind != runtime::OutcomeKind::InvalidResponse && o.kind != runtime::OutcomeKind::GuestError)
+    m.limitHit = reason;
   if (bridge->bodyTooLarge) m.limitHit = "body-too-large";
   metrics_.record(fn.name, m);
-  ex.annotate("outcome", o.kind == runtime::OutcomeKind::Ok ? "ok" : std::string(runtime::errorReasonFor(o.kind)));
+  ex.annotate("outcome", o.kind == runtime::OutcomeKind::Ok ? "ok" : reason);
   ex.annotate("cpu_us", std::to_string(o.cpu.count() / 1000));
   if (o.kind != runtime::OutcomeKind::Ok && !o.message.empty()) {
     ex.annotate("detail", o.message);
     // The function's own log stream tells its owner why a request failed.
-    bridge->log->append(req.requestId, 2, "[fn0] " + std::string(runtime::errorReasonFor(o.kind)) + ": " + o.message);
+    bridge->log->append(req.requestId, 2, "[fn0] " + reason + ": " + o.message);
   }
 }
 

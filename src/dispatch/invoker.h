@@ -4,9 +4,9 @@
 // outcome into a platform error response when the guest did not answer.
 #pragma once
 
-#include <atomic>
 #include <memory>
 
+#include "dispatch/admission.h"
 #include "dispatch/router.h"
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
@@ -20,13 +20,15 @@ namespace fn0::dispatch {
 
 class Invoker {
  public:
+  // `maxConcurrency`: requests holding an instance at once on the node;
+  // `functionShare`: at once per function (0: half of maxConcurrency).
   Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
           const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics, runtime::Limits limits,
-          uint32_t maxConcurrency);
+          uint32_t maxConcurrency, uint32_t functionShare = 0);
   boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
+  const Admission& admission() const { return admission_; }
 
  private:
-  runtime::Limits functionLimits(const registry::FunctionSettings& settings) const;
   const runtime::Engine& engine_;
   runtime::ComponentCache& cache_;
   registry::Registry& registry_;
@@ -34,10 +36,10 @@ class Invoker {
   logs::LogHub& logs_;
   metrics::Metrics& metrics_;
   runtime::Limits limits_;
-  // Admission control: instances running at once on this node. Beyond it a
-  // request is answered 503 overloaded (with Retry-After) at once.
-  const uint32_t maxConcurrency_;
-  std::atomic<uint32_t> running_{0};
+  // Admission control: requests holding an instance, on the node and per
+  // function. Beyond either a request is answered 503 overloaded (with
+  // Retry-After) at once.
+  Admission admission_;
 };
 
 }  // namespace fn0::dispatch
