@@ -42,6 +42,7 @@ typedef struct fn0_engine_config_t {
   uint32_t pooled_instances;    /* pooling allocator slots; default 1000 */
   uint32_t on_demand_allocator; /* 1 = no pooling allocator */
   uint32_t worker_threads;      /* threads guests run on; default: CPUs */
+  uint32_t compile_only;        /* 1 = only compiles: no guest threads, no ticker, a pool of one */
 } fn0_engine_config_t;
 
 /* Creates the process's engine: wasmtime's engine, the linker components are
@@ -51,6 +52,12 @@ typedef struct fn0_engine_config_t {
  * from it) in `*out`. */
 fn0_engine_error_t* fn0_engine_new(const fn0_engine_config_t* config, fn0_engine_t** out);
 void fn0_engine_delete(fn0_engine_t* engine);
+
+/* Where the node listens (`host`: an address or a name, UTF-8). A guest's
+ * outbound request to that listener is refused unless an allow-list entry
+ * names exactly its port (an entry for all ports does not open it). */
+fn0_engine_error_t* fn0_engine_set_listener(const fn0_engine_t* engine, const uint8_t* host, size_t host_len,
+                                            uint16_t port);
 
 /* A fingerprint of what makes a compiled artifact loadable by this engine
  * (wasmtime version, target, settings): part of the artifact cache key. */
@@ -73,6 +80,12 @@ void fn0_bytes_delete(fn0_bytes_t* bytes);
 /* A compiled, pre-linked component. Immutable: a const pointer may be used
  * from any thread. */
 typedef struct fn0_component_t fn0_component_t;
+
+/* The checks before compiling, in milliseconds: `wasm` is a component and
+ * stays under fn0's per-component caps (size, functions, code bytes, core
+ * instances, memories, tables). The error names the count and the cap.
+ * fn0_component_compile makes the same checks first. */
+fn0_engine_error_t* fn0_component_check(const uint8_t* wasm, size_t len);
 
 /* Validates and compiles `wasm` (a component exporting
  * wasi:http/incoming-handler@0.2.x whose imports fn0 provides) and fills
@@ -129,8 +142,9 @@ typedef struct fn0_invoke_options_t {
   fn0_limits_t limits;
   const fn0_header_t* env; /* environment variables the guest sees */
   size_t env_count;
-  /* Address ranges ("127.0.0.1/32", "10.0.0.0/8", "::1") the guest may
-   * reach although loopback, private or link-local. */
+  /* Address ranges the guest may reach although loopback, private or
+   * link-local: "10.0.0.0/8", "::1" (every port), "127.0.0.1/32:8080",
+   * "[fd00::/8]:443" (one port). */
   const fn0_str_t* allow;
   size_t allow_count;
   /* 1: the request has no body (a GET): the guest sees it ended at once,
@@ -148,6 +162,7 @@ enum {
   FN0_OUTCOME_TRAP = 4,
   FN0_OUTCOME_INVALID_RESPONSE = 5,
   FN0_OUTCOME_GUEST_ERROR = 6, /* the guest answered with a wasi:http error code */
+  FN0_OUTCOME_OVERLOADED = 7,  /* no free slot in the pooling allocator for the instance */
 };
 
 typedef struct fn0_outcome_t {

@@ -6,6 +6,7 @@ use crate::engine::fn0_engine_t;
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
 use crate::host::Host;
+use crate::inspect;
 use std::ffi::c_char;
 use wasmtime::component::Component;
 use std::sync::{Arc, Mutex};
@@ -113,6 +114,18 @@ fn image_size(component: &Component) -> usize {
     (r.end as usize).saturating_sub(r.start as usize)
 }
 
+/// The checks that need no compiler: that `wasm` is a component, and that
+/// it stays under fn0's caps (size, code, and the instances, memories and
+/// tables one instance of it takes). Milliseconds even for a large upload.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_component_check(wasm: *const u8, len: usize) -> *mut fn0_engine_error_t {
+    let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(wasm, len) };
+    guard(|| {
+        check_shape(bytes)?;
+        inspect::check_limits(bytes)
+    })
+}
+
 /// Validates and compiles `wasm` (a component) for this engine, checking that
 /// it exports the HTTP handler and that every import can be satisfied. On
 /// success fills `artifact` with the native artifact (free it with
@@ -129,6 +142,7 @@ pub unsafe extern "C" fn fn0_component_compile(
     guard(|| {
         let engine = &*engine;
         check_shape(bytes)?;
+        inspect::check_limits(bytes)?;
         let component = Component::new(&engine.engine, bytes)
             .map_err(|e| wasmtime::format_err!("invalid component: {e:#}"))?;
         prelink(engine, &component)?;

@@ -4,6 +4,8 @@
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
 use crate::host::Host;
+use crate::inspect;
+use crate::outbound::NodeListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +29,10 @@ pub struct fn0_engine_config_t {
     pub on_demand_allocator: u32,
     /// Threads of the runtime guests run on (default: number of CPUs).
     pub worker_threads: u32,
+    /// 1 = an engine that only compiles (the compile worker process): no
+    /// guest threads, no epoch ticker, a pool of one instance. Its artifacts
+    /// load in a full engine with the same memory maximum.
+    pub compile_only: u32,
 }
 
 #[allow(non_camel_case_types)]
@@ -35,6 +41,9 @@ pub struct fn0_engine_t {
     pub(crate) linker: Arc<Linker<Host>>,
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) max_memory_bytes: u64,
+    /// Where the node listens: guests do not reach it (outbound.rs). Set
+    /// once the listener is bound, hence behind a lock.
+    pub(crate) listener: std::sync::RwLock<Arc<NodeListener>>,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -49,15 +58,28 @@ impl Drop for fn0_engine_t {
 }
 
 fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<Engine> {
-    let instances = if cfg.pooled_instances == 0 { 1000 } else { cfg.pooled_instances };
+    let instances = match (cfg.compile_only, cfg.pooled_instances) {
+        (1, _) => 1,
+        (_, 0) => 1000,
+        (_, n) => n,
+    };
     let mut config = Config::new();
     config.wasm_component_model(true).epoch_interruption(true).memory_init_cow(true);
     if cfg.on_demand_allocator == 0 {
         let mut pool = PoolingAllocationConfig::default();
+        // One component may not take more than a few slots of each kind (the
+        // same caps inspect.rs checks before compiling; wasmtime checks them
+        // again, exactly, whenever a component is compiled or loaded).
+        pool.max_core_instances_per_component(inspect::MAX_CORE_INSTANCES as u32)
+            .max_memories_per_component(inspect::MAX_MEMORIES as u32)
+            .max_tables_per_component(inspect::MAX_TABLES as u32);
+        // Core instances are only counted (no reserved memory): room for
+        // every instance at the cap. Memories and tables reserve address
+        // space: as many per instance as the caps allow, no more.
         pool.total_component_instances(instances)
-            .total_core_instances(instances.saturating_mul(4))
-            .total_memories(instances.saturating_mul(2))
-            .total_tables(instances.saturating_mul(4))
+            .total_core_instances(instances.saturating_mul(inspect::MAX_CORE_INSTANCES as u32))
+            .total_memories(instances.saturating_mul(inspect::MAX_MEMORIES as u32))
+            .total_tables(instances.saturating_mul(inspect::MAX_TABLES as u32))
             .total_stacks(instances)
             .max_memory_size(usize::try_from(max_memory)?)
             // Reset small memories and tables with memset instead of madvise,
@@ -93,12 +115,24 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
     let max_memory = if cfg.max_memory_bytes == 0 { 128 << 20 } else { cfg.max_memory_bytes };
     let engine = build_engine(cfg, max_memory)?;
     let linker = Arc::new(build_linker(&engine)?);
+    let stop_ticker = Arc::new(AtomicBool::new(false));
+    if cfg.compile_only != 0 {
+        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+        return Ok(fn0_engine_t {
+            engine,
+            linker,
+            runtime,
+            max_memory_bytes: max_memory,
+            listener: Default::default(),
+            ticker: None,
+            stop_ticker,
+        });
+    }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if cfg.worker_threads != 0 {
         rt.worker_threads(cfg.worker_threads as usize);
     }
     let runtime = rt.enable_all().thread_name("fn0-guest").build()?;
-    let stop_ticker = Arc::new(AtomicBool::new(false));
     let ticker = {
         let engine = engine.clone();
         let stop = stop_ticker.clone();
@@ -114,6 +148,7 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
         linker,
         runtime,
         max_memory_bytes: max_memory,
+        listener: Default::default(),
         ticker: Some(ticker),
         stop_ticker,
     })
@@ -142,6 +177,25 @@ pub unsafe extern "C" fn fn0_engine_delete(engine: *mut fn0_engine_t) {
     if !engine.is_null() {
         drop(Box::from_raw(engine));
     }
+}
+
+/// Tells the engine where the node listens (`host` is an address or a name,
+/// UTF-8, `host_len` bytes): a guest's outbound request to it is refused
+/// unless an allow-list entry names exactly that port.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_engine_set_listener(
+    engine: *const fn0_engine_t,
+    host: *const u8,
+    host_len: usize,
+    port: u16,
+) -> *mut fn0_engine_error_t {
+    let host = if host_len == 0 { &[][..] } else { std::slice::from_raw_parts(host, host_len) };
+    guard(|| {
+        let host = std::str::from_utf8(host)?;
+        let listener = Arc::new(NodeListener::new(host, port));
+        *(*engine).listener.write().unwrap_or_else(|p| p.into_inner()) = listener;
+        Ok(())
+    })
 }
 
 /// A fingerprint of everything that makes a compiled artifact loadable by this

@@ -12,7 +12,7 @@ use crate::ffi::guard;
 use crate::host::Host;
 use crate::limits::{CpuLimitExceeded, CpuMeter, MemoryLimiter, Metered};
 use crate::logs::{LogSink, LogState, SinkSlot};
-use crate::outbound::{Cidr, Outbound};
+use crate::outbound::{Cidr, NodeListener, Outbound};
 use crate::pipe::{Notify, Pipe, PipeBody, ReadStatus, WriteStatus};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -95,8 +95,9 @@ pub struct fn0_invoke_options_t {
     /// Environment variables (and secrets) the guest sees.
     pub env: *const fn0_header_t,
     pub env_count: usize,
-    /// Address ranges (CIDR, e.g. "127.0.0.1/32") the guest may reach even
-    /// though they are loopback, private or link-local.
+    /// Address ranges (CIDR, optionally with one port: "10.0.0.0/8",
+    /// "127.0.0.1/32:8080", "[::1]:8080") the guest may reach even though
+    /// they are loopback, private or link-local (outbound.rs).
     pub allow: *const fn0_str_t,
     pub allow_count: usize,
     /// 1: the request has no body; the guest runs on the calling thread
@@ -111,6 +112,7 @@ pub const FN0_OUTCOME_DURATION_LIMIT: u32 = 3;
 pub const FN0_OUTCOME_TRAP: u32 = 4;
 pub const FN0_OUTCOME_INVALID_RESPONSE: u32 = 5;
 pub const FN0_OUTCOME_GUEST_ERROR: u32 = 6;
+pub const FN0_OUTCOME_OVERLOADED: u32 = 7;
 
 #[repr(C)]
 pub struct fn0_outcome_t {
@@ -206,6 +208,7 @@ struct Plan {
     limits: fn0_limits_t,
     env: Vec<(String, String)>,
     allow: Arc<Vec<Cidr>>,
+    node: Arc<NodeListener>,
 }
 
 struct Finished {
@@ -229,6 +232,11 @@ impl Finished {
 }
 
 fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, memory_hit: bool) -> Finished {
+    // The pooling allocator had no free slot (instances, memories, tables,
+    // stacks) for a new instance: the node is full, not the guest broken.
+    if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+        return Finished::new(FN0_OUTCOME_OVERLOADED, format!("no free instance slot on this node: {full}"));
+    }
     if meter.exceeded.load(std::sync::atomic::Ordering::Relaxed) || e.downcast_ref::<CpuLimitExceeded>().is_some() {
         return Finished::new(FN0_OUTCOME_CPU_LIMIT, format!("{e}"));
     }
@@ -258,10 +266,6 @@ fn trap_message(e: &wasmtime::Error) -> String {
     msg
 }
 
-fn header_bytes(headers: &http::HeaderMap) -> u64 {
-    headers.iter().map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64).sum()
-}
-
 /// The store a request runs in: a pooled instance of this component, or a
 /// fresh store to instantiate into.
 fn acquire(
@@ -280,7 +284,7 @@ fn acquire(
     wasi.envs(&plan.env).stdout(LogSink(stdout.clone())).stderr(LogSink(stderr.clone()));
     // The fields limit counts in-memory size, larger than the wire size the
     // response-header limit is about; keep it out of the way so an oversized
-    // response is reported as such (header_bytes below) instead of the guest
+    // response is reported as such (response::check) instead of the guest
     // silently losing a header.
     let mut http = WasiHttpCtx::new();
     http.set_field_size_limit((plan.limits.max_response_header_bytes as usize).saturating_mul(4).max(256 * 1024));
@@ -288,8 +292,8 @@ fn acquire(
         wasi: wasi.build(),
         table: Default::default(),
         http,
-        outbound: Outbound { max_subrequests: 0, sent: 0, allow: Default::default() },
-        limiter: MemoryLimiter { max_memory_bytes: 0, hit: false },
+        outbound: Outbound { max_subrequests: 0, sent: 0, allow: Default::default(), node: Default::default() },
+        limiter: MemoryLimiter::new(0),
         meter: Default::default(),
         cpu_limit_ns: 0,
         stdout,
@@ -340,8 +344,10 @@ async fn run(
         let host = store.data_mut();
         host.meter = meter.clone();
         host.cpu_limit_ns = limits.cpu_time_ns;
-        host.outbound = Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow };
-        host.limiter = MemoryLimiter { max_memory_bytes: limits.max_memory_bytes as usize, hit: false };
+        host.outbound = Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow, node: plan.node };
+        // The memory a reused instance already holds still counts.
+        host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
+        host.limiter.hit = false;
         host.stdout.set(Some(stdout.clone()));
         host.stderr.set(Some(stderr.clone()));
     }
@@ -406,19 +412,15 @@ async fn run(
     };
 
     let (parts, body) = response.into_parts();
-    if header_bytes(&parts.headers) > limits.max_response_header_bytes {
+    if let Err(why) = crate::response::check(parts.status, &parts.headers, limits.max_response_header_bytes) {
         finish_logs();
-        return (
-            Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!(
-                "response headers are {} bytes, over the limit of {}",
-                header_bytes(&parts.headers), limits.max_response_header_bytes)),
-            meter_ns(&meter),
-        );
+        return (Finished::new(FN0_OUTCOME_INVALID_RESPONSE, why), meter_ns(&meter));
     }
     {
         let headers: Vec<fn0_header_t> = parts
             .headers
             .iter()
+            .filter(|(k, _)| !crate::response::dropped(k.as_str()))
             .map(|(k, v)| fn0_header_t { name: fn0_str_t::of(k.as_str().as_bytes()), value: fn0_str_t::of(v.as_bytes()) })
             .collect();
         started.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -522,7 +524,8 @@ unsafe fn build_request(head: &fn0_request_head_t, body: PipeBody) -> wasmtime::
     Ok(builder.body(body)?)
 }
 
-unsafe fn build_plan(o: &fn0_invoke_options_t, node_max_memory: u64) -> wasmtime::Result<Plan> {
+unsafe fn build_plan(o: &fn0_invoke_options_t, engine: &fn0_engine_t) -> wasmtime::Result<Plan> {
+    let node_max_memory = engine.max_memory_bytes;
     let mut limits = o.limits;
     let default = |v: u64, d: u64| if v == 0 { d } else { v };
     limits.cpu_time_ns = default(limits.cpu_time_ns, 10_000_000);
@@ -540,7 +543,8 @@ unsafe fn build_plan(o: &fn0_invoke_options_t, node_max_memory: u64) -> wasmtime
         .iter()
         .map(|s| Cidr::parse(&s.string("allow-list entry")?).map_err(|e| wasmtime::format_err!("{e}")))
         .collect::<wasmtime::Result<Vec<_>>>()?;
-    Ok(Plan { limits, env, allow: Arc::new(allow) })
+    let node = engine.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
+    Ok(Plan { limits, env, allow: Arc::new(allow), node })
 }
 
 /// Starts running `component` on the request described by `head`. Runs the
@@ -565,9 +569,10 @@ pub unsafe extern "C" fn fn0_invoke_start(
 ) -> *mut fn0_engine_error_t {
     guard(|| {
         let engine = &*engine;
-        let plan = build_plan(&*options, engine.max_memory_bytes)?;
+        let plan = build_plan(&*options, engine)?;
         let gate = Arc::new(Gate { cbs: Mutex::new(Some(*callbacks)) });
-        let request_body = Pipe::new(PIPE_CAPACITY, None, Some(gate.notifier(|c| c.on_request_body_writable)));
+        let request_body =
+            Pipe::to_guest(PIPE_CAPACITY, gate.notifier(|c| c.on_request_body_writable), engine.runtime.handle().clone());
         let no_body = (*options).no_request_body != 0;
         if no_body {
             request_body.finish();

@@ -9,11 +9,13 @@ mod engine;
 mod error;
 mod ffi;
 mod host;
+mod inspect;
 mod invoke;
 mod limits;
 mod logs;
 mod outbound;
 mod pipe;
+mod response;
 mod version;
 
 pub use crate::bytes::*;

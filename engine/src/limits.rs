@@ -68,23 +68,45 @@ impl std::fmt::Display for CpuLimitExceeded {
 }
 impl std::error::Error for CpuLimitExceeded {}
 
-/// Caps linear-memory and table growth of one store, remembering whether a
-/// growth was refused so a later trap can be reported as `memory-limit`.
+/// Caps the linear memory of one store — all its memories together, since a
+/// component can hold several (each core instance may define its own) — and
+/// table growth, remembering whether a growth was refused so a later trap can
+/// be reported as `memory-limit`.
 pub(crate) struct MemoryLimiter {
     pub(crate) max_memory_bytes: usize,
     pub(crate) hit: bool,
+    /// Bytes of every memory of the store, as approved so far. Kept when a
+    /// pooled instance serves its next request: its memories stay.
+    pub(crate) total_bytes: usize,
+    /// The growth approved last, taken back if the memory then fails to grow.
+    last_growth: usize,
+}
+
+impl MemoryLimiter {
+    pub(crate) fn new(max_memory_bytes: usize) -> Self {
+        MemoryLimiter { max_memory_bytes, hit: false, total_bytes: 0, last_growth: 0 }
+    }
 }
 
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
-        let cap = maximum.map_or(self.max_memory_bytes, |m| m.min(self.max_memory_bytes));
-        if desired > cap {
+    // Also called with current = 0 when a memory is created (its minimum).
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let growth = desired.saturating_sub(current);
+        let total = self.total_bytes.saturating_add(growth);
+        let over_own_max = maximum.is_some_and(|m| desired > m);
+        if total > self.max_memory_bytes || over_own_max {
             self.hit = true;
             return Ok(false);
         }
+        self.total_bytes = total;
+        self.last_growth = growth;
         Ok(true)
+    }
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.total_bytes -= std::mem::take(&mut self.last_growth).min(self.total_bytes);
+        Ok(())
     }
     fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)

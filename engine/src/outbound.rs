@@ -11,30 +11,53 @@ use tokio::net::TcpStream;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-/// One allow-list entry: an address range in CIDR form.
+/// One allow-list entry: an address range in CIDR form, optionally limited
+/// to one port: `10.0.0.0/8`, `127.0.0.1/32:8080`, `::1`, `[fd00::/8]:443`.
 #[derive(Clone, Debug)]
 pub(crate) struct Cidr {
     net: IpAddr,
     prefix: u8,
+    /// None: every port.
+    port: Option<u16>,
 }
 
 impl Cidr {
     pub(crate) fn parse(s: &str) -> Result<Cidr, String> {
-        let (ip, prefix) = match s.split_once('/') {
-            Some((ip, p)) => (ip, Some(p)),
-            None => (s, None),
+        let bad_port = || format!("invalid port in allow-list entry `{s}` (1-65535)");
+        // `[range]:port` for IPv6; `range:port` for IPv4 (one colon); an
+        // IPv6 range without brackets has no port.
+        let (range, port) = if let Some(rest) = s.strip_prefix('[') {
+            let (range, after) = rest.split_once(']').ok_or_else(|| format!("missing `]` in allow-list entry `{s}`"))?;
+            let port = after.strip_prefix(':').ok_or_else(bad_port)?;
+            (range, Some(port))
+        } else if s.matches(':').count() == 1 {
+            let (range, port) = s.split_once(':').unwrap_or((s, ""));
+            (range, Some(port))
+        } else {
+            (s, None)
         };
-        let net: IpAddr = ip.trim().parse().map_err(|_| format!("invalid address in allow-list entry `{s}`"))?;
+        let port = match port {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad_port)?)
+            }
+            Some(_) => return Err(bad_port()),
+            None => None,
+        };
+        let (ip, prefix) = match range.split_once('/') {
+            Some((ip, p)) => (ip, Some(p)),
+            None => (range, None),
+        };
+        let net: IpAddr = ip.parse().map_err(|_| format!("invalid address in allow-list entry `{s}`"))?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)
                 .ok_or_else(|| format!("invalid prefix length in allow-list entry `{s}`"))?,
             None => max,
         };
-        Ok(Cidr { net, prefix })
+        Ok(Cidr { net, prefix, port })
     }
 
-    fn contains(&self, ip: IpAddr) -> bool {
+    fn contains_ip(&self, ip: IpAddr) -> bool {
         match (self.net, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
                 let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
@@ -46,6 +69,57 @@ impl Cidr {
             }
             _ => false,
         }
+    }
+
+    fn contains(&self, addr: SocketAddr) -> bool {
+        self.port.is_none_or(|p| p == addr.port()) && self.contains_ip(addr.ip())
+    }
+}
+
+/// Where the node itself listens. A guest never reaches it through an
+/// allow-list entry that covers all ports (allowing 127.0.0.1/32 must not
+/// open the node's own API to its guests); only an entry naming exactly
+/// that port does.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeListener {
+    /// The addresses the listener accepts connections on, and its port.
+    addrs: Vec<IpAddr>,
+    /// Listening on 0.0.0.0 or ::: every local address reaches it.
+    any_local: bool,
+    port: u16,
+}
+
+impl NodeListener {
+    pub(crate) fn new(host: &str, port: u16) -> NodeListener {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+                .map(|a| a.map(|a| a.ip()).collect())
+                .unwrap_or_default(),
+        };
+        let any_local = addrs.iter().any(|a| a.is_unspecified());
+        NodeListener { addrs, any_local, port }
+    }
+
+    /// Whether connecting to `addr` would reach the node's listener. For a
+    /// listener on every address, any destination that is not public (a
+    /// loopback, private or link-local address, where the node's host
+    /// lives) counts: cheaper and safer than listing the host's interfaces.
+    fn reaches(&self, addr: SocketAddr) -> bool {
+        if self.port == 0 || addr.port() != self.port {
+            return false;
+        }
+        let ip = canonical(addr.ip());
+        ip.is_unspecified() || (self.any_local && !is_public(ip)) || self.addrs.iter().any(|a| canonical(*a) == ip)
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) are the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -75,14 +149,22 @@ fn v6_is_public(ip: Ipv6Addr) -> bool {
         || s[0] == 0x2001 && s[1] == 0x0db8) // documentation
 }
 
-/// Whether a guest may connect to `ip`: public addresses always, others only
-/// when an allow-list entry covers them.
-pub(crate) fn permitted(ip: IpAddr, allow: &[Cidr]) -> bool {
-    let public = match ip {
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
         IpAddr::V4(v4) => v4_is_public(v4),
         IpAddr::V6(v6) => v6_is_public(v6),
-    };
-    public || allow.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// Whether a guest may connect to `addr`: the node's own listener only with
+/// an entry for exactly its port; other public addresses always; the rest
+/// only when an allow-list entry covers them.
+pub(crate) fn permitted(addr: SocketAddr, allow: &[Cidr], node: &NodeListener) -> bool {
+    if node.reaches(addr) {
+        let a = SocketAddr::new(canonical(addr.ip()), addr.port());
+        return allow.iter().any(|c| c.port == Some(addr.port()) && (c.contains(addr) || c.contains(a)));
+    }
+    is_public(addr.ip()) || allow.iter().any(|c| c.contains(addr))
 }
 
 /// The wasi:http hooks of one request.
@@ -90,6 +172,7 @@ pub(crate) struct Outbound {
     pub(crate) max_subrequests: u32,
     pub(crate) sent: u32,
     pub(crate) allow: Arc<Vec<Cidr>>,
+    pub(crate) node: Arc<NodeListener>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -106,14 +189,14 @@ impl WasiHttpHooks for Outbound {
         self.sent += 1;
         let over = self.sent > self.max_subrequests;
         let max = self.max_subrequests;
-        let allow = self.allow.clone();
+        let (allow, node) = (self.allow.clone(), self.node.clone());
         Box::new(async move {
             if over {
                 return Err(Error::InternalError(Some(format!(
                     "fn0: subrequest limit reached ({max} per request)"
                 ))));
             }
-            send(request, options, &allow).await
+            send(request, options, &allow, &node).await
         })
     }
 }
@@ -122,7 +205,7 @@ fn timeout(opt: Option<Duration>) -> Duration {
     opt.unwrap_or(Duration::from_secs(30))
 }
 
-async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr]) -> Result<SocketAddr, Error> {
+async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr], node: &NodeListener) -> Result<SocketAddr, Error> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
@@ -136,7 +219,7 @@ async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr]) -> Result<Sock
     }
     // Every address the name resolves to must be permitted: a name that mixes
     // a public and a private address is refused rather than raced.
-    if addrs.iter().any(|a| !permitted(a.ip(), allow)) {
+    if addrs.iter().any(|a| !permitted(*a, allow, node)) {
         // The guest sees the standard code; allow-listing the range per
         // function is how a self-hoster opens it.
         return Err(Error::DestinationIpProhibited);
@@ -148,6 +231,7 @@ async fn send(
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     allow: &[Cidr],
+    node: &NodeListener,
 ) -> Result<(http::Response<WasiBody>, IoFuture), Error> {
     use http_body_util::BodyExt;
     let uri = request.uri().clone();
@@ -156,7 +240,7 @@ async fn send(
     let port = uri.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
     let opts = options.unwrap_or_default();
 
-    let addr = resolve_permitted(&host, port, allow).await?;
+    let addr = resolve_permitted(&host, port, allow, node).await?;
     let tcp = tokio::time::timeout(timeout(opts.connect_timeout), TcpStream::connect(addr))
         .await
         .map_err(|_| Error::ConnectionTimeout)?

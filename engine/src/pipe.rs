@@ -8,8 +8,18 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 pub(crate) type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// The most one coalesced read hands the guest.
+const COALESCE_MAX: usize = 64 * 1024;
+/// A guest gets request body data once this much is buffered, the body has
+/// ended, the client paused for WAKE_IDLE, or the oldest byte waited
+/// MAX_HOLD (held_back).
+const WAKE_BYTES: usize = 16 * 1024;
+const WAKE_IDLE: Duration = Duration::from_millis(1);
+const MAX_HOLD: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 struct State {
@@ -22,6 +32,13 @@ struct State {
     writer_waker: Option<Waker>,
     reader_wants_callback: bool,
     writer_wants_callback: bool,
+    /// A deferred wake-up of the async reader is on its way (see try_write).
+    wake_pending: bool,
+    /// The held-back data may be taken now (see held_back).
+    batch_ready: bool,
+    /// When the writer last wrote, and when the data now held back began.
+    last_write: Option<Instant>,
+    batch_start: Option<Instant>,
 }
 
 pub(crate) struct Pipe {
@@ -31,6 +48,9 @@ pub(crate) struct Pipe {
     on_readable: Option<Notify>,
     /// Called (outside the lock) when a C++ writer may write again.
     on_writable: Option<Notify>,
+    /// Set for a pipe read by a guest: small writes wake it after
+    /// WAKE_DELAY on this runtime instead of at once (see try_write).
+    defer_wakes: Option<tokio::runtime::Handle>,
 }
 
 pub(crate) enum WriteStatus {
@@ -48,7 +68,19 @@ pub(crate) enum ReadStatus {
 
 impl Pipe {
     pub(crate) fn new(capacity: usize, on_readable: Option<Notify>, on_writable: Option<Notify>) -> Arc<Pipe> {
-        Arc::new(Pipe { state: Mutex::new(State::default()), capacity, on_readable, on_writable })
+        Arc::new(Pipe { state: Mutex::new(State::default()), capacity, on_readable, on_writable, defer_wakes: None })
+    }
+
+    /// A pipe C++ writes and a guest reads, whose small writes wake the
+    /// guest in batches (try_write).
+    pub(crate) fn to_guest(capacity: usize, on_writable: Notify, runtime: tokio::runtime::Handle) -> Arc<Pipe> {
+        Arc::new(Pipe {
+            state: Mutex::new(State::default()),
+            capacity,
+            on_readable: None,
+            on_writable: Some(on_writable),
+            defer_wakes: Some(runtime),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -84,7 +116,7 @@ impl Pipe {
 
     /// Non-blocking write (C++ writer). `Full` means: keep the data, wait for
     /// the writable callback, try again.
-    pub(crate) fn try_write(&self, data: Bytes) -> WriteStatus {
+    pub(crate) fn try_write(self: &Arc<Self>, data: Bytes) -> WriteStatus {
         let mut st = self.lock();
         if st.reader_gone || st.finished || st.failed.is_some() {
             return WriteStatus::Closed;
@@ -93,10 +125,66 @@ impl Pipe {
             st.writer_wants_callback = true;
             return WriteStatus::Full;
         }
-        let (w, cb) = Self::push_locked(&mut st, data);
+        st.bytes += data.len();
+        st.chunks.push_back(data);
+        if self.defer_wakes.is_some() {
+            let now = Instant::now();
+            st.last_write = Some(now);
+            st.batch_start.get_or_insert(now);
+        }
+        if self.held_back(&mut st) {
+            return WriteStatus::Accepted;
+        }
+        let (w, cb) = (st.reader_waker.take(), std::mem::take(&mut st.reader_wants_callback));
         drop(st);
         self.wake_reader(w, cb);
         WriteStatus::Accepted
+    }
+
+    /// For a pipe read by a guest: whether the buffered data is held back
+    /// for now (a timer releases it). A client sending its body in 1-byte
+    /// chunks must not make the guest wake, read and be charged CPU once per
+    /// byte: the guest gets data when there is WAKE_BYTES of it, when the
+    /// body has ended, when the client paused for WAKE_IDLE, or MAX_HOLD
+    /// after the oldest byte came, and then everything in one piece
+    /// (pop_locked). A body that trickles in waits at most that long.
+    fn held_back(self: &Arc<Self>, st: &mut State) -> bool {
+        let Some(runtime) = &self.defer_wakes else { return false };
+        if st.bytes >= WAKE_BYTES || st.finished || st.failed.is_some() || st.batch_ready {
+            return false;
+        }
+        if !std::mem::replace(&mut st.wake_pending, true) {
+            runtime.spawn(self.clone().release_later());
+        }
+        true
+    }
+
+    /// When held-back data is due: the client paused, or it waited long enough.
+    fn due(st: &State) -> Instant {
+        let now = Instant::now();
+        let idle = st.last_write.map_or(now, |t| t + WAKE_IDLE);
+        let oldest = st.batch_start.map_or(now, |t| t + MAX_HOLD);
+        idle.min(oldest)
+    }
+
+    async fn release_later(self: Arc<Self>) {
+        loop {
+            let due = Self::due(&self.lock());
+            tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
+            let waker = {
+                let mut st = self.lock();
+                if Instant::now() < Self::due(&st) && st.bytes < WAKE_BYTES && !st.finished {
+                    continue; // the client wrote again meanwhile
+                }
+                st.wake_pending = false;
+                st.batch_ready = true;
+                st.reader_waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+            return;
+        }
     }
 
     /// Async writer: ready when there is room (true) or the reader is gone (false).
@@ -144,8 +232,27 @@ impl Pipe {
         self.wake_reader(w, cb);
     }
 
-    fn pop_locked(&self, st: &mut State) -> Option<(Bytes, Option<Waker>, bool)> {
-        let data = st.chunks.pop_front()?;
+    /// Takes the next chunk; with `coalesce`, every chunk buffered behind it
+    /// too, as one (up to COALESCE_MAX bytes). A client that sends its body
+    /// in tiny pieces (1-byte chunks) then costs the guest one read, and one
+    /// wake-up, for whatever arrived meanwhile instead of one per piece.
+    fn pop_locked(&self, st: &mut State, coalesce: bool) -> Option<(Bytes, Option<Waker>, bool)> {
+        let first = st.chunks.pop_front()?;
+        let data = match st.chunks.front() {
+            Some(next) if coalesce && first.len() + next.len() <= COALESCE_MAX => {
+                let mut joined = bytes::BytesMut::with_capacity(st.bytes.min(COALESCE_MAX));
+                joined.extend_from_slice(&first);
+                while let Some(next) = st.chunks.front() {
+                    if joined.len() + next.len() > COALESCE_MAX {
+                        break;
+                    }
+                    joined.extend_from_slice(next);
+                    st.chunks.pop_front();
+                }
+                joined.freeze()
+            }
+            _ => first,
+        };
         let was_full = st.bytes >= self.capacity;
         st.bytes -= data.len();
         let (w, cb) = if was_full && st.bytes < self.capacity {
@@ -160,7 +267,7 @@ impl Pipe {
     /// callback, try again.
     pub(crate) fn try_read(&self) -> ReadStatus {
         let mut st = self.lock();
-        if let Some((data, w, cb)) = self.pop_locked(&mut st) {
+        if let Some((data, w, cb)) = self.pop_locked(&mut st, false) {
             drop(st);
             self.wake_writer(w, cb);
             return ReadStatus::Data(data);
@@ -175,10 +282,17 @@ impl Pipe {
         ReadStatus::Pending
     }
 
-    /// Async reader.
-    pub(crate) fn poll_read(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, String>>> {
+    /// Async reader (the guest): everything buffered, in one piece, once
+    /// it is not held back (held_back).
+    pub(crate) fn poll_read(self: &Arc<Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, String>>> {
         let mut st = self.lock();
-        if let Some((data, w, cb)) = self.pop_locked(&mut st) {
+        if st.bytes > 0 && self.held_back(&mut st) {
+            st.reader_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        st.batch_ready = false;
+        st.batch_start = None;
+        if let Some((data, w, cb)) = self.pop_locked(&mut st, true) {
             drop(st);
             self.wake_writer(w, cb);
             return Poll::Ready(Some(Ok(data)));

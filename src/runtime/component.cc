@@ -2,6 +2,11 @@
 
 namespace fn0::runtime {
 
+Result<void> check(std::span<const uint8_t> wasm) {
+  if (auto* err = fn0_component_check(wasm.data(), wasm.size())) return takeError(err);
+  return {};
+}
+
 Result<Artifact> compile(const Engine& engine, std::span<const uint8_t> wasm) {
   fn0_bytes_t out{};
   if (auto* err = fn0_component_compile(engine.raw(), wasm.data(), wasm.size(), &out))

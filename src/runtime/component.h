@@ -26,6 +26,11 @@ class Artifact {
   fn0_bytes_t bytes_;
 };
 
+// The checks before compiling (milliseconds): a component, under fn0's
+// per-component caps (size, functions, code, core instances, memories,
+// tables). The error names the count and the cap.
+Result<void> check(std::span<const uint8_t> wasm);
+
 // Validates and compiles a component. The error names what is wrong (not
 // wasm, a core module, missing export, unsatisfied import).
 Result<Artifact> compile(const Engine& engine, std::span<const uint8_t> wasm);

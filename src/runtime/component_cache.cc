@@ -43,9 +43,23 @@ bool ComponentCache::hasArtifact(const std::string& hash) const {
 Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
   std::string hash = sha256Hex(wasm);
   if (hasArtifact(hash)) return hash;  // identical bytes: nothing to do
-  auto artifact = compile(engine_, wasm);
-  if (!artifact) return artifact.error();
-  if (auto w = writeFileAtomically(artifactPath(hash), artifact->bytes()); !w) return w.error();
+  // Over a cap: refused in milliseconds, before any compile time is spent.
+  if (auto c = check(wasm); !c) return c.error();
+  const auto path = artifactPath(hash);
+  if (isolation_) {
+    if (auto c = compileInChild(*isolation_, wasm, path); !c) return c.error();
+  } else {
+    auto artifact = compile(engine_, wasm);
+    if (!artifact) return artifact.error();
+    if (auto w = writeFileAtomically(path, artifact->bytes()); !w) return w.error();
+  }
+  // Loading checks what only this engine knows (the pooling allocator's
+  // per-component caps, exactly); an artifact it refuses is not kept.
+  if (auto loaded = Component::load(engine_, path); !loaded) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return loaded.error();
+  }
   std::lock_guard lock(mu_);
   stats_.compiles++;
   return hash;

@@ -9,11 +9,13 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
 
 #include "common/result.h"
+#include "runtime/compile_worker.h"
 #include "runtime/component.h"
 #include "runtime/engine.h"
 
@@ -24,8 +26,14 @@ class ComponentCache {
   ComponentCache(const Engine& engine, std::filesystem::path artifactDir, size_t memoryBudgetBytes);
 
   // Compiles `wasm` and stores its artifact, unless that is already on disk.
-  // Returns the content hash (sha256 hex) that `get` takes.
+  // Returns the content hash (sha256 hex) that `get` takes. The caps
+  // (runtime::check) are checked before compiling; the new artifact is
+  // loaded once, so this engine is known to accept it.
   Result<std::string> prepare(std::span<const uint8_t> wasm);
+
+  // From now on prepare() compiles in a child process with a time and
+  // memory budget (compile_worker.h) instead of in this process.
+  void compileInChildProcess(CompileIsolation how) { isolation_ = std::move(how); }
 
   // The pre-linked component for `hash`: from memory, or loaded from its
   // artifact (no compilation). Fails if it was never prepared.
@@ -61,6 +69,7 @@ class ComponentCache {
   std::list<Entry> lru_;  // front = most recently used
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
   Stats stats_;
+  std::optional<CompileIsolation> isolation_;
 };
 
 }  // namespace fn0::runtime

@@ -17,9 +17,16 @@ Result<Engine> Engine::create(const EngineConfig& config) {
   raw.pooled_instances = config.pooledInstances;
   raw.on_demand_allocator = config.pooling ? 0 : 1;
   raw.worker_threads = config.workerThreads;
+  raw.compile_only = config.compileOnly ? 1 : 0;
   fn0_engine_t* handle = nullptr;
   if (fn0_engine_error_t* err = fn0_engine_new(&raw, &handle)) return takeError(err);
   return Engine(handle);
+}
+
+Result<void> Engine::setListener(const std::string& host, uint16_t port) const {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(host.data());
+  if (auto* err = fn0_engine_set_listener(handle_.get(), bytes, host.size(), port)) return takeError(err);
+  return {};
 }
 
 std::string wasmtimeVersion() { return fn0_engine_wasmtime_version(); }

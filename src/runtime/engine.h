@@ -20,6 +20,9 @@ struct EngineConfig {
   uint32_t pooledInstances = 1000;
   bool pooling = true;
   uint32_t workerThreads = 0;  // 0: one per CPU
+  // Only compiles (the compile worker, compile_worker.h): no guest threads,
+  // no epoch ticker.
+  bool compileOnly = false;
 };
 
 // The process-wide wasmtime engine. One per process; thread-safe to share.
@@ -31,6 +34,10 @@ class Engine {
 
   // Identifies which compiled artifacts this engine can load.
   uint64_t fingerprint() const { return fn0_engine_fingerprint(handle_.get()); }
+
+  // Where the node listens: guests' outbound requests never reach it unless
+  // an allow-list entry names exactly that port.
+  Result<void> setListener(const std::string& host, uint16_t port) const;
 
  private:
   struct Deleter {

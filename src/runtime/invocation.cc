@@ -51,6 +51,7 @@ int httpStatusFor(OutcomeKind kind) {
     case OutcomeKind::Trap: return 500;
     case OutcomeKind::InvalidResponse: return 502;
     case OutcomeKind::GuestError: return 500;
+    case OutcomeKind::Overloaded: return 503;
     case OutcomeKind::HeadersTooLarge: return 431;
     case OutcomeKind::BodyTooLarge: return 413;
   }
@@ -66,6 +67,7 @@ std::string_view errorReasonFor(OutcomeKind kind) {
     case OutcomeKind::Trap: return "trap";
     case OutcomeKind::InvalidResponse: return "invalid-response";
     case OutcomeKind::GuestError: return "guest-error";
+    case OutcomeKind::Overloaded: return "overloaded";
     case OutcomeKind::HeadersTooLarge: return "headers-too-large";
     case OutcomeKind::BodyTooLarge: return "body-too-large";
   }

@@ -60,16 +60,18 @@ struct InvokeOptions {
   bool noRequestBody = false;
 };
 
-enum class OutcomeKind {
-  Ok,
-  CpuLimit,
-  MemoryLimit,
-  DurationLimit,
-  Trap,
-  InvalidResponse,
-  GuestError,
-  HeadersTooLarge,  // decided in C++ before the guest runs
-  BodyTooLarge,     // decided in C++, before or while the body streams
+// The adapter's kinds keep the adapter's numbers (FN0_OUTCOME_*).
+enum class OutcomeKind : uint32_t {
+  Ok = FN0_OUTCOME_OK,
+  CpuLimit = FN0_OUTCOME_CPU_LIMIT,
+  MemoryLimit = FN0_OUTCOME_MEMORY_LIMIT,
+  DurationLimit = FN0_OUTCOME_DURATION_LIMIT,
+  Trap = FN0_OUTCOME_TRAP,
+  InvalidResponse = FN0_OUTCOME_INVALID_RESPONSE,
+  GuestError = FN0_OUTCOME_GUEST_ERROR,
+  Overloaded = FN0_OUTCOME_OVERLOADED,  // no free instance slot: 503, retry
+  HeadersTooLarge = 100,  // decided in C++ before the guest runs
+  BodyTooLarge,           // decided in C++, before or while the body streams
 };
 
 // Bytes of a request head as counted against maxRequestHeaderBytes: the

@@ -4,12 +4,18 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <string_view>
+
 #include "common/version.h"
 #include "cli/commands.h"
 #include "node/node.h"
+#include "runtime/compile_worker.h"
 #include "runtime/engine.h"
 
 int main(int argc, char** argv) {
+  // A node compiles uploads in a child process of this binary (hidden).
+  if (argc > 1 && std::string_view(argv[1]) == fn0::runtime::kCompileWorkerCommand)
+    return fn0::runtime::compileWorkerMain(argc, argv);
   CLI::App app{"fn0 — self-hosted functions as a service on WebAssembly components", "fn0"};
   app.set_version_flag("-V,--version",
                        fmt::format("fn0 {} (wasmtime {})", fn0::kVersion, fn0::runtime::wasmtimeVersion()),

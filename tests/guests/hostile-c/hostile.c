@@ -11,6 +11,9 @@
 //   /env?name=X           answers the value of environment variable X
 //   /log?lines=N          writes N lines to stdout and one to stderr
 //   /big-headers?kb=N     answers with one N KiB response header
+//   /status?code=N        answers with status N, whatever it is (101, 600, 999)
+//   /header?name=X&value=Y  answers 200 with the response header X: Y
+//   /many-headers?n=N     answers 200 with N headers x-h-0 .. x-h-<N-1>
 //   /no-response          returns without setting a response
 //   /count                answers how many requests this instance has served
 #include <stdio.h>
@@ -274,6 +277,36 @@ void exports_wasi_http_incoming_handler_handle(
     http_response_t r;
     if (http_response_start(out, 200, headers, &r)) http_response_finish(&r);
     free(v);
+    return;
+  }
+  if (!strcmp(g_path, "/status")) {
+    respond_text(out, (uint16_t)param_long("code", 200), "chosen status\n");
+    return;
+  }
+  if (!strcmp(g_path, "/header")) {
+    char name[256], value[1024];
+    param("name", name, sizeof name);
+    param("value", value, sizeof value);
+    wasi_http_types_own_fields_t headers = wasi_http_types_constructor_fields();
+    bool added = http_fields_add_str(headers, name, value);
+    http_response_t r;
+    if (http_response_start(out, 200, headers, &r)) {
+      const char* text = added ? "header set\n" : "header refused\n";
+      http_write_all(&r, (const uint8_t*)text, strlen(text));
+      http_response_finish(&r);
+    }
+    return;
+  }
+  if (!strcmp(g_path, "/many-headers")) {
+    long n = param_long("n", 1);
+    wasi_http_types_own_fields_t headers = wasi_http_types_constructor_fields();
+    for (long i = 0; i < n; i++) {
+      char name[32];
+      snprintf(name, sizeof name, "x-h-%ld", i);
+      http_fields_add_str(headers, name, "v");
+    }
+    http_response_t r;
+    if (http_response_start(out, 200, headers, &r)) http_response_finish(&r);
     return;
   }
   respond_text(out, 404, "unknown behaviour\n");

@@ -1,0 +1,181 @@
+#include "runtime/compile_worker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/files.h"
+#include "runtime/component.h"
+
+extern char** environ;
+
+namespace fn0::runtime {
+
+namespace {
+
+constexpr size_t kMaxMessage = 16 * 1024;
+
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Reads what is there without blocking; false once the pipe is closed.
+bool drain(int fd, std::string& into) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      into.append(buf, std::min<size_t>(static_cast<size_t>(n), kMaxMessage - std::min(kMaxMessage, into.size())));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
+  }
+}
+
+// Why the child ended the way it did, for the deployer.
+Result<void> verdict(int status, bool timedOut, const std::string& stderrText, const CompileBudget& budget) {
+  if (timedOut)
+    return Error{"compiling the component took longer than fn0's compile time budget of " +
+                 std::to_string(budget.time.count()) + " ms; it was stopped"};
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  const std::string msg = trimmed(stderrText);
+  // The allocator's failure message (Rust's "memory allocation of N bytes
+  // failed") or an abort while memory is exhausted: the data budget.
+  const bool outOfMemory = msg.find("memory allocation of") != std::string::npos ||
+                           msg.find("out of memory") != std::string::npos ||
+                           msg.find("Cannot allocate memory") != std::string::npos;
+  if (outOfMemory || WIFSIGNALED(status))
+    return Error{"compiling the component needed more than fn0's compile memory budget of " +
+                 std::to_string(budget.memoryBytes >> 20) + " MiB; it was stopped" +
+                 (WIFSIGNALED(status) ? " (signal " + std::to_string(WTERMSIG(status)) + ")" : std::string())};
+  if (msg.empty()) return Error{"the compile worker failed with exit code " + std::to_string(WEXITSTATUS(status))};
+  return Error{msg};
+}
+
+}  // namespace
+
+Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t> wasm,
+                            const std::filesystem::path& out) {
+  static std::atomic<uint64_t> counter{0};
+  RemoveOnExit input{out.string() + ".in." + std::to_string(::getpid()) + "." + std::to_string(counter++)};
+  if (auto w = writeFileAtomically(input.path, wasm); !w) return w.error();
+
+  int err[2];
+  if (::pipe2(err, O_CLOEXEC) != 0) return Error{std::string("cannot create a pipe: ") + std::strerror(errno)};
+  // Only the parent's end is non-blocking (the flag is shared by dup2'd fds).
+  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);  // no sockets of the node in the child
+
+  std::vector<std::string> args = {how.exe.string(),
+                                   kCompileWorkerCommand,
+                                   input.path.string(),
+                                   out.string(),
+                                   std::to_string(how.engine.maxMemoryBytes),
+                                   how.engine.pooling ? "0" : "1",
+                                   std::to_string(how.budget.memoryBytes)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, how.exe.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(err[0]);
+    return Error{"cannot start the compile worker " + how.exe.string() + ": " + std::strerror(rc)};
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + how.budget.time;
+  std::string stderrText;
+  bool open = true, timedOut = false;
+  int status = 0;
+  for (;;) {
+    pollfd p{err[0], POLLIN, 0};
+    ::poll(&p, open ? 1 : 0, 20);
+    if (open) open = drain(err[0], stderrText);
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      timedOut = true;
+      break;
+    }
+  }
+  if (open) drain(err[0], stderrText);
+  ::close(err[0]);
+  return verdict(status, timedOut, stderrText, how.budget);
+}
+
+int compileWorkerMain(int argc, char** argv) {
+  if (argc != 7) {
+    std::fputs("usage: fn0 __compile-worker IN OUT MAX_MEMORY_BYTES ON_DEMAND DATA_LIMIT_BYTES\n", stderr);
+    return 2;
+  }
+  // Dies with the node; no core file of a compiler that hit its budget.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 2;
+  rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+  const uint64_t dataLimit = std::strtoull(argv[6], nullptr, 10);
+  rlimit data{dataLimit, dataLimit};
+  if (::setrlimit(RLIMIT_DATA, &data) != 0) {
+    std::fprintf(stderr, "cannot set the compile memory budget: %s\n", std::strerror(errno));
+    return 2;
+  }
+  auto bytes = readFile(argv[2]);
+  if (!bytes) {
+    std::fprintf(stderr, "%s\n", bytes.error().message.c_str());
+    return 1;
+  }
+  EngineConfig config;
+  config.maxMemoryBytes = std::strtoull(argv[4], nullptr, 10);
+  config.pooling = argv[5][0] != '1';
+  config.compileOnly = true;
+  auto engine = Engine::create(config);
+  if (!engine) {
+    std::fprintf(stderr, "cannot create the compile engine: %s\n", engine.error().message.c_str());
+    return 1;
+  }
+  auto artifact = compile(*engine, *bytes);
+  if (!artifact) {
+    std::fprintf(stderr, "%s\n", artifact.error().message.c_str());
+    return 1;
+  }
+  if (auto w = writeFileAtomically(argv[3], artifact->bytes()); !w) {
+    std::fprintf(stderr, "%s\n", w.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace fn0::runtime

@@ -1,0 +1,45 @@
+// Compiling an upload in a child process with a memory and time budget.
+// Compilation cost is not bounded by the upload's size (a few MB can take
+// seconds and gigabytes), and an out-of-memory abort inside the compiler
+// would take the node with it; a child process can be limited (RLIMIT_DATA)
+// and killed (wall clock) without touching the node. The child is the fn0
+// binary itself, re-executed with a hidden first argument.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+#include "common/result.h"
+#include "runtime/engine.h"
+
+namespace fn0::runtime {
+
+// argv[1] of the child process; main() hands such a process to compileWorkerMain.
+inline constexpr const char* kCompileWorkerCommand = "__compile-worker";
+
+struct CompileBudget {
+  std::chrono::milliseconds time{60'000};
+  uint64_t memoryBytes = 2048ull << 20;  // the child's RLIMIT_DATA
+};
+
+struct CompileIsolation {
+  std::filesystem::path exe;  // a binary whose main() dispatches kCompileWorkerCommand
+  EngineConfig engine;        // the node's: artifacts must load in its engine
+  CompileBudget budget;
+};
+
+// Compiles `wasm` in a child process into the file `out` (not atomically:
+// the caller renames it into place). Temporary files go next to `out`. The
+// error says what went wrong: the component's own error, or which budget
+// it exceeded.
+Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t> wasm,
+                            const std::filesystem::path& out);
+
+// The child: `<exe> __compile-worker <in.wasm> <out.cwasm> <max-memory-bytes>
+// <on-demand 0|1> <data-limit-bytes>`. Exit 0: compiled; 1: the component
+// was refused (message on stderr); 2: usage.
+int compileWorkerMain(int argc, char** argv);
+
+}  // namespace fn0::runtime
