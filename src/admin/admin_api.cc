@@ -78,7 +78,7 @@ std::optional<int64_t> parseVersion(const std::string& s) {
 }
 
 // "10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8".
-bool validCidr(const std::string& s) {
+bool validRange(const std::string& s) {
   auto slash = s.find('/');
   std::string ip = s.substr(0, slash);
   unsigned char buf[16];
@@ -95,6 +95,24 @@ bool validCidr(const std::string& s) {
 // "/functions/{name}/env/{key}" -> regex matching one path segment per {}.
 std::regex templateRegex(const std::string& t) {
   return std::regex("^" + std::regex_replace(t, std::regex(R"(\{[a-z]+\})"), "([^/]+)") + "$");
+}
+
+// A range, optionally with one port (engine/src/outbound.rs parses the
+// same): "10.0.0.0/8", "127.0.0.1/32:8080", "::1", "[fd00::/8]:443".
+bool validCidr(const std::string& s) {
+  auto validPort = [](const std::string& p) {
+    return !p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos &&
+           std::stoi(p) >= 1 && std::stoi(p) <= 65535;
+  };
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find("]:");
+    return close != std::string::npos && validRange(s.substr(1, close - 1)) && validPort(s.substr(close + 2));
+  }
+  if (std::count(s.begin(), s.end(), ':') == 1) {
+    auto colon = s.find(':');
+    return validRange(s.substr(0, colon)) && validPort(s.substr(colon + 1));
+  }
+  return validRange(s);
 }
 
 }  // namespace
@@ -420,7 +438,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       if (!st) co_return co_await sendError(ex, 400, "bad-request", st.error().message);
       for (const auto& cidr : st->allow)
         if (!validCidr(cidr))
-          co_return co_await sendError(ex, 400, "bad-request", "not an address range: '" + cidr + "' (e.g. 10.0.0.0/8, ::1)");
+          co_return co_await sendError(ex, 400, "bad-request", "not an address range: '" + cidr + "' (e.g. 10.0.0.0/8, ::1, 127.0.0.1/32:8080, [::1]:8080)");
       auto r = d_.registry.setSettings(name, *st);
       if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
       f->settings = *st;

@@ -46,6 +46,14 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--max-body-mb", c.maxBodyMb, "Request body size (MB)")->capture_default_str();
   s->add_option("--max-header-kb", c.maxHeaderKb, "Request header size (KiB)")->capture_default_str();
   s->add_option("--max-subrequests", c.maxSubrequests, "Outbound requests per request")->capture_default_str();
+  s->add_option("--pooled-instances", c.pooledInstances,
+                "Instance slots of the pooling allocator; with none free a request gets 503 overloaded "
+                "(0: --max-concurrency + 16, at least 64)")
+      ->capture_default_str();
+  s->add_option("--compile-memory-mb", c.compileMemoryMb, "Memory one deploy's compilation may use")
+      ->capture_default_str();
+  s->add_option("--compile-timeout-s", c.compileTimeoutSeconds, "Time one deploy's compilation may take")
+      ->capture_default_str();
   s->add_flag("!--no-access-log", c.accessLog, "Do not write the JSON access log to stdout");
   s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
       ->capture_default_str();
@@ -122,7 +130,8 @@ int serve(const NodeConfig& c) {
   runtime::EngineConfig ec2;
   ec2.maxMemoryBytes = c.memoryMb << 20;
   ec2.workerThreads = c.guestThreads ? c.guestThreads : std::max(1u, cores / 2);
-  ec2.pooledInstances = std::max<uint32_t>(c.maxConcurrency + 16, 64);  // + reuse pools' idle instances
+  ec2.pooledInstances = c.pooledInstances ? c.pooledInstances
+                                          : std::max<uint32_t>(c.maxConcurrency + 16, 64);  // + reuse pools' idle instances
   auto engine = runtime::Engine::create(ec2);
   if (!engine) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
@@ -160,6 +169,16 @@ int serve(const NodeConfig& c) {
 
   store::BlobStore blobs(c.dataDir / "blobs");
   runtime::ComponentCache cache(*engine, c.dataDir / "artifacts", c.cacheMegabytes << 20);
+  // Compile deploys in a child process of this binary: a compile bomb then
+  // hits its own budget, not the node.
+  std::error_code exeErr;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", exeErr);
+  if (!exeErr) {
+    runtime::CompileBudget budget;
+    budget.time = std::chrono::seconds(c.compileTimeoutSeconds);
+    budget.memoryBytes = c.compileMemoryMb << 20;
+    cache.compileInChildProcess(runtime::CompileIsolation{exe, ec2, budget});
+  }
   logs::LogHub logHub(c.logKilobytesPerFunction * 1024);
   runtime::Limits limits;
   limits.cpuTime = std::chrono::milliseconds(c.cpuMs);
@@ -196,6 +215,10 @@ int serve(const NodeConfig& c) {
   auto port = server.listen();
   if (!port) {
     fmt::print(stderr, "fn0 serve: {}\n", port.error().message);
+    return 1;
+  }
+  if (auto l = engine->setListener(sc.host, *port); !l) {
+    fmt::print(stderr, "fn0 serve: {}\n", l.error().message);
     return 1;
   }
   adminApi = std::make_unique<admin::AdminApi>(

@@ -27,6 +27,12 @@ struct NodeConfig {
   // Node limits: defaults for every function and the maxima they may not pass.
   uint64_t cpuMs = 10, durationMs = 15000, memoryMb = 128, maxBodyMb = 100, maxHeaderKb = 128;
   uint32_t maxSubrequests = 50;
+  // Instances the pooling allocator has slots for (0: max-concurrency + 16,
+  // at least 64); a request finding none answers 503 overloaded.
+  uint32_t pooledInstances = 0;
+  // A deploy's compilation runs in a child process with these budgets.
+  uint64_t compileMemoryMb = 2048;
+  unsigned compileTimeoutSeconds = 60;
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
   uint32_t maxConcurrency = 1000;
   bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size
