@@ -6,7 +6,7 @@ export FN0_CACHE ?= $(HOME)/.cache/fn0
 export PATH := $(FN0_CACHE)/tools/bin:$(HOME)/.cargo/bin:$(PATH)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build examples test run bench clean help
+.PHONY: all setup configure build examples test run bench fuzz clean help
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make build     build build/fn0"
 	@echo "make bench     fn0 vs wasmtime serve, side by side (not part of make test)"
 	@echo "make examples  build the example components into build/examples"
+	@echo "make fuzz      run every fuzz target for FUZZ_SECONDS (default 600) each, keeping new corpus inputs"
 	@echo "make clean     remove build/ (caches in ~/.cache/fn0 stay)"
 
 setup:
@@ -38,6 +39,12 @@ bench: configure
 	@scripts/setup.sh --bench
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@python3 bench/bench.py
+
+FUZZ_SECONDS ?= 600
+fuzz: configure
+	@cmake --build $(BUILD_DIR) --target fuzzers
+	@for t in request_head router settings; do \
+	  fuzz/run.sh $(BUILD_DIR)/fuzz/fuzz_$$t fuzz/corpus/$$t $(FUZZ_SECONDS) --keep || exit 1; done
 
 run: build examples
 	@scripts/run-node.sh $(BUILD_DIR)

@@ -28,7 +28,24 @@ struct ServerConfig {
   std::chrono::seconds headerTimeout{30};  // a slow client must send its head within this
   std::chrono::seconds idleTimeout{60};    // keep-alive connections waiting for a request
   std::chrono::seconds ioTimeout{60};      // any single body read or write
+  // A request body must keep up a minimum rate once its grace time is over:
+  // by `bodyGrace + received / bodyMinRate` after the first body read the
+  // bytes must be there, else 408 and the connection closes. Trickling
+  // clients cannot hold a function's concurrency slots for long.
+  std::chrono::seconds bodyGrace{10};
+  uint64_t bodyMinRate = 1024;  // bytes per second
+  // Open connections from one client address; more are answered 429.
+  uint32_t maxConnectionsPerClient = 512;
   std::chrono::seconds drainTimeout{30};   // graceful shutdown waits this long at most
+};
+
+// Counters for the metrics endpoint (all totals since start).
+struct ServerStats {
+  uint64_t connectionFailures = 0;  // an exception ended a connection (counted, never fatal)
+  uint64_t refusedClients = 0;      // connections over maxConnectionsPerClient
+  uint64_t acceptErrors = 0;        // e.g. out of file descriptors
+  uint64_t headTimeouts = 0, bodyTimeouts = 0;
+  uint64_t badRequests = 0;  // refused before any handler ran (400/408/413/431/501)
 };
 
 class Server {
@@ -43,6 +60,7 @@ class Server {
   // Graceful stop; safe from any thread or a signal handler.
   void stop();
   uint64_t activeConnections() const;
+  ServerStats stats() const;
   asio::any_io_executor executor();
 
   struct Impl;
