@@ -32,7 +32,7 @@ struct NodeConfig {
   uint32_t pooledInstances = 0;
   // A deploy's compilation runs in a child process with these budgets.
   uint64_t compileMemoryMb = 2048;
-  unsigned compileTimeoutSeconds = 60;
+  unsigned compileTimeoutSeconds = 300;  // a JS component: ~5 s idle, a minute on a loaded 2-core machine
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
   uint32_t maxConcurrency = 1000;
   bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size

@@ -20,7 +20,7 @@ namespace fn0::runtime {
 inline constexpr const char* kCompileWorkerCommand = "__compile-worker";
 
 struct CompileBudget {
-  std::chrono::milliseconds time{60'000};
+  std::chrono::milliseconds time{300'000};
   uint64_t memoryBytes = 2048ull << 20;  // the child's RLIMIT_DATA
 };
 
