@@ -2,9 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "common/failpoint.h"
 #include "common/sha256.h"
@@ -51,6 +51,14 @@ asio::awaitable<std::optional<std::string>> readAll(http::Exchange& ex, uint64_t
   }
 }
 
+// sha256 hex of the request's bearer token, "" without one. Tokens are
+// compared as hashes: the registry stores only those.
+std::string bearerHash(const http::Request& r) {
+  const std::string auth = header(r, "authorization");
+  if (auth.rfind("Bearer ", 0) != 0 || auth.size() == 7) return "";
+  return sha256Hex({reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7});
+}
+
 json versionJson(const registry::VersionInfo& v) {
   return {{"version", "v" + std::to_string(v.number)}, {"number", v.number}, {"hash", v.hash},
           {"size", v.size}, {"created_at", v.createdAt}};
@@ -92,11 +100,6 @@ bool validRange(const std::string& s) {
   return std::stoi(p) <= max;
 }
 
-// "/functions/{name}/env/{key}" -> regex matching one path segment per {}.
-std::regex templateRegex(const std::string& t) {
-  return std::regex("^" + std::regex_replace(t, std::regex(R"(\{[a-z]+\})"), "([^/]+)") + "$");
-}
-
 // A range, optionally with one port (engine/src/outbound.rs parses the
 // same): "10.0.0.0/8", "127.0.0.1/32:8080", "::1", "[fd00::/8]:443".
 bool validCidr(const std::string& s) {
@@ -117,73 +120,36 @@ bool validCidr(const std::string& s) {
 
 }  // namespace
 
-const std::vector<std::string>& apiRoutes() {
-  static const std::vector<std::string> routes = {
-      "GET /openapi.json",
-      "GET /status",
-      "GET /functions",
-      "GET /functions/{name}",
-      "DELETE /functions/{name}",
-      "GET /functions/{name}/versions",
-      "POST /functions/{name}/versions",
-      "GET /functions/{name}/versions/{version}/component",
-      "GET /functions/{name}/aliases",
-      "PUT /functions/{name}/aliases/{alias}",
-      "DELETE /functions/{name}/aliases/{alias}",
-      "GET /functions/{name}/env",
-      "PUT /functions/{name}/env/{key}",
-      "DELETE /functions/{name}/env/{key}",
-      "GET /functions/{name}/secrets",
-      "PUT /functions/{name}/secrets/{key}",
-      "DELETE /functions/{name}/secrets/{key}",
-      "GET /functions/{name}/logs",
-      "GET /functions/{name}/settings",
-      "PUT /functions/{name}/settings",
-  };
-  return routes;
-}
+// One of a bounded number of deploys in progress: taken if `count` is below
+// `limit`, given back on every way out of the deploy.
+class DeploySlot {
+ public:
+  DeploySlot(std::atomic<uint32_t>& count, uint32_t limit) : count_(count) {
+    held_ = count_.fetch_add(1) < limit;
+    if (!held_) count_--;
+  }
+  DeploySlot(const DeploySlot&) = delete;
+  DeploySlot& operator=(const DeploySlot&) = delete;
+  ~DeploySlot() {
+    if (held_) count_--;
+  }
+  explicit operator bool() const { return held_; }
 
-namespace {
-
-// Which of apiRoutes() a request is, by the same table the OpenAPI test
-// checks: `found` false = no such path; `methodOk` false = the path exists
-// but not with this method. `params` are the {placeholders}, in order.
-struct RouteMatch {
-  bool found = false, methodOk = false;
-  std::string route;  // the template, e.g. "/functions/{name}/env/{key}"
-  std::vector<std::string> params;
+ private:
+  std::atomic<uint32_t>& count_;
+  bool held_;
 };
 
-RouteMatch matchRoute(const std::string& method, const std::string& path) {
-  struct Compiled {
-    std::string method, route;
-    std::regex regex;
-  };
-  static const auto compiled = [] {
-    std::vector<Compiled> v;
-    for (const auto& r : apiRoutes()) {
-      auto sp = r.find(' ');
-      v.push_back({r.substr(0, sp), r.substr(sp + 1), templateRegex(r.substr(sp + 1))});
-    }
-    return v;
-  }();
-  RouteMatch out;
-  std::smatch g;
-  for (const auto& c : compiled) {
-    if (!std::regex_match(path, g, c.regex)) continue;
-    out.found = true;
-    if (c.method != method) continue;
-    out.methodOk = true;
-    out.route = c.route;
-    for (size_t i = 1; i < g.size(); i++) out.params.push_back(g[i]);
-    break;
-  }
-  return out;
-}
-
-}  // namespace
-
 AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
+
+bool AdminApi::metricsAllowed(const http::Request& request) {
+  if (d_.metricsTokenHash.empty()) return true;  // open: the README says when that is fine
+  const auto presented = bearerHash(request);
+  if (presented.empty()) return false;
+  if (presented == d_.metricsTokenHash) return true;
+  auto admin = d_.registry.hasTokenHash(presented);
+  return admin.ok() && *admin;
+}
 
 asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
   const auto& target = ex.request().target;
@@ -219,6 +185,9 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     co_return;
   }
   if (path == "/_fn0/metrics") {
+    if (!metricsAllowed(ex.request()))
+      co_return co_await sendError(ex, 401, "unauthorized",
+                                   "the metrics token or an admin token is required (Authorization: Bearer ...)");
     std::vector<http::Header> headers = {{"content-type", "text/plain; version=0.0.4"}};
     std::string text = d_.metrics.render();
     co_await http::respond(ex, 200, std::move(headers), std::move(text));
@@ -226,11 +195,10 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
   }
   if (path.rfind("/_fn0/api/v1/", 0) == 0) {
     // Every API route needs a valid token; nothing else is said without one.
-    std::string auth = header(ex.request(), "authorization");
+    const auto presented = bearerHash(ex.request());
     bool ok = false;
-    if (auth.rfind("Bearer ", 0) == 0) {
-      auto has = d_.registry.hasTokenHash(sha256Hex(
-          {reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7}));
+    if (!presented.empty()) {
+      auto has = d_.registry.hasTokenHash(presented);
       ok = has.ok() && *has;
     }
     if (!ok) {
@@ -238,7 +206,11 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
       co_return;
     }
     const std::string rel = path.substr(std::string("/_fn0/api/v1").size());
-    RouteMatch match = matchRoute(ex.request().method, rel);
+    if (rel.size() > kMaxApiPathBytes)
+      co_return co_await sendError(ex, 414, "uri-too-long",
+                                   "API paths are at most " + std::to_string(kMaxApiPathBytes) + " bytes");
+    RouteMatch match = matchRoute(apiRoutes(), ex.request().method, rel);
+    if (match.malformed) co_return co_await sendError(ex, 400, "bad-request", "broken percent-encoding in " + rel);
     if (!match.found) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
     if (!match.methodOk)
       co_return co_await sendError(ex, 405, "method-not-allowed", ex.request().method + " is not allowed on " + rel);
@@ -246,7 +218,7 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     co_return;
   }
   (void)method;
-  co_await sendError(ex, 404, "not-found", "no platform endpoint " + path);
+  co_await sendError(ex, 404, "not-found", "no platform endpoint " + path.substr(0, 256));
 }
 
 asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route,
@@ -269,7 +241,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
                            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                                             std::chrono::steady_clock::now() - started_)
                                             .count()},
-                           {"cache", {{"entries", s.entries}, {"bytes", s.bytes}, {"hits", s.hits}, {"loads", s.loads}, {"compiles", s.compiles}}}};
+                           {"cache", {{"entries", s.entries}, {"bytes", s.bytes}, {"hits", s.hits}, {"loads", s.loads}, {"compiles", s.compiles}}},
+                           {"deploys", {{"in_progress", deploys_.load()}, {"compiling", compiling_.load()}, {"max", d_.maxDeploys}}}};
     co_await sendJson(ex, 200, body2);
     }
     co_return;
@@ -404,13 +377,25 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   bool isEnv = route == "/functions/{name}/env/{key}";
   if (isEnv || route == "/functions/{name}/secrets/{key}") {
     std::string name = p[0], key = p[1];
-    if (!needFunction(name)) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+    auto f = needFunction(name);
+    if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     if (m == "PUT") {
+      // Checked before anything is stored: one bad name or value would be
+      // part of every instance of the function (registry.h has the rules).
+      if (auto bad = registry::checkVarName(key); !bad) co_return co_await sendError(ex, 400, "bad-request", bad.error().message);
       auto body = co_await readAll(ex, 1 << 20);
       json j = body ? json::parse(*body, nullptr, false) : json();
       if (!j.is_object() || !j.contains("value") || !j["value"].is_string())
         co_return co_await sendError(ex, 400, "bad-request", "body must be {\"value\": \"...\"}");
-      auto r = isEnv ? d_.registry.setEnv(name, key, j["value"]) : d_.registry.setSecret(name, key, j["value"]);
+      const std::string value = j["value"].get<std::string>();
+      if (auto bad = registry::checkVarValue(value); !bad) co_return co_await sendError(ex, 400, "bad-request", bad.error().message);
+      const bool exists = isEnv ? f->env.count(key) > 0
+                                : std::find(f->secretNames.begin(), f->secretNames.end(), key) != f->secretNames.end();
+      if (!exists && f->env.size() + f->secretNames.size() >= registry::kMaxVarsPerFunction)
+        co_return co_await sendError(ex, 400, "bad-request",
+                                     "a function has at most " + std::to_string(registry::kMaxVarsPerFunction) +
+                                         " variables and secrets together");
+      auto r = isEnv ? d_.registry.setEnv(name, key, value) : d_.registry.setSecret(name, key, value);
       if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
       {
     const json body12 = json{{"function", name}, {isEnv ? "env" : "secret", key}};
@@ -519,33 +504,44 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& na
     co_return co_await sendError(ex, 400, "bad-request",
                                  "invalid function name '" + name +
                                      "': use lowercase letters, digits and hyphens (a DNS label, at most 63)");
+  // Deploys in progress are bounded (each holds its upload in memory and
+  // then a compile thread): beyond the bound, 503 before reading the upload.
+  DeploySlot slot(deploys_, d_.maxDeploys);
+  if (!slot)
+    co_return co_await sendError(ex, 503, "overloaded",
+                                 "too many deploys in progress (" + std::to_string(d_.maxDeploys) + "); retry shortly");
   auto body = co_await readAll(ex, d_.maxUploadBytes);
   if (!body) co_return co_await sendError(ex, 413, "body-too-large", "the upload is too large or broke off");
   const auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body->data()), body->size());
 
-  // Store the original, compile, then record the version and move live in
-  // one transaction: a crash at any step leaves no half-made version.
+  // Compile (which validates) first, and store the original only once it
+  // passed: a rejected upload leaves nothing in blobs/. Then record the
+  // version and move live in one transaction: a crash at any step leaves no
+  // half-made version (at worst an unused artifact or blob, reused by a retry).
   auto home = co_await asio::this_coro::executor;
   co_await asio::post(asio::bind_executor(d_.compilePool, asio::use_awaitable));
   std::string error;
   int status = 0;
   std::optional<registry::Registry::Added> added;
-  failpoint("deploy:received");
-  auto hash = d_.blobs.put(bytes);
-  failpoint("deploy:blob-stored");
-  if (!hash) {
-    status = 500;
-    error = hash.error().message;
-  } else if (auto prepared = d_.cache.prepare(bytes); failpoint("deploy:compiled"), !prepared) {
-    status = 400;
-    error = prepared.error().message;
-  } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
-    status = 500;
-    error = a.error().message;
-  } else {
-    added = *a;
-    failpoint("deploy:registered");
-    (void)d_.cache.get(*hash);  // warm: the first request finds it pre-linked
+  {
+    DeploySlot compiling(compiling_, UINT32_MAX);
+    failpoint("deploy:received");
+    auto hash = d_.cache.prepare(bytes);
+    failpoint("deploy:compiled");
+    if (!hash) {
+      status = 400;
+      error = hash.error().message;
+    } else if (auto stored = d_.blobs.putWithHash(*hash, bytes); failpoint("deploy:blob-stored"), !stored) {
+      status = 500;
+      error = stored.error().message;
+    } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
+      status = 500;
+      error = a.error().message;
+    } else {
+      added = *a;
+      failpoint("deploy:registered");
+      (void)d_.cache.get(*hash);  // warm: the first request finds it pre-linked
+    }
   }
   co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
   if (!added)

@@ -3,11 +3,13 @@
 // versions, aliases, environment, secrets (write-only), export, logs, status.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "admin/route_match.h"
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
 #include "metrics/metrics.h"
@@ -23,15 +25,17 @@ struct AdminDeps {
   runtime::ComponentCache& cache;
   logs::LogHub& logs;
   metrics::Metrics& metrics;
-  boost::asio::thread_pool& compilePool;  // deploys compile here, off the I/O threads
+  boost::asio::thread_pool& compilePool;  // deploys compile here, off the I/O threads (a few threads)
   std::string baseDomain;
   uint16_t port;  // for the URLs deploy answers with
   uint64_t maxUploadBytes = 512ull << 20;
+  uint32_t maxDeploys = 8;  // deploys in progress (upload + compile); more get 503
+  // sha256 hex of the token /_fn0/metrics needs ("": open to anyone); an
+  // admin token works there too.
+  std::string metricsTokenHash;
 };
 
-// Every API route as "METHOD /template" (OpenAPI style, relative to
-// /_fn0/api/v1). The single list both the dispatcher and the OpenAPI test use.
-const std::vector<std::string>& apiRoutes();
+// The OpenAPI document; apiRoutes() (route_match.h) lists the same routes.
 extern const char* const kOpenApiJson;
 
 class AdminApi {
@@ -45,8 +49,10 @@ class AdminApi {
                                    const std::string& query);
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
   boost::asio::awaitable<void> followLogs(http::Exchange& ex, const std::string& name, uint64_t after);
+  bool metricsAllowed(const http::Request& request);
   AdminDeps d_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<uint32_t> deploys_{0}, compiling_{0};  // in progress; compiling now
 };
 
 }  // namespace fn0::admin

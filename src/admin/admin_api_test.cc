@@ -28,5 +28,29 @@ TEST(OpenApi, DocumentsExactlyTheRoutesTheApiServes) {
   EXPECT_EQ(doc["servers"][0]["url"], "/_fn0/api/v1");
 }
 
+// The ranges the settings parser enforces are the ones the document states.
+TEST(OpenApi, DocumentsTheSettingRangesTheRegistryEnforces) {
+  auto doc = nlohmann::json::parse(kOpenApiJson);
+  const auto& props = doc["components"]["schemas"]["Settings"]["properties"];
+  size_t numbers = 0;
+  for (const auto& r : registry::settingRanges()) {
+    ASSERT_TRUE(props.contains(r.name)) << r.name;
+    EXPECT_EQ(props[r.name]["minimum"], r.min) << r.name;
+    EXPECT_EQ(props[r.name]["maximum"], r.max) << r.name;
+    numbers++;
+  }
+  for (const auto& [name, p] : props.items()) {
+    if (p["type"] == "integer") {
+      EXPECT_GT(numbers, 0u) << "documented but not parsed: " << name;
+      numbers--;
+    }
+  }
+  EXPECT_EQ(props["allow"]["maxItems"], registry::kMaxAllowEntries);
+  EXPECT_EQ(props["allow"]["items"]["maxLength"], registry::kMaxAllowEntryBytes);
+  const auto& key = doc["components"]["parameters"]["key"]["schema"];
+  EXPECT_EQ(key["maxLength"], registry::kMaxVarNameBytes);
+  EXPECT_EQ(doc["components"]["schemas"]["Value"]["properties"]["value"]["maxLength"], registry::kMaxVarValueBytes);
+}
+
 }  // namespace
 }  // namespace fn0::admin
