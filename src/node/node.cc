@@ -57,6 +57,15 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_flag("!--no-access-log", c.accessLog, "Do not write the JSON access log to stdout");
   s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
       ->capture_default_str();
+  s->add_option("--max-function-concurrency", c.maxFunctionConcurrency,
+                "Requests one function may run at once; more get 503 overloaded (0: half of --max-concurrency)")
+      ->capture_default_str();
+  s->add_option("--compile-threads", c.compileThreads,
+                "Deploys compiling at once (0: 2, or a quarter of the CPUs if more)")
+      ->capture_default_str();
+  s->add_option("--metrics-token-file", c.metricsTokenFile,
+                "File holding a token /_fn0/metrics then needs (or set FN0_METRICS_TOKEN; an admin token also "
+                "works); without either, metrics are open");
   s->add_option("--header-timeout-s", c.headerTimeoutSeconds, "A client must send its request head within this")
       ->capture_default_str();
   s->add_option("--idle-timeout-s", c.idleTimeoutSeconds, "Idle keep-alive connections are closed after this")
@@ -83,6 +92,23 @@ std::string readToken(const NodeConfig& c) {
   }
   if (const char* env = std::getenv("FN0_ADMIN_TOKEN"); env && *env) return env;
   return "";
+}
+
+// The metrics token (file or environment), "" when metrics stay open.
+std::string readMetricsToken(const NodeConfig& c) {
+  std::string t;
+  if (!c.metricsTokenFile.empty()) {
+    std::ifstream in(c.metricsTokenFile);
+    if (!in) throw std::runtime_error("cannot read --metrics-token-file " + c.metricsTokenFile);
+    std::getline(in, t);
+    while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  } else if (const char* env = std::getenv("FN0_METRICS_TOKEN"); env && *env) {
+    t = env;
+  } else {
+    return "";
+  }
+  if (t.size() < 16) throw std::runtime_error("the metrics token is shorter than 16 characters");
+  return t;
 }
 
 std::string randomToken() {
@@ -145,9 +171,10 @@ int serve(const NodeConfig& c) {
   auto& reg = **registry;
 
   // Admin token: given (file or environment) or generated once.
-  std::string token;
+  std::string token, metricsToken;
   try {
     token = readToken(c);
+    metricsToken = readMetricsToken(c);
   } catch (const std::exception& e) {
     fmt::print(stderr, "fn0 serve: {}\n", e.what());
     return 2;
@@ -191,8 +218,10 @@ int serve(const NodeConfig& c) {
 
   dispatch::Router router(c.baseDomain);
   metrics::Metrics metrics;
-  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits, c.maxConcurrency);
-  asio::thread_pool compilePool(1);
+  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits, c.maxConcurrency,
+                            c.maxFunctionConcurrency);
+  // More than one, so one slow compile does not hold every other deploy.
+  asio::thread_pool compilePool(c.compileThreads ? c.compileThreads : std::max(2u, cores / 4));
   http::AccessLog accessLog(c.accessLog ? stdout : nullptr);
 
   std::unique_ptr<admin::AdminApi> adminApi;
@@ -222,7 +251,8 @@ int serve(const NodeConfig& c) {
     return 1;
   }
   adminApi = std::make_unique<admin::AdminApi>(
-      admin::AdminDeps{reg, blobs, cache, logHub, metrics, compilePool, c.baseDomain, *port});
+      admin::AdminDeps{reg, blobs, cache, logHub, metrics, compilePool, c.baseDomain, *port, 512ull << 20, 8,
+                       metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))});
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
     return std::vector<std::pair<std::string, double>>{

@@ -35,6 +35,9 @@ struct NodeConfig {
   unsigned compileTimeoutSeconds = 300;  // a JS component: ~5 s idle, a minute on a loaded 2-core machine
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
   uint32_t maxConcurrency = 1000;
+  uint32_t maxFunctionConcurrency = 0;  // per function (0: half of maxConcurrency)
+  unsigned compileThreads = 0;          // deploys compiling at once (0: 2, or a quarter of the CPUs if more)
+  std::string metricsTokenFile;         // or FN0_METRICS_TOKEN; unset: /_fn0/metrics is open
   bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size
 };
 

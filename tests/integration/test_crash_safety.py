@@ -11,7 +11,8 @@ import pytest
 
 from node import Node
 
-STAGES = ["deploy:received", "deploy:blob-stored", "deploy:compiled", "registry:in-transaction",
+# In deploy order: compiled (validated) first, the original stored only then.
+STAGES = ["deploy:received", "deploy:compiled", "deploy:blob-stored", "registry:in-transaction",
           "deploy:registered"]
 
 
