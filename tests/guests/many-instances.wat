@@ -1,8 +1,131 @@
 ;; 300 core instances, each with its own linear memory (a nested component
-;; with ten, instantiated thirty times). One instance of this would take 300
-;; memory slots of the node's pooling allocator: fn0 must refuse it at
-;; deploy, naming the count and the cap.
+;; with ten, instantiated thirty times), around a working wasi:http handler
+;; (the one of memories.wat). One instance of this would take 300 memory
+;; slots of the node's pooling allocator: fn0 must refuse it at deploy,
+;; naming the count and the cap.
 (component
+  (import "wasi:http/types@0.2.0" (instance $types
+    (export "fields" (type $fields (sub resource)))
+    (export "incoming-request" (type $incoming-request (sub resource)))
+    (export "outgoing-response" (type $outgoing-response (sub resource)))
+    (export "response-outparam" (type $response-outparam (sub resource)))
+    (type $dns (record (field "rcode" (option string)) (field "info-code" (option u16))))
+    (export "DNS-error-payload" (type $dns-e (eq $dns)))
+    (type $tls (record (field "alert-id" (option u8)) (field "alert-message" (option string))))
+    (export "TLS-alert-received-payload" (type $tls-e (eq $tls)))
+    (type $fsp (record (field "field-name" (option string)) (field "field-size" (option u32))))
+    (export "field-size-payload" (type $fsp-e (eq $fsp)))
+    (type $ec (variant
+      (case "DNS-timeout")
+      (case "DNS-error" $dns-e)
+      (case "destination-not-found")
+      (case "destination-unavailable")
+      (case "destination-IP-prohibited")
+      (case "destination-IP-unroutable")
+      (case "connection-refused")
+      (case "connection-terminated")
+      (case "connection-timeout")
+      (case "connection-read-timeout")
+      (case "connection-write-timeout")
+      (case "connection-limit-reached")
+      (case "TLS-protocol-error")
+      (case "TLS-certificate-error")
+      (case "TLS-alert-received" $tls-e)
+      (case "HTTP-request-denied")
+      (case "HTTP-request-length-required")
+      (case "HTTP-request-body-size" (option u64))
+      (case "HTTP-request-method-invalid")
+      (case "HTTP-request-URI-invalid")
+      (case "HTTP-request-URI-too-long")
+      (case "HTTP-request-header-section-size" (option u32))
+      (case "HTTP-request-header-size" (option $fsp-e))
+      (case "HTTP-request-trailer-section-size" (option u32))
+      (case "HTTP-request-trailer-size" $fsp-e)
+      (case "HTTP-response-incomplete")
+      (case "HTTP-response-header-section-size" (option u32))
+      (case "HTTP-response-header-size" $fsp-e)
+      (case "HTTP-response-body-size" (option u64))
+      (case "HTTP-response-trailer-section-size" (option u32))
+      (case "HTTP-response-trailer-size" $fsp-e)
+      (case "HTTP-response-transfer-coding" (option string))
+      (case "HTTP-response-content-coding" (option string))
+      (case "HTTP-response-timeout")
+      (case "HTTP-upgrade-failed")
+      (case "HTTP-protocol-error")
+      (case "loop-detected")
+      (case "configuration-error")
+      (case "internal-error" (option string))))
+    (export "error-code" (type $ec-e (eq $ec)))
+    (export "[constructor]fields" (func (result (own $fields))))
+    (export "[constructor]outgoing-response"
+      (func (param "headers" (own $fields)) (result (own $outgoing-response))))
+    (export "[method]incoming-request.path-with-query"
+      (func (param "self" (borrow $incoming-request)) (result (option string))))
+    (type $set-result (result (own $outgoing-response) (error $ec-e)))
+    (export "[static]response-outparam.set"
+      (func (param "param" (own $response-outparam)) (param "response" $set-result)))
+  ))
+  (alias export $types "incoming-request" (type $incoming-request))
+  (alias export $types "response-outparam" (type $response-outparam))
+  (alias export $types "[constructor]fields" (func $fields-new))
+  (alias export $types "[constructor]outgoing-response" (func $response-new))
+  (alias export $types "[method]incoming-request.path-with-query" (func $path))
+  (alias export $types "[static]response-outparam.set" (func $set))
+
+  ;; The memory the canonical ABI writes the path into, and its allocator.
+  (core module $libc
+    (memory (export "memory") 1)
+    (global $bump (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $bump) (i32.const 7)) (i32.const -8)))
+      (global.set $bump (i32.add (local.get $p) (local.get 3)))
+      (local.get $p)))
+  ;; The second memory, grown from outside.
+  (core module $memory
+    (memory 1)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+  (core module $empty)
+  (core module $main
+    (import "http" "fields-new" (func $fields-new (result i32)))
+    (import "http" "response-new" (func $response-new (param i32) (result i32)))
+    (import "http" "path" (func $path (param i32 i32)))
+    (import "http" "set" (func $set (param i32 i32 i32 i32 i64 i32 i32 i32 i32)))
+    (import "libc" "memory" (memory 1))
+    (import "m1" "grow" (func $grow1 (param i32) (result i32)))
+    (func (export "handle") (param $request i32) (param $out i32)
+      (local $digit i32)
+      (local $pages i32)
+      ;; option<string> at 16: tag (u8), then pointer and length.
+      (call $path (local.get $request) (i32.const 16))
+      (if (i32.and (i32.load8_u (i32.const 16)) (i32.gt_u (i32.load (i32.const 24)) (i32.const 1)))
+        (then
+          (local.set $digit (i32.sub (i32.load8_u (i32.add (i32.load (i32.const 20)) (i32.const 1))) (i32.const 48)))
+          (if (i32.le_u (local.get $digit) (i32.const 9))
+            (then (local.set $pages (i32.mul (local.get $digit) (i32.const 160)))))))
+      (if (i32.lt_s (memory.grow (local.get $pages)) (i32.const 0)) (then unreachable))
+      (if (i32.lt_s (call $grow1 (local.get $pages)) (i32.const 0)) (then unreachable))
+      ;; response-outparam.set(out, ok(outgoing-response(fields())))
+      (call $set (local.get $out) (i32.const 0) (call $response-new (call $fields-new))
+        (i32.const 0) (i64.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))))
+
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "memory" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $fields-new-lowered (canon lower (func $fields-new)))
+  (core func $response-new-lowered (canon lower (func $response-new)))
+  (core func $path-lowered (canon lower (func $path) (memory $mem) (realloc $realloc)))
+  (core func $set-lowered (canon lower (func $set) (memory $mem)))
+  (core instance $http
+    (export "fields-new" (func $fields-new-lowered))
+    (export "response-new" (func $response-new-lowered))
+    (export "path" (func $path-lowered))
+    (export "set" (func $set-lowered)))
+  (core instance $m1 (instantiate $memory))
+  (core instance $main (instantiate $main
+    (with "http" (instance $http))
+    (with "libc" (instance $libc))
+    (with "m1" (instance $m1))))
   (component $ten
     (core module $m (memory 1))
     (core instance (instantiate $m)) (core instance (instantiate $m)) (core instance (instantiate $m))
@@ -19,4 +142,9 @@
   (instance (instantiate $ten)) (instance (instantiate $ten)) (instance (instantiate $ten))
   (instance (instantiate $ten)) (instance (instantiate $ten)) (instance (instantiate $ten))
   (instance (instantiate $ten)) (instance (instantiate $ten)) (instance (instantiate $ten))
+
+  (func $handle (param "request" (own $incoming-request)) (param "response-out" (own $response-outparam))
+    (canon lift (core func $main "handle")))
+  (instance $handler (export "handle" (func $handle)))
+  (export "wasi:http/incoming-handler@0.2.0" (instance $handler))
 )

@@ -47,11 +47,11 @@ def access_entry(node, request_id: str) -> dict:
 
 # ---- A: instances, memories and the pool ---------------------------------------
 
-def test_a_component_with_300_memories_is_refused_at_deploy(node, guests_dir, examples_dir):
+def test_a_handler_with_300_memories_is_refused_at_deploy(node, guests_dir, examples_dir):
     r = node.deploy("greedy", guests_dir / "many-instances.wasm")
     assert r.status == 400, r.body
     msg = json.loads(r.body)["message"]
-    assert "300 core instances" in msg and "at most 16" in msg, msg
+    assert "303 core instances" in msg and "at most 16" in msg, msg
     assert node.get("/greedy/").status == 404
     node.deploy("hello", examples_dir / "hello-c.wasm")
     assert node.get("/hello/").status == 200
