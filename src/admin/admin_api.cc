@@ -120,6 +120,8 @@ bool validCidr(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
 // One of a bounded number of deploys in progress: taken if `count` is below
 // `limit`, given back on every way out of the deploy.
 class DeploySlot {
@@ -139,6 +141,8 @@ class DeploySlot {
   std::atomic<uint32_t>& count_;
   bool held_;
 };
+
+}  // namespace
 
 AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
 

@@ -226,8 +226,14 @@ asio::awaitable<void> exchange(http::Exchange& ex, runtime::Invocation& inv, Bri
     ex.abort();
     co_return;
   }
-  b.sentStatus = 500;
-  co_await sendError(ex, 500, "internal", "the request failed inside the node");
+  // The guest's own outcome when it has one (a CPU limit: 503 cpu-limit),
+  // else an internal error.
+  const bool known = b.done && b.outcome.kind != runtime::OutcomeKind::Ok;
+  const int status = known ? runtime::httpStatusFor(b.outcome.kind) : 500;
+  const std::string reason = known ? std::string(runtime::errorReasonFor(b.outcome.kind)) : "internal";
+  const std::string message = known ? b.outcome.message : "the request failed inside the node";
+  b.sentStatus = status;
+  co_await sendError(ex, status, reason, message);
 }
 
 // The fn0_instances gauge for one request: up while its invocation
@@ -286,9 +292,11 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     version = versionNumber(sel);
   auto vit = fn.versionHashes.find(version);
   if (vit == fn.versionHashes.end()) {
-    co_await sendError(ex, 404, "not-found",
-                       sel == "live" ? "function '" + fn.name + "' has no live version"
-                                     : "function '" + fn.name + "' has no version or alias '" + sel + "'");
+    // A named value, not a ?: in the co_await: g++ 12 destroys the
+    // temporary of a conditional expression there twice (a double free).
+    const std::string message = sel == "live" ? "function '" + fn.name + "' has no live version"
+                                              : "function '" + fn.name + "' has no version or alias '" + sel + "'";
+    co_await sendError(ex, 404, "not-found", message);
     co_return;
   }
   ex.annotate("version", "v" + std::to_string(version));
