@@ -16,6 +16,7 @@ namespace bhttp = boost::beast::http;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   (void)validHost(in.substr(0, 300));
+  (void)plausibleRequestStart(in.substr(0, 64));
   const size_t end = findHeadEnd(in);
   if (end == std::string_view::npos) return 0;
   const std::string_view head = in.substr(0, end);

@@ -403,6 +403,11 @@ asio::awaitable<HeadResult> Conn::readHead(RequestParser& parser, bool first) {
       co_return out;
     }
     searched = bytes.size();
+    if (!plausibleRequestStart(bytes)) {
+      out.kind = HeadResult::Refused;
+      out.refusal = {400, "bad-request", "not an HTTP/1.1 request"};
+      co_return out;
+    }
     if (bytes.size() > cfg.maxHeaderBytes) {
       out.kind = HeadResult::Refused;
       out.refusal = {431, "headers-too-large", "the request head is larger than the header limit"};

@@ -86,6 +86,16 @@ size_t findHeadEnd(std::string_view bytes) {
   return std::string_view::npos;
 }
 
+bool plausibleRequestStart(std::string_view bytes) {
+  static constexpr std::string_view kTokenExtras = "!#$%&'*+-.^_`|~";
+  for (size_t i = 0; i < bytes.size() && i <= 32; i++) {
+    const unsigned char c = bytes[i];
+    if (c == ' ') return i > 0;
+    if (!std::isalnum(c) && kTokenExtras.find(static_cast<char>(c)) == std::string_view::npos) return false;
+  }
+  return bytes.size() <= 32;
+}
+
 std::optional<Refusal> scanRawHead(std::string_view head) {
   size_t lineStart = 0;
   bool firstLine = true;

@@ -29,6 +29,12 @@ constexpr size_t kMaxFieldLineBytes = 65000;
 // a bare LF that scanRawHead then refuses), or npos while it is incomplete.
 size_t findHeadEnd(std::string_view bytes);
 
+// Whether `bytes`, a head still arriving, can begin a request: its method
+// so far is a token of at most 32 characters, then a space. Anything else
+// (TLS on the plain port, binary junk) is refused at once instead of
+// waiting for a blank line that never comes.
+bool plausibleRequestStart(std::string_view bytes);
+
 // Checks the raw head (request line through the blank line): line endings
 // are CRLF, no obsolete line folding, no NUL, every line shorter than
 // kMaxFieldLineBytes.

@@ -27,6 +27,16 @@ TEST(RequestHead, FindsTheEndOfTheHead) {
   EXPECT_EQ(findHeadEnd("GET / HTTP/1.1\nHost: x\n\n"), 24u);  // found, so that scanRawHead refuses it
 }
 
+TEST(RequestHead, JunkIsRefusedBeforeTheHeadEnds) {
+  EXPECT_TRUE(plausibleRequestStart(""));
+  EXPECT_TRUE(plausibleRequestStart("GE"));
+  EXPECT_TRUE(plausibleRequestStart("GET /partial"));
+  EXPECT_FALSE(plausibleRequestStart(" GET /"));
+  EXPECT_FALSE(plausibleRequestStart("\x16\x03\x01\x02\x00"));
+  EXPECT_FALSE(plausibleRequestStart("G\rET"));
+  EXPECT_FALSE(plausibleRequestStart(std::string(40, 'A')));
+}
+
 TEST(RequestHead, AcceptsOrdinaryRequests) {
   EXPECT_FALSE(check("GET /a?b=c HTTP/1.1\r\nHost: fn.example.com:8080\r\n\r\n"));
   EXPECT_FALSE(check("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"));

@@ -1,6 +1,7 @@
 #include "node/node.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,15 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
       ->capture_default_str();
   s->add_option("--idle-timeout-s", c.idleTimeoutSeconds, "Idle keep-alive connections are closed after this")
       ->capture_default_str();
+  s->add_option("--body-grace-s", c.bodyGraceSeconds,
+                "A request body may take this long before --body-min-rate applies")
+      ->capture_default_str();
+  s->add_option("--body-min-rate", c.bodyMinRate,
+                "Bytes per second a request body must average after the grace time (0: off); slower gets 408")
+      ->capture_default_str();
+  s->add_option("--max-client-connections", c.maxClientConnections,
+                "Open connections per client address; more get 429 (0: no cap; raise it behind a load balancer)")
+      ->capture_default_str();
   // The config file is read by the top-level app (keys in a [serve] section
   // or at top level); fallthrough lets `fn0 serve --config F` find it.
   app.set_config("--config", "", "A TOML file with any of the serve options (in a [serve] section)");
@@ -124,6 +134,16 @@ std::string randomToken() {
   return t;
 }
 
+// Every connection is a descriptor: take the hard limit, not the default
+// soft one (often 1024). The accept loop backs off when even that runs out.
+void raiseFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 std::span<const uint8_t> bytesOf(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 }  // namespace
@@ -146,6 +166,10 @@ int serve(const NodeConfig& c) {
   sc.maxBodyBytes = c.maxBodyMb * 1000 * 1000;
   sc.headerTimeout = std::chrono::seconds(c.headerTimeoutSeconds);
   sc.idleTimeout = std::chrono::seconds(c.idleTimeoutSeconds);
+  sc.bodyGrace = std::chrono::seconds(c.bodyGraceSeconds);
+  sc.bodyMinRate = c.bodyMinRate;
+  sc.maxConnectionsPerClient = c.maxClientConnections;
+  raiseFileLimit();
 
   std::error_code ec;
   std::filesystem::create_directories(c.dataDir, ec);
@@ -260,6 +284,17 @@ int serve(const NodeConfig& c) {
         {"fn0_cache_bytes", static_cast<double>(s.bytes)},
         {"fn0_cache_evictions_total", static_cast<double>(s.evictions)},
         {"fn0_connections", static_cast<double>(server.activeConnections())},
+    };
+  });
+  metrics.addNodeGauges([&] {
+    auto s = server.stats();
+    return std::vector<std::pair<std::string, double>>{
+        {"fn0_http_connection_failures_total", static_cast<double>(s.connectionFailures)},
+        {"fn0_http_refused_requests_total", static_cast<double>(s.badRequests)},
+        {"fn0_http_client_limit_total", static_cast<double>(s.refusedClients)},
+        {"fn0_http_accept_errors_total", static_cast<double>(s.acceptErrors)},
+        {"fn0_http_head_timeouts_total", static_cast<double>(s.headTimeouts)},
+        {"fn0_http_body_timeouts_total", static_cast<double>(s.bodyTimeouts)},
     };
   });
 

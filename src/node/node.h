@@ -34,6 +34,9 @@ struct NodeConfig {
   uint64_t compileMemoryMb = 2048;
   unsigned compileTimeoutSeconds = 300;  // a JS component: ~5 s idle, a minute on a loaded 2-core machine
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
+  unsigned bodyGraceSeconds = 10;
+  uint64_t bodyMinRate = 1024;
+  uint32_t maxClientConnections = 512;
   uint32_t maxConcurrency = 1000;
   uint32_t maxFunctionConcurrency = 0;  // per function (0: half of maxConcurrency)
   unsigned compileThreads = 0;          // deploys compiling at once (0: 2, or a quarter of the CPUs if more)
