@@ -3,6 +3,7 @@ ordered header pairs and body bytes: what differential tests compare."""
 from __future__ import annotations
 
 import http.client
+import http.server
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -52,3 +53,15 @@ class HttpClient:
 
     def get(self, target: str, **kw) -> Reply:
         return self.request("GET", target, **kw)
+
+
+class EmptyOk(http.server.BaseHTTPRequestHandler):
+    """A local HTTP target for outbound-request tests: every GET gets an empty 200."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from http_client import EmptyOk
+
 
 def metric(text: str, line_prefix: str) -> float:
     for line in text.splitlines():
@@ -197,19 +199,9 @@ def test_compilation_runs_within_a_memory_and_time_budget(node_factory, examples
 
 # ---- D: outbound requests and request bodies ------------------------------------
 
-class Target(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture
 def targets():
-    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target) for _ in range(2)]
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), EmptyOk) for _ in range(2)]
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     yield [s.server_address[1] for s in servers]

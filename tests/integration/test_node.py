@@ -378,16 +378,9 @@ def test_overload_answers_503_with_retry_after_and_is_counted(node_factory, gues
 def test_per_function_settings_tighten_limits_and_open_destinations(node, guests_dir):
     import http.server
 
-    class Target(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    from http_client import EmptyOk
 
-        def log_message(self, *a):
-            pass
-
-    target = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    target = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EmptyOk)
     threading.Thread(target=target.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{target.server_address[1]}/"
     try:
