@@ -10,6 +10,10 @@ namespace fn0 {
 
 struct Error {
   std::string message;
+  // A machine-readable kind when callers must tell failures apart, e.g.
+  // "registry-unavailable" or "store-unavailable" (answered with 503 and
+  // that fn0-error); empty for an ordinary failure.
+  std::string code = {};
 };
 
 template <typename T>
