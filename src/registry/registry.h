@@ -1,11 +1,15 @@
 // The registry: functions, immutable versions, aliases (`live` and named
 // ones), environment variables, write-only secrets and admin tokens (stored
-// hashed), in SQLite (WAL, schema migrations). Every write is one
-// transaction, so a crash never leaves a half-made version; after each write
-// a fresh in-memory Catalog is published for the request path to read
-// without touching SQLite.
+// hashed). In SQLite (one node, the data directory) or PostgreSQL (shared by
+// a cluster); the same schema, migrations and statements on both (sql.h).
+// Every write is one transaction, so a crash never leaves a half-made
+// version; after each write a fresh in-memory Catalog is published for the
+// request path, which never waits on the database. On PostgreSQL every write
+// also notifies the other nodes, whose watcher reloads their catalog (and
+// resyncs after any reconnect: a notification is not durable).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -14,15 +18,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "common/result.h"
-
-namespace SQLite {
-class Database;
-}
 
 namespace fn0::registry {
 
@@ -93,12 +95,27 @@ struct Catalog {
     FunctionSettings settings;
   };
   std::unordered_map<std::string, Function> functions;
+  std::unordered_set<std::string> tokenHashes;  // sha256 hex of the admin tokens
+  int64_t generation = -1;                       // bumped by every write; a newer catalog replaces an older one
 };
+
+class SqlConnection;
+
+// Error::code of a write or read the database could not take: answered
+// with 503 and this fn0-error.
+inline constexpr const char* kRegistryUnavailable = "registry-unavailable";
 
 class Registry {
  public:
-  static Result<std::unique_ptr<Registry>> open(const std::filesystem::path& file);
+  // `url` "" or "sqlite:" : SQLite in dataDir/registry.db; "postgres://..."
+  // or "postgresql://...": PostgreSQL, watched for other nodes' changes.
+  // Errors name the problem (unreachable server, unknown database, bad URL).
+  static Result<std::unique_ptr<Registry>> open(const std::string& url, const std::filesystem::path& dataDir);
+  static Result<std::unique_ptr<Registry>> openSqlite(const std::filesystem::path& file);
   ~Registry();
+
+  // "sqlite" or "postgres".
+  const std::string& kind() const { return kind_; }
 
   struct Added {
     VersionInfo version;
@@ -120,24 +137,47 @@ class Registry {
   Result<std::vector<FunctionInfo>> functions();
 
   Result<void> addTokenHash(const std::string& sha256, const std::string& note);
-  Result<bool> hasTokenHash(const std::string& sha256);
+  // From the catalog: no database round trip, works while it is away.
+  bool hasTokenHash(const std::string& sha256) const;
   Result<int64_t> tokenCount();
 
   std::shared_ptr<const Catalog> catalog() const;
 
+  // How the watcher (PostgreSQL only) is doing, for metrics and status.
+  struct WatchStats {
+    bool watching = false;   // a PostgreSQL registry (false: SQLite)
+    bool connected = false;  // listening for changes now
+    uint64_t reloads = 0, reconnects = 0, failures = 0;
+  };
+  WatchStats watchStats() const;
+
  private:
-  explicit Registry(std::unique_ptr<SQLite::Database> db);
+  Registry(std::unique_ptr<SqlConnection> db, std::string kind);
   Result<void> migrate();
-  void publish();  // rebuild the Catalog; caller holds mu_
-  Result<std::optional<FunctionInfo>> functionLocked(const std::string& name);
+  // Runs `f` in one write transaction (generation bumped, other nodes
+  // notified), retrying once on a fresh connection if the server went away,
+  // then republishes the catalog.
+  template <typename T, typename F>
+  Result<T> write(F&& f);
+  template <typename T, typename F>
+  Result<T> read(F&& f);
+  // Rebuilds the Catalog from `c` in one snapshot and publishes it unless a
+  // newer one is already there. Throws SqlError.
+  void reload(SqlConnection& c);
+  void watch(std::string url);  // the watcher thread's loop (watcher.cc)
+  std::optional<FunctionInfo> functionIn(SqlConnection& c, const std::string& name);
   Result<void> upsertVar(const char* table, const std::string& function, const std::string& key,
                          const std::string& value);
   Result<bool> deleteVar(const char* table, const std::string& function, const std::string& key);
 
-  std::unique_ptr<SQLite::Database> db_;
-  mutable std::mutex mu_;  // serialises SQLite access
+  std::unique_ptr<SqlConnection> db_;
+  const std::string kind_;
+  mutable std::mutex mu_;  // serialises use of db_
   mutable std::mutex catalogMu_;
   std::shared_ptr<const Catalog> catalog_;
+  WatchStats watch_;  // under catalogMu_
+  std::atomic<bool> stop_{false};
+  std::thread watcher_;
 };
 
 }  // namespace fn0::registry

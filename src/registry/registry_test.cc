@@ -1,31 +1,67 @@
 #include "registry/registry.h"
 
+#include "registry/sql.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <thread>
 
 namespace fn0::registry {
 namespace {
 
-class Reg : public ::testing::Test {
+// The conformance suite: every TEST_P runs on each backend. PostgreSQL's
+// server comes from tests/servers/with_servers.py (FN0_TEST_POSTGRES_URL);
+// each test gets a schema of its own on it.
+std::string postgresUrl() {
+  const char* u = std::getenv("FN0_TEST_POSTGRES_URL");
+  return u ? u : "";
+}
+
+// A schema of its own on the test server, as a URL the registry opens.
+std::string freshPostgresUrl() {
+  static int n = 0;
+  const std::string schema = "t" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+  auto admin = openPostgres(postgresUrl());
+  admin->script("CREATE SCHEMA " + schema);
+  return postgresUrl() + "?options=-csearch_path%3D" + schema;
+}
+
+class Reg : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("fn0-registry-" + std::to_string(::getpid()));
+    static int n = 0;
+    const std::string name = "fn0-registry-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+    dir_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    if (GetParam() == "postgres") {
+      ASSERT_FALSE(postgresUrl().empty())
+          << "FN0_TEST_POSTGRES_URL is not set: run this through tests/servers/with_servers.py --postgres";
+      url_ = freshPostgresUrl();
+    }
     reg_ = open();
+    ASSERT_TRUE(reg_);
   }
   void TearDown() override {
     reg_.reset();
     std::filesystem::remove_all(dir_);
   }
   std::unique_ptr<Registry> open() {
-    auto r = Registry::open(dir_ / "registry.db");
+    auto r = Registry::open(url_, dir_);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() ? std::move(r).value() : nullptr;
   }
   std::filesystem::path dir_;
+  std::string url_;  // "" = SQLite in dir_
   std::unique_ptr<Registry> reg_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Backends, Reg, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 const std::string kA(64, 'a'), kB(64, 'b');
 
@@ -42,7 +78,7 @@ TEST(Names, FunctionNamesAreDnsLabels) {
   EXPECT_FALSE(isValidAliasName("v12"));
 }
 
-TEST_F(Reg, VersionsAreNumberedAndIdempotentPerContent) {
+TEST_P(Reg, VersionsAreNumberedAndIdempotentPerContent) {
   auto a = reg_->addVersion("hello", kA, 10, true);
   ASSERT_TRUE(a.ok()) << a.error().message;
   EXPECT_EQ(a->version.number, 1);
@@ -58,13 +94,13 @@ TEST_F(Reg, VersionsAreNumberedAndIdempotentPerContent) {
   EXPECT_EQ((*f)->aliases.at("live"), 1);  // re-deploying v1's bytes made v1 live again
 }
 
-TEST_F(Reg, NoLiveMoveWhenAskedNotTo) {
+TEST_P(Reg, NoLiveMoveWhenAskedNotTo) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   ASSERT_TRUE(reg_->addVersion("hello", kB, 1, false).ok());
   EXPECT_EQ(reg_->catalog()->functions.at("hello").aliases.at("live"), 1);
 }
 
-TEST_F(Reg, AliasesPointAtExistingVersions) {
+TEST_P(Reg, AliasesPointAtExistingVersions) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   EXPECT_TRUE(reg_->setAlias("hello", "staging", 1).ok());
   EXPECT_FALSE(reg_->setAlias("hello", "staging", 9).ok());
@@ -75,7 +111,7 @@ TEST_F(Reg, AliasesPointAtExistingVersions) {
   EXPECT_FALSE(*reg_->deleteAlias("hello", "staging"));
 }
 
-TEST_F(Reg, EnvAndSecretsReachTheCatalogButSecretsNeverComeBack) {
+TEST_P(Reg, EnvAndSecretsReachTheCatalogButSecretsNeverComeBack) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   ASSERT_TRUE(reg_->setEnv("hello", "MODE", "prod").ok());
   ASSERT_TRUE(reg_->setSecret("hello", "TOKEN", "s3cret").ok());
@@ -89,7 +125,7 @@ TEST_F(Reg, EnvAndSecretsReachTheCatalogButSecretsNeverComeBack) {
   EXPECT_TRUE(reg_->catalog()->functions.at("hello").env.empty());
 }
 
-TEST_F(Reg, DeleteRemovesEverythingOfTheFunction) {
+TEST_P(Reg, DeleteRemovesEverythingOfTheFunction) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   ASSERT_TRUE(reg_->setEnv("hello", "A", "1").ok());
   EXPECT_TRUE(*reg_->deleteFunction("hello"));
@@ -100,18 +136,18 @@ TEST_F(Reg, DeleteRemovesEverythingOfTheFunction) {
   EXPECT_EQ(again->version.number, 1);
 }
 
-TEST_F(Reg, EverythingSurvivesAReopen) {
+TEST_P(Reg, EverythingSurvivesAReopen) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   ASSERT_TRUE(reg_->addTokenHash(kB, "test").ok());
   reg_.reset();
   reg_ = open();
   EXPECT_EQ(reg_->catalog()->functions.at("hello").versionHashes.at(1), kA);
-  EXPECT_TRUE(*reg_->hasTokenHash(kB));
-  EXPECT_FALSE(*reg_->hasTokenHash(kA));
+  EXPECT_TRUE(reg_->hasTokenHash(kB));
+  EXPECT_FALSE(reg_->hasTokenHash(kA));
   EXPECT_EQ(*reg_->tokenCount(), 1);
 }
 
-TEST_F(Reg, SettingsRoundTripAndReachTheCatalog) {
+TEST_P(Reg, SettingsRoundTripAndReachTheCatalog) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   auto st = FunctionSettings::fromJson(R"({"cpu_ms": 50, "allow": ["10.0.0.0/8"], "reuse_instance_requests": 4})");
   ASSERT_TRUE(st.ok()) << st.error().message;
@@ -177,7 +213,7 @@ TEST(Vars, NamesAreAPortableCharacterSetAndValuesAreUtf8) {
   EXPECT_FALSE(checkVarValue(std::string(kMaxVarValueBytes + 1, 'v')).ok());
 }
 
-TEST_F(Reg, BadVarsNeverReachTheCatalog) {
+TEST_P(Reg, BadVarsNeverReachTheCatalog) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   EXPECT_FALSE(reg_->setEnv("hello", "\xff", "x").ok());
   EXPECT_FALSE(reg_->setSecret("hello", "a=b", "x").ok());
@@ -186,8 +222,115 @@ TEST_F(Reg, BadVarsNeverReachTheCatalog) {
   EXPECT_EQ(reg_->catalog()->functions.at("hello").env.size(), 1u);
 }
 
-TEST_F(Reg, RejectsInvalidNames) {
+TEST_P(Reg, RejectsInvalidNames) {
   EXPECT_FALSE(reg_->addVersion("Bad_Name", kA, 1, true).ok());
+}
+
+TEST_P(Reg, EveryWriteBumpsTheGenerationAndFailedWritesChangeNothing) {
+  const auto g0 = reg_->catalog()->generation;
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  const auto g1 = reg_->catalog()->generation;
+  EXPECT_GT(g1, g0);
+  EXPECT_FALSE(reg_->setAlias("hello", "staging", 7).ok());  // rolled back
+  EXPECT_EQ(reg_->catalog()->generation, g1);
+  EXPECT_EQ(reg_->catalog()->functions.at("hello").aliases.count("staging"), 0u);
+  ASSERT_TRUE(reg_->setEnv("hello", "A", "1").ok());
+  EXPECT_GT(reg_->catalog()->generation, g1);
+}
+
+TEST_P(Reg, AReopenMigratesNothingTwice) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  for (int i = 0; i < 3; i++) {
+    reg_.reset();
+    reg_ = open();
+    ASSERT_TRUE(reg_);
+  }
+  EXPECT_EQ(reg_->catalog()->functions.at("hello").aliases.at("live"), 1);
+}
+
+TEST_P(Reg, ConcurrentDeploysGetDistinctVersions) {
+  // Two registries on one database (two nodes, for PostgreSQL; two
+  // connections to one file for SQLite), deploying at once.
+  auto other = open();
+  ASSERT_TRUE(other);
+  std::vector<int64_t> numbers[2];
+  auto deploy = [&](Registry& r, int who) {
+    for (int i = 0; i < 20; i++) {
+      std::string hash(64, "0123456789abcdef"[i % 16]);
+      hash[0] = who ? 'a' : 'b';
+      hash[1] = "0123456789abcdef"[i / 16];
+      auto a = r.addVersion("race", hash, 1, true);
+      ASSERT_TRUE(a.ok()) << a.error().message;
+      numbers[who].push_back(a->version.number);
+    }
+  };
+  std::thread t([&] { deploy(*other, 1); });
+  deploy(*reg_, 0);
+  t.join();
+  std::set<int64_t> all(numbers[0].begin(), numbers[0].end());
+  all.insert(numbers[1].begin(), numbers[1].end());
+  EXPECT_EQ(all.size(), 40u);
+  EXPECT_EQ(*all.rbegin(), 40);
+  auto f = reg_->function("race");
+  ASSERT_TRUE(f.ok() && f->has_value());
+  EXPECT_EQ((*f)->versions.size(), 40u);
+}
+
+// PostgreSQL only: a change made through one node reaches the other's
+// catalog (LISTEN/NOTIFY) without any call on it.
+TEST(Postgres, AChangeThroughOneNodeReachesTheOther) {
+  ASSERT_FALSE(postgresUrl().empty()) << "run through tests/servers/with_servers.py --postgres";
+  const auto url = freshPostgresUrl();
+  auto opened = Registry::open(url, "/tmp"), opened2 = Registry::open(url, "/tmp");
+  ASSERT_TRUE(opened.ok() && opened2.ok());
+  auto& reg_ = *opened;
+  auto& other = *opened2;
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->addVersion("hello", kB, 1, false).ok());
+  auto waitFor = [&](auto pred) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!pred(*other->catalog())) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  EXPECT_TRUE(waitFor([](const Catalog& c) { return c.functions.count("hello") && c.functions.at("hello").aliases.count("live"); }));
+  ASSERT_TRUE(reg_->setAlias("hello", "live", 2).ok());
+  EXPECT_TRUE(waitFor([](const Catalog& c) { return c.functions.at("hello").aliases.at("live") == 2; }));
+  ASSERT_TRUE(reg_->setSecret("hello", "K", "v").ok());
+  EXPECT_TRUE(waitFor([](const Catalog& c) { return !c.functions.at("hello").env.empty(); }));
+  ASSERT_TRUE(reg_->addTokenHash(kB, "other").ok());
+  EXPECT_TRUE(waitFor([&](const Catalog& c) { return c.tokenHashes.count(kB) > 0; }));
+  ASSERT_TRUE(reg_->deleteFunction("hello").ok());
+  EXPECT_TRUE(waitFor([](const Catalog& c) { return c.functions.count("hello") == 0; }));
+  EXPECT_TRUE(other->watchStats().connected);
+}
+
+TEST(Open, BadRegistryUrlsNameTheProblem) {
+  auto bad = Registry::open("mysql://x", "/tmp");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--registry must be postgres://"), std::string::npos) << bad.error().message;
+  // Nothing listens on port 1.
+  auto away = Registry::open("postgres://fn0@127.0.0.1:1/fn0", "/tmp");
+  ASSERT_FALSE(away.ok());
+  EXPECT_NE(away.error().message.find("cannot connect to the registry at postgres://fn0@127.0.0.1:1/fn0"),
+            std::string::npos)
+      << away.error().message;
+  EXPECT_EQ(away.error().code, kRegistryUnavailable);
+  auto pw = Registry::open("postgres://fn0:hunter2@127.0.0.1:1/fn0", "/tmp");
+  ASSERT_FALSE(pw.ok());
+  EXPECT_EQ(pw.error().message.find("hunter2"), std::string::npos) << "the password leaked: " << pw.error().message;
+}
+
+TEST(Open, AnUnknownDatabaseIsNamed) {
+  if (postgresUrl().empty()) GTEST_FAIL() << "run through tests/servers/with_servers.py --postgres";
+  auto url = postgresUrl();
+  url = url.substr(0, url.rfind('/')) + "/no_such_db";
+  auto r = Registry::open(url, "/tmp");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("no_such_db"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("does not exist"), std::string::npos) << r.error().message;
 }
 
 }  // namespace
