@@ -8,39 +8,61 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 
 namespace fn0 {
 
 namespace {
 std::string errnoText() { return std::strerror(errno); }
+
+// A random part fixed per process: pids repeat across the hosts sharing a
+// directory (NFS), and across containers.
+const std::string& processTag() {
+  static const std::string tag = [] {
+    std::random_device rd;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+    return std::string(buf);
+  }();
+  return tag;
+}
 }  // namespace
 
-Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
+Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
+                                 int* errnoOut) {
   static std::atomic<uint64_t> counter{0};
-  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{"cannot create " + tmp + ": " + errnoText()};
+  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + processTag() + "." +
+                   std::to_string(counter++);
+  auto fail = [&](std::string message, int err) -> Result<void> {
+    if (errnoOut) *errnoOut = err;
+    return Error{std::move(message)};
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail("cannot create " + tmp + ": " + errnoText(), errno);
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      std::string why = errnoText();
+      int err = n < 0 ? errno : EIO;
       ::close(fd);
       ::unlink(tmp.c_str());
-      return Error{"cannot write " + tmp + ": " + why};
+      return fail("cannot write " + tmp + ": " + std::strerror(err), err);
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  int synced = ::fsync(fd) == 0 ? 0 : errno;
+  int closed = ::close(fd) == 0 ? 0 : errno;
+  if (synced != 0 || closed != 0) {
+    int err = synced != 0 ? synced : closed;
     ::unlink(tmp.c_str());
-    return Error{"cannot flush " + tmp + ": " + errnoText()};
+    return fail("cannot flush " + tmp + ": " + std::strerror(err), err);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = errnoText();
+    int err = errno;
     ::unlink(tmp.c_str());
-    return Error{"cannot rename " + tmp + ": " + why};
+    return fail("cannot rename " + tmp + ": " + std::strerror(err), err);
   }
   int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
