@@ -220,6 +220,47 @@ uint32_t fn0_response_body_read(fn0_request_t* req, fn0_bytes_t* chunk);
  * after this returns, so `ctx` may then be freed. */
 void fn0_request_delete(fn0_request_t* req);
 
+/* ---- S3 code store (engine/src/store.rs) ------------------------------
+ * Not part of running guests: a blocking client for one S3 bucket, used by
+ * src/store/s3_store.cc. Every call blocks the calling thread (which must
+ * not be a tokio thread) until the request is answered; a handle may be used
+ * from several threads at once. A server that went away answers within a
+ * few seconds (2 s to connect, 5 s between reads, 30 s per request; 2
+ * retries within 3 s). */
+
+typedef struct fn0_s3_t fn0_s3_t;
+
+/* What kind of failure an error from a fn0_s3_* call is. */
+enum {
+  FN0_S3_ERROR_OTHER = 0,
+  FN0_S3_ERROR_UNAVAILABLE = 1, /* connection refused, timed out, reset */
+  FN0_S3_ERROR_DENIED = 2,      /* credentials missing or refused, no permission */
+  FN0_S3_ERROR_NO_BUCKET = 3,   /* the bucket does not exist */
+};
+uint32_t fn0_s3_error_kind(const fn0_engine_error_t* err);
+
+/* Opens a handle on `bucket` (UTF-8) at `endpoint` ("http://host:port" or
+ * "https://…"; NULL or empty: AWS). Credentials and region come from
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (default us-east-1).
+ * Path-style requests. Does not contact the server. */
+fn0_engine_error_t* fn0_s3_open(const uint8_t* bucket, size_t bucket_len, const uint8_t* endpoint,
+                                size_t endpoint_len, fn0_s3_t** out);
+void fn0_s3_delete(fn0_s3_t* s3);
+
+/* Writes data[0..len] under `key` unless an object is there already (then
+ * succeeds without rewriting it: keys are content-addressed). */
+fn0_engine_error_t* fn0_s3_put(const fn0_s3_t* s3, const uint8_t* key, size_t key_len, const uint8_t* data,
+                               size_t len);
+/* *found = 1 and the object's bytes in *out (fn0_bytes_delete), or
+ * *found = 0 when there is no object under `key`. */
+fn0_engine_error_t* fn0_s3_get(const fn0_s3_t* s3, const uint8_t* key, size_t key_len, uint32_t* found,
+                               fn0_bytes_t* out);
+/* *exists = 1 when there is an object under `key`. A missing bucket reads as
+ * 0 here (a HEAD answer has no error body); check the bucket with a put. */
+fn0_engine_error_t* fn0_s3_exists(const fn0_s3_t* s3, const uint8_t* key, size_t key_len, uint32_t* exists);
+/* Deletes the object under `key`; no error when there is none. */
+fn0_engine_error_t* fn0_s3_remove(const fn0_s3_t* s3, const uint8_t* key, size_t key_len);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -5,11 +5,18 @@ use std::ffi::c_char;
 #[allow(non_camel_case_types)]
 pub struct fn0_engine_error_t {
     message: String,
+    kind: u32, // a module's own classification (store.rs); 0 = none
 }
 
 impl fn0_engine_error_t {
     pub(crate) fn boxed(message: String) -> *mut Self {
-        Box::into_raw(Box::new(Self { message }))
+        Self::boxed_kind(0, message)
+    }
+    pub(crate) fn boxed_kind(kind: u32, message: String) -> *mut Self {
+        Box::into_raw(Box::new(Self { message, kind }))
+    }
+    pub(crate) fn kind(&self) -> u32 {
+        self.kind
     }
 }
 

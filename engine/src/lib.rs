@@ -16,6 +16,7 @@ mod logs;
 mod outbound;
 mod pipe;
 mod response;
+mod store;
 mod version;
 
 pub use crate::bytes::*;
@@ -23,4 +24,5 @@ pub use component::*;
 pub use engine::*;
 pub use error::*;
 pub use invoke::*;
+pub use store::*;
 pub use version::*;
