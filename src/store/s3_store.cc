@@ -1,0 +1,105 @@
+// The S3 code store: one bucket on an S3-compatible server, through the
+// adapter's blocking S3 client (engine/src/store.rs, built on object_store:
+// SigV4, retries, conditional put). This file only converts types and maps
+// the adapter's error kinds to the store's error codes.
+#include "store/s3_store.h"
+
+#include <fn0_engine.h>
+
+#include <random>
+
+#include "store/key.h"
+
+namespace fn0::store {
+namespace {
+
+const uint8_t* u8(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+// Takes ownership of `err` and turns it into an Error with a store code.
+Error takeError(fn0_engine_error_t* err) {
+  const char* data = nullptr;
+  size_t len = 0;
+  fn0_engine_error_message(err, &data, &len);
+  std::string message(data, len);
+  std::string code;
+  switch (fn0_s3_error_kind(err)) {
+    case FN0_S3_ERROR_UNAVAILABLE: code = kStoreUnavailable; break;
+    case FN0_S3_ERROR_DENIED: code = kStoreDenied; break;
+    case FN0_S3_ERROR_NO_BUCKET: code = kStoreNoBucket; break;
+    default: break;
+  }
+  fn0_engine_error_delete(err);
+  return Error{std::move(message), std::move(code)};
+}
+
+struct S3Deleter {
+  void operator()(fn0_s3_t* s3) const { fn0_s3_delete(s3); }
+};
+
+class S3Store final : public CodeStore {
+ public:
+  S3Store(fn0_s3_t* s3, std::string describe) : s3_(s3), describe_(std::move(describe)) {}
+
+  std::string describe() const override { return describe_; }
+
+  // Writes, reads back and deletes a small object: reachability, the
+  // credentials, the bucket and write permission in one go.
+  Result<void> check() override {
+    std::random_device rd;
+    const std::string key = "fn0-probe/" + std::to_string(rd()) + std::to_string(rd());
+    const std::vector<uint8_t> probe = {'f', 'n', '0'};
+    if (auto r = put(key, probe); !r) return r;
+    auto back = get(key);
+    if (!back) return back.error();
+    auto removed = remove(key);
+    if (!*back || **back != probe) return Error{"the code store " + describe_ + " did not read back what was written"};
+    return removed;
+  }
+
+  Result<void> put(const std::string& key, std::span<const uint8_t> bytes) override {
+    if (auto k = checkKey(key); !k) return k;
+    if (auto* err = fn0_s3_put(s3_.get(), u8(key), key.size(), bytes.data(), bytes.size())) return takeError(err);
+    return {};
+  }
+
+  Result<std::optional<std::vector<uint8_t>>> get(const std::string& key) override {
+    if (auto k = checkKey(key); !k) return k.error();
+    uint32_t found = 0;
+    fn0_bytes_t out{};
+    if (auto* err = fn0_s3_get(s3_.get(), u8(key), key.size(), &found, &out)) return takeError(err);
+    if (!found) return std::optional<std::vector<uint8_t>>{};
+    std::vector<uint8_t> bytes(out.data, out.data + out.len);
+    fn0_bytes_delete(&out);
+    return std::optional<std::vector<uint8_t>>{std::move(bytes)};
+  }
+
+  Result<bool> exists(const std::string& key) override {
+    if (auto k = checkKey(key); !k) return k.error();
+    uint32_t there = 0;
+    if (auto* err = fn0_s3_exists(s3_.get(), u8(key), key.size(), &there)) return takeError(err);
+    return there != 0;
+  }
+
+  Result<void> remove(const std::string& key) override {
+    if (auto k = checkKey(key); !k) return k;
+    if (auto* err = fn0_s3_remove(s3_.get(), u8(key), key.size())) return takeError(err);
+    return {};
+  }
+
+ private:
+  std::unique_ptr<fn0_s3_t, S3Deleter> s3_;
+  std::string describe_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CodeStore>> openS3Store(const std::string& bucket, const std::string& endpoint) {
+  fn0_s3_t* s3 = nullptr;
+  if (auto* err = fn0_s3_open(u8(bucket), bucket.size(), endpoint.empty() ? nullptr : u8(endpoint), endpoint.size(), &s3)) {
+    return takeError(err);
+  }
+  std::string describe = "s3://" + bucket + " (" + (endpoint.empty() ? std::string("AWS") : endpoint) + ")";
+  return std::unique_ptr<CodeStore>(std::make_unique<S3Store>(s3, std::move(describe)));
+}
+
+}  // namespace fn0::store
