@@ -24,6 +24,7 @@ apt_packages=(
   "clang-$CLANG_VERSION" "lld-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev-wasm32" wasi-libc
   "libclang-rt-$CLANG_VERSION-dev"  # libFuzzer and the sanitizers, for fuzz/
   wrk python3
+  postgresql-15 libpq-dev haproxy  # scale-out: registry on PostgreSQL, a load balancer in the cluster tests
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -63,6 +64,25 @@ cargo_tool wit-bindgen-cli "$WIT_BINDGEN_VERSION" wit-bindgen
 cargo_tool wasmtime-cli "$WASMTIME_VERSION" wasmtime \
   --no-default-features \
   --features run,serve,wasi-http,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
+
+# ---- Go tools ----------------------------------------------------------------
+# versitygw: the S3 server the code store tests run against (posix backend,
+# enforces SigV4). Built by `go install` into $tools/bin; the module and
+# build caches stay under $cache, so a reinstall is quick.
+if [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
+   && [[ "$(cat "$tools/versitygw.version")" == "$VERSITYGW_VERSION" ]]; then
+  log "go: versitygw $VERSITYGW_VERSION present"
+else
+  gobin="$(command -v go || true)"
+  [[ -z "$gobin" && -x /usr/local/go/bin/go ]] && gobin=/usr/local/go/bin/go
+  if [[ -z "$gobin" ]]; then
+    log "go: not found (on PATH or /usr/local/go/bin): install Go >= 1.24 to build versitygw"; exit 1
+  fi
+  log "go: installing versitygw $VERSITYGW_VERSION with $("$gobin" version | cut -d' ' -f3) (about 4 minutes the first time)"
+  GOBIN="$tools/bin" GOPATH="$cache/go" GOMODCACHE="$cache/go/pkg/mod" GOCACHE="$cache/go/build-cache" \
+    "$gobin" install "github.com/versity/versitygw/cmd/versitygw@v$VERSITYGW_VERSION"
+  echo "$VERSITYGW_VERSION" >"$tools/versitygw.version"
+fi
 
 # ---- WASI preview1 adapter -------------------------------------------------
 # Shipped inside the crate wasi-preview1-component-adapter-provider; a tiny
