@@ -21,6 +21,23 @@ using dispatch::sendJson;
 
 namespace {
 
+// A registry read that failed while the API was answering: thrown out of
+// the route (always before any response byte) and answered by failed().
+struct RegistryFailure {
+  Error error;
+};
+
+// 503 with the error's code when the registry database or the code store
+// is away (the client may retry); otherwise `status`.
+asio::awaitable<void> failed(http::Exchange& ex, const Error& e, int status = 500, std::string reason = "internal") {
+  if (e.code == registry::kRegistryUnavailable || e.code == store::kStoreUnavailable) {
+    const std::string code = e.code;
+    co_await sendError(ex, 503, code, e.message);
+    co_return;
+  }
+  co_await sendError(ex, status, reason, e.message);
+}
+
 std::string queryParam(const std::string& query, const std::string& name) {
   size_t pos = 0;
   while (pos <= query.size()) {
@@ -151,8 +168,7 @@ bool AdminApi::metricsAllowed(const http::Request& request) {
   const auto presented = bearerHash(request);
   if (presented.empty()) return false;
   if (presented == d_.metricsTokenHash) return true;
-  auto admin = d_.registry.hasTokenHash(presented);
-  return admin.ok() && *admin;
+  return d_.registry.hasTokenHash(presented);
 }
 
 asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
@@ -200,11 +216,8 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
   if (path.rfind("/_fn0/api/v1/", 0) == 0) {
     // Every API route needs a valid token; nothing else is said without one.
     const auto presented = bearerHash(ex.request());
-    bool ok = false;
-    if (!presented.empty()) {
-      auto has = d_.registry.hasTokenHash(presented);
-      ok = has.ok() && *has;
-    }
+    // From the catalog: a token works while the registry database is away.
+    const bool ok = !presented.empty() && d_.registry.hasTokenHash(presented);
     if (!ok) {
       co_await sendError(ex, 401, "unauthorized", "a valid admin token is required (Authorization: Bearer ...)");
       co_return;
@@ -218,7 +231,13 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     if (!match.found) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
     if (!match.methodOk)
       co_return co_await sendError(ex, 405, "method-not-allowed", ex.request().method + " is not allowed on " + rel);
-    co_await api(ex, match.route, match.params, query);
+    std::optional<Error> failure;
+    try {
+      co_await api(ex, match.route, match.params, query);
+    } catch (const RegistryFailure& f) {
+      failure = f.error;
+    }
+    if (failure) co_await failed(ex, *failure);
     co_return;
   }
   (void)method;
@@ -231,29 +250,33 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
 
   auto needFunction = [&](const std::string& name) -> std::optional<registry::FunctionInfo> {
     auto f = d_.registry.function(name);
-    if (!f || !*f) return std::nullopt;
+    if (!f) throw RegistryFailure{f.error()};
+    if (!*f) return std::nullopt;
     return **f;
   };
 
   if (route == "/status" && m == "GET") {
-    auto fns = d_.registry.functions();
     auto s = d_.cache.stats();
+    const auto w = d_.registry.watchStats();
     {
     const json body2 = json{{"fn0", kVersion},
                            {"wasmtime", runtime::wasmtimeVersion()},
-                           {"functions", fns ? fns->size() : 0},
+                           {"functions", d_.registry.catalog()->functions.size()},
                            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                                             std::chrono::steady_clock::now() - started_)
                                             .count()},
                            {"cache", {{"entries", s.entries}, {"bytes", s.bytes}, {"hits", s.hits}, {"loads", s.loads}, {"compiles", s.compiles}}},
-                           {"deploys", {{"in_progress", deploys_.load()}, {"compiling", compiling_.load()}, {"max", d_.maxDeploys}}}};
+                           {"deploys", {{"in_progress", deploys_.load()}, {"compiling", compiling_.load()}, {"max", d_.maxDeploys}}},
+                           {"registry", {{"kind", d_.registry.kind()}, {"generation", d_.registry.catalog()->generation},
+                                         {"watching", w.watching}, {"connected", w.connected || !w.watching}}},
+                           {"store", {{"location", d_.library.describeStore()}, {"shares_artifacts", d_.library.sharesArtifacts()}}}};
     co_await sendJson(ex, 200, body2);
     }
     co_return;
   }
   if (route == "/functions" && m == "GET") {
     auto fns = d_.registry.functions();
-    if (!fns) co_return co_await sendError(ex, 500, "internal", fns.error().message);
+    if (!fns) co_return co_await failed(ex, fns.error());
     json list = json::array();
     for (const auto& f : *fns) list.push_back(functionJson(f));
     {
@@ -293,7 +316,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     }
     if (m == "DELETE") {
       auto r = d_.registry.deleteFunction(name);
-      if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
+      if (!r) co_return co_await failed(ex, r.error());
       if (!*r) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
       d_.logs.drop(name);
       d_.metrics.forget(name);
@@ -311,8 +334,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     if (!f || !num) co_return co_await sendError(ex, 404, "not-found", "no such function or version");
     for (const auto& v : f->versions) {
       if (v.number != *num) continue;
-      auto bytes = d_.blobs.get(v.hash);
-      if (!bytes) co_return co_await sendError(ex, 500, "internal", bytes.error().message);
+      auto bytes = d_.library.original(v.hash);
+      if (!bytes) co_return co_await failed(ex, bytes.error());
       std::vector<http::Header> headers = {
           {"content-type", "application/wasm"},
           {"content-disposition", "attachment; filename=\"" + name + "-v" + std::to_string(v.number) + ".wasm\""}};
@@ -342,7 +365,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       }
       if (!num) co_return co_await sendError(ex, 400, "bad-request", "body must be {\"version\": \"v3\"} or {\"version\": 3}");
       auto r = d_.registry.setAlias(name, alias, *num);
-      if (!r) co_return co_await sendError(ex, 400, "bad-request", r.error().message);
+      if (!r) co_return co_await failed(ex, r.error(), 400, "bad-request");
       {
     const json body8 = json{{"function", name}, {"alias", alias}, {"version", "v" + std::to_string(*num)}};
     co_await sendJson(ex, 200, body8);
@@ -352,7 +375,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     if (m == "DELETE") {
       if (alias == "live") co_return co_await sendError(ex, 400, "bad-request", "the live alias can be moved, not deleted");
       auto r = d_.registry.deleteAlias(name, alias);
-      if (!r || !*r) co_return co_await sendError(ex, 404, "not-found", "no alias '" + alias + "'");
+      if (!r) co_return co_await failed(ex, r.error());
+      if (!*r) co_return co_await sendError(ex, 404, "not-found", "no alias '" + alias + "'");
       {
     const json body9 = json{{"deleted", alias}};
     co_await sendJson(ex, 200, body9);
@@ -400,7 +424,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
                                      "a function has at most " + std::to_string(registry::kMaxVarsPerFunction) +
                                          " variables and secrets together");
       auto r = isEnv ? d_.registry.setEnv(name, key, value) : d_.registry.setSecret(name, key, value);
-      if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
+      if (!r) co_return co_await failed(ex, r.error());
       {
     const json body12 = json{{"function", name}, {isEnv ? "env" : "secret", key}};
     co_await sendJson(ex, 200, body12);
@@ -409,7 +433,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     }
     if (m == "DELETE") {
       auto r = isEnv ? d_.registry.unsetEnv(name, key) : d_.registry.deleteSecret(name, key);
-      if (!r || !*r) co_return co_await sendError(ex, 404, "not-found", "no such variable '" + key + "'");
+      if (!r) co_return co_await failed(ex, r.error());
+      if (!*r) co_return co_await sendError(ex, 404, "not-found", "no such variable '" + key + "'");
       {
     const json body13 = json{{"deleted", key}};
     co_await sendJson(ex, 200, body13);
@@ -429,7 +454,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
         if (!validCidr(cidr))
           co_return co_await sendError(ex, 400, "bad-request", "not an address range: '" + cidr + "' (e.g. 10.0.0.0/8, ::1, 127.0.0.1/32:8080, [::1]:8080)");
       auto r = d_.registry.setSettings(name, *st);
-      if (!r) co_return co_await sendError(ex, 500, "internal", r.error().message);
+      if (!r) co_return co_await failed(ex, r.error());
       f->settings = *st;
     }
     const json settings = json::parse(f->settings.toJson());
@@ -524,23 +549,21 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& na
   // half-made version (at worst an unused artifact or blob, reused by a retry).
   auto home = co_await asio::this_coro::executor;
   co_await asio::post(asio::bind_executor(d_.compilePool, asio::use_awaitable));
-  std::string error;
-  int status = 0;
+  std::optional<Error> error;
+  int status = 500;
+  std::string reason = "internal";
   std::optional<registry::Registry::Added> added;
   {
     DeploySlot compiling(compiling_, UINT32_MAX);
     failpoint("deploy:received");
-    auto hash = d_.cache.prepare(bytes);
-    failpoint("deploy:compiled");
+    // Compiled (the checks, validation), the original in the code store,
+    // the artifact shared; then the version in the registry.
+    auto hash = d_.library.add(bytes);
     if (!hash) {
-      status = 400;
-      error = hash.error().message;
-    } else if (auto stored = d_.blobs.putWithHash(*hash, bytes); failpoint("deploy:blob-stored"), !stored) {
-      status = 500;
-      error = stored.error().message;
+      error = hash.error();
+      if (hash.error().code.empty()) status = 400, reason = "invalid-component";
     } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
-      status = 500;
-      error = a.error().message;
+      error = a.error();
     } else {
       added = *a;
       failpoint("deploy:registered");
@@ -548,8 +571,7 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& na
     }
   }
   co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
-  if (!added)
-    co_return co_await sendError(ex, status, status == 400 ? "invalid-component" : "internal", error);
+  if (!added) co_return co_await failed(ex, *error, status, reason);
 
   const std::string v = "v" + std::to_string(added->version.number);
   const std::string port = std::to_string(d_.port);

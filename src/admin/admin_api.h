@@ -15,13 +15,14 @@
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
-#include "store/blob_store.h"
+#include "code/library.h"
+#include "store/code_store.h"
 
 namespace fn0::admin {
 
 struct AdminDeps {
   registry::Registry& registry;
-  store::BlobStore& blobs;
+  code::Library& library;  // deploys store their code here; downloads read it
   runtime::ComponentCache& cache;
   logs::LogHub& logs;
   metrics::Metrics& metrics;

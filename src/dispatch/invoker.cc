@@ -263,12 +263,13 @@ int64_t versionNumber(const std::string& sel) {
 }  // namespace
 
 Invoker::Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
-                 const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics,
+                 code::Library& library, asio::thread_pool& fetchPool, logs::LogHub& logs, metrics::Metrics& metrics,
                  runtime::Limits limits, uint32_t maxConcurrency, uint32_t functionShare)
     : engine_(engine),
       cache_(cache),
       registry_(registry),
-      blobs_(blobs),
+      library_(library),
+      fetchPool_(fetchPool),
       logs_(logs),
       metrics_(metrics),
       limits_(limits),
@@ -301,17 +302,35 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   }
   ex.annotate("version", "v" + std::to_string(version));
   bool cold = false;
-  auto component = cache_.get(vit->second, &cold);
-  if (!component && !cache_.hasArtifact(vit->second) && blobs_.has(vit->second)) {
-    // No artifact for this engine (a new wasmtime, a wiped cache): compile
-    // once more from the stored original.
-    if (auto bytes = blobs_.get(vit->second); bytes && cache_.prepare(*bytes)) component = cache_.get(vit->second, &cold);
+  const std::string hash = vit->second;
+  auto component = cache_.get(hash, &cold);
+  if (!component) {
+    // Not on this node (deployed through another one, a wiped cache, a new
+    // wasmtime): download the shared artifact, or the original and compile
+    // it, on the fetch pool. A cold start, counted as one.
+    auto home = co_await asio::this_coro::executor;
+    co_await asio::post(asio::bind_executor(fetchPool_, asio::use_awaitable));
+    auto fetched = library_.fetch(hash);
+    if (fetched) component = cache_.get(hash, &cold);
+    co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
+    if (!fetched && fetched.error().code == store::kStoreUnavailable) {
+      const std::string reason = store::kStoreUnavailable;
+      const std::string message = "the code of '" + fn.name + "' is not on this node and the code store cannot be " +
+                                  "reached to get it (" + fetched.error().message + "); retry shortly";
+      co_await sendError(ex, 503, reason, message);
+      co_return;
+    }
+    if (!fetched) {
+      const std::string message = "cannot load the function: " + fetched.error().message;
+      co_await sendError(ex, 500, "internal", message);
+      co_return;
+    }
   }
   if (!component) {
-    co_await sendError(ex, 500, "internal", "cannot load the function: " + component.error().message);
+    const std::string message = "cannot load the function: " + component.error().message;
+    co_await sendError(ex, 500, "internal", message);
     co_return;
   }
-
   runtime::RequestHead head;
   head.method = req.method;
   head.authority = req.host;

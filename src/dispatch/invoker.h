@@ -14,7 +14,9 @@
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
 #include "runtime/invocation.h"
-#include "store/blob_store.h"
+#include <boost/asio/thread_pool.hpp>
+
+#include "code/library.h"
 
 namespace fn0::dispatch {
 
@@ -22,9 +24,11 @@ class Invoker {
  public:
   // `maxConcurrency`: requests holding an instance at once on the node;
   // `functionShare`: at once per function (0: half of maxConcurrency).
+  // `fetchPool`: where a component missing on this node is downloaded (or
+  // compiled), off the I/O threads.
   Invoker(const runtime::Engine& engine, runtime::ComponentCache& cache, registry::Registry& registry,
-          const store::BlobStore& blobs, logs::LogHub& logs, metrics::Metrics& metrics, runtime::Limits limits,
-          uint32_t maxConcurrency, uint32_t functionShare = 0);
+          code::Library& library, boost::asio::thread_pool& fetchPool, logs::LogHub& logs, metrics::Metrics& metrics,
+          runtime::Limits limits, uint32_t maxConcurrency, uint32_t functionShare = 0);
   boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
   const Admission& admission() const { return admission_; }
 
@@ -32,7 +36,8 @@ class Invoker {
   const runtime::Engine& engine_;
   runtime::ComponentCache& cache_;
   registry::Registry& registry_;
-  const store::BlobStore& blobs_;
+  code::Library& library_;
+  boost::asio::thread_pool& fetchPool_;
   logs::LogHub& logs_;
   metrics::Metrics& metrics_;
   runtime::Limits limits_;

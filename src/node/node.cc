@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fmt/core.h>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <thread>
 
 #include "admin/admin_api.h"
@@ -24,7 +26,8 @@
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
 #include "runtime/engine.h"
-#include "store/blob_store.h"
+#include "code/library.h"
+#include "store/code_store.h"
 
 namespace fn0::node {
 
@@ -67,6 +70,17 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--metrics-token-file", c.metricsTokenFile,
                 "File holding a token /_fn0/metrics then needs (or set FN0_METRICS_TOKEN; an admin token also "
                 "works); without either, metrics are open");
+  s->add_option("--registry", c.registryUrl,
+                "Shared registry: postgres://USER[:PASSWORD]@HOST:PORT/DB (default: SQLite in the data directory)");
+  s->add_option("--store", c.storeUrl,
+                "Shared code store: s3://BUCKET?endpoint=http://HOST:PORT (credentials from AWS_ACCESS_KEY_ID, "
+                "AWS_SECRET_ACCESS_KEY, AWS_REGION) or file:///shared/path (default: the data directory)");
+  s->add_option("--cluster-key-file", c.clusterKeyFile,
+                "File with the cluster secret (or set FN0_CLUSTER_KEY, at least 32 characters) that seals compiled "
+                "artifacts shared through --store; without it every node compiles for itself");
+  s->add_option("--disk-cache-mb", c.diskCacheMb,
+                "Local disk for artifacts and components fetched from a shared --store")
+      ->capture_default_str();
   s->add_option("--header-timeout-s", c.headerTimeoutSeconds, "A client must send its request head within this")
       ->capture_default_str();
   s->add_option("--idle-timeout-s", c.idleTimeoutSeconds, "Idle keep-alive connections are closed after this")
@@ -119,6 +133,24 @@ std::string readMetricsToken(const NodeConfig& c) {
   }
   if (t.size() < 16) throw std::runtime_error("the metrics token is shorter than 16 characters");
   return t;
+}
+
+// The cluster key (file or environment), std::nullopt when neither is set.
+std::optional<std::string> readClusterKey(const NodeConfig& c) {
+  std::string k;
+  if (!c.clusterKeyFile.empty()) {
+    std::ifstream in(c.clusterKeyFile, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read --cluster-key-file " + c.clusterKeyFile);
+    k.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    while (!k.empty() && (k.back() == '\n' || k.back() == '\r' || k.back() == ' ')) k.pop_back();
+  } else if (const char* env = std::getenv("FN0_CLUSTER_KEY"); env && *env) {
+    k = env;
+  } else {
+    return std::nullopt;
+  }
+  if (k.size() < 32)
+    throw std::runtime_error("the cluster key is shorter than 32 characters (make one with: openssl rand -hex 32)");
+  return k;
 }
 
 std::string randomToken() {
@@ -187,11 +219,37 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
     return 1;
   }
-  auto registry = registry::Registry::open(c.dataDir / "registry.db");
+  auto registry = registry::Registry::open(c.registryUrl, c.dataDir);
   if (!registry) {
     fmt::print(stderr, "fn0 serve: {}\n", registry.error().message);
     return 1;
   }
+  // The code store: checked now, so a wrong secret, a missing bucket or an
+  // unreachable server stops the node with its reason, not a later deploy.
+  std::unique_ptr<store::CodeStore> codeStore;
+  if (c.storeUrl.empty()) {
+    codeStore = store::openDirectoryStore(c.dataDir / "blobs");
+  } else {
+    auto opened = store::openCodeStore(c.storeUrl);
+    if (!opened) {
+      fmt::print(stderr, "fn0 serve: --store: {}\n", opened.error().message);
+      return 2;
+    }
+    codeStore = std::move(*opened);
+  }
+  if (auto ok = codeStore->check(); !ok) {
+    fmt::print(stderr, "fn0 serve: code store {}: {}\n", codeStore->describe(), ok.error().message);
+    return 1;
+  }
+  std::optional<std::string> clusterKey;
+  try {
+    clusterKey = readClusterKey(c);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fn0 serve: {}\n", e.what());
+    return 2;
+  }
+  if (!c.storeUrl.empty() && !clusterKey)
+    fmt::print(stderr, "fn0: no --cluster-key-file: compiled artifacts are not shared, every node compiles for itself\n");
   auto& reg = **registry;
 
   // Admin token: given (file or environment) or generated once.
@@ -218,7 +276,6 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0: generated an admin token, saved in {} (mode 0600)\n", tokenFile.string());
   }
 
-  store::BlobStore blobs(c.dataDir / "blobs");
   runtime::ComponentCache cache(*engine, c.dataDir / "artifacts", c.cacheMegabytes << 20);
   // Compile deploys in a child process of this binary: a compile bomb then
   // hits its own budget, not the node.
@@ -230,6 +287,12 @@ int serve(const NodeConfig& c) {
     budget.memoryBytes = c.compileMemoryMb << 20;
     cache.compileInChildProcess(runtime::CompileIsolation{exe, ec2, budget});
   }
+  code::LibraryConfig lc;
+  lc.storeIsLocal = c.storeUrl.empty();
+  if (!lc.storeIsLocal) lc.clusterKey = clusterKey;  // alone, a node has nobody to share with
+  lc.originalsCache = c.dataDir / "blobs";
+  lc.diskBudgetBytes = c.diskCacheMb << 20;
+  code::Library library(cache, *codeStore, lc);
   logs::LogHub logHub(c.logKilobytesPerFunction * 1024);
   runtime::Limits limits;
   limits.cpuTime = std::chrono::milliseconds(c.cpuMs);
@@ -242,7 +305,10 @@ int serve(const NodeConfig& c) {
 
   dispatch::Router router(c.baseDomain);
   metrics::Metrics metrics;
-  dispatch::Invoker invoker(*engine, cache, reg, blobs, logHub, metrics, limits, c.maxConcurrency,
+  // Components missing on this node are fetched here (a download, maybe a
+  // compile), never on the I/O threads.
+  asio::thread_pool fetchPool(2);
+  dispatch::Invoker invoker(*engine, cache, reg, library, fetchPool, logHub, metrics, limits, c.maxConcurrency,
                             c.maxFunctionConcurrency);
   // More than one, so one slow compile does not hold every other deploy.
   asio::thread_pool compilePool(c.compileThreads ? c.compileThreads : std::max(2u, cores / 4));
@@ -275,7 +341,7 @@ int serve(const NodeConfig& c) {
     return 1;
   }
   adminApi = std::make_unique<admin::AdminApi>(
-      admin::AdminDeps{reg, blobs, cache, logHub, metrics, compilePool, c.baseDomain, *port, 512ull << 20, 8,
+      admin::AdminDeps{reg, library, cache, logHub, metrics, compilePool, c.baseDomain, *port, 512ull << 20, 8,
                        metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))});
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
@@ -284,6 +350,25 @@ int serve(const NodeConfig& c) {
         {"fn0_cache_bytes", static_cast<double>(s.bytes)},
         {"fn0_cache_evictions_total", static_cast<double>(s.evictions)},
         {"fn0_connections", static_cast<double>(server.activeConnections())},
+        {"fn0_compiles_total", static_cast<double>(s.compiles)},
+    };
+  });
+  metrics.addNodeGauges([&] {
+    const auto l = library.stats();
+    const auto w = reg.watchStats();
+    const auto cat = reg.catalog();
+    return std::vector<std::pair<std::string, double>>{
+        {"fn0_artifact_downloads_total", static_cast<double>(l.artifactDownloads)},
+        {"fn0_artifact_rejected_total", static_cast<double>(l.artifactRejected)},
+        {"fn0_artifact_uploads_total", static_cast<double>(l.artifactUploads)},
+        {"fn0_artifact_upload_failures_total", static_cast<double>(l.uploadFailures)},
+        {"fn0_component_downloads_total", static_cast<double>(l.originalDownloads)},
+        {"fn0_fetch_compiles_total", static_cast<double>(l.fetchCompiles)},
+        {"fn0_disk_cache_evictions_total", static_cast<double>(l.evictedFiles)},
+        {"fn0_registry_generation", static_cast<double>(cat->generation)},
+        {"fn0_registry_connected", (w.connected || !w.watching) ? 1.0 : 0.0},
+        {"fn0_registry_reloads_total", static_cast<double>(w.reloads)},
+        {"fn0_registry_reconnects_total", static_cast<double>(w.reconnects)},
     };
   });
   metrics.addNodeGauges([&] {
@@ -304,10 +389,12 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0: {} received, finishing in-flight requests\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop();
   });
-  fmt::print(stderr, "fn0 {} (wasmtime {}) listening on http://{}:{}/ (data {}, base domain {})\n", kVersion,
-             runtime::wasmtimeVersion(), sc.host, *port, c.dataDir.string(), c.baseDomain);
+  fmt::print(stderr, "fn0 {} (wasmtime {}) listening on http://{}:{}/ (data {}, base domain {}, registry {}, store {})\n",
+             kVersion, runtime::wasmtimeVersion(), sc.host, *port, c.dataDir.string(), c.baseDomain, reg.kind(),
+             codeStore->describe());
   server.run();
   compilePool.join();
+  fetchPool.join();
   fmt::print(stderr, "fn0: stopped\n");
   return 0;
 }

@@ -41,6 +41,11 @@ struct NodeConfig {
   uint32_t maxFunctionConcurrency = 0;  // per function (0: half of maxConcurrency)
   unsigned compileThreads = 0;          // deploys compiling at once (0: 2, or a quarter of the CPUs if more)
   std::string metricsTokenFile;         // or FN0_METRICS_TOKEN; unset: /_fn0/metrics is open
+  // Shared state (docs/cluster.md). Empty: SQLite and blobs in the data directory.
+  std::string registryUrl;     // postgres://USER@HOST:PORT/DB
+  std::string storeUrl;        // s3://BUCKET?endpoint=http://HOST:PORT or file:///shared/path
+  std::string clusterKeyFile;  // or FN0_CLUSTER_KEY: seals shared artifacts
+  uint64_t diskCacheMb = 8192;  // local artifacts and originals of a shared store
   bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size
 };
 

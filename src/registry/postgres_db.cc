@@ -142,8 +142,10 @@ PGconn* connectPostgres(const std::string& url) {
     std::string why = trimmed(PQerrorMessage(c));
     PQfinish(c);
     // "FATAL: ..." is the server refusing us (no such database, bad
-    // password): not a server that is away.
-    const bool refused = why.find("FATAL") == std::string::npos;
+    // password): not a server that is away, unless it is starting or
+    // stopping.
+    const bool refused = why.find("FATAL") == std::string::npos ||
+                         why.find("the database system is") != std::string::npos;
     throw SqlError("cannot connect to the registry at " + redacted(url) + ": " + why, refused);
   }
   PQclear(PQexec(c, "SET client_min_messages TO warning"));

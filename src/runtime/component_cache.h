@@ -42,6 +42,9 @@ class ComponentCache {
 
   bool hasArtifact(const std::string& hash) const;
   std::filesystem::path artifactPath(const std::string& hash) const;
+  const std::filesystem::path& artifactDir() const { return dir_; }
+  // The engine fingerprint (16 hex digits) artifacts are keyed by.
+  const std::string& fingerprint() const { return fingerprint_; }
 
   struct Stats {
     size_t entries = 0;

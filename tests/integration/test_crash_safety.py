@@ -1,7 +1,8 @@
 """Crash safety of deploys: the node is killed (SIGKILL, via the FN0_FAILPOINT
 fault injection) at each stage of a deploy, restarted, and must show a
 consistent registry, no half-made version, the previous version serving,
-and a retry that succeeds."""
+and a retry that succeeds. On both registries: SQLite in the data directory,
+and PostgreSQL with the S3 code store (a cluster node)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from cluster import Cluster
 from node import Node
 
 # In deploy order: compiled (validated) first, the original stored only then.
@@ -16,17 +18,40 @@ STAGES = ["deploy:received", "deploy:compiled", "deploy:blob-stored", "registry:
           "deploy:registered"]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request, build_dir, tmp_path):
+    """(node arguments, environment, check of the registry's integrity)."""
+    if request.param == "sqlite":
+        def check():
+            db = sqlite3.connect(tmp_path / "data" / "registry.db")
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            db.close()
+        yield [], {}, check
+        return
+    cluster = Cluster(build_dir, tmp_path / "cluster")
+
+    def check():
+        # Every version row has its function; every alias names a version.
+        assert cluster.pg.psql("SELECT count(*) FROM versions v LEFT JOIN functions f ON f.name = v.function "
+                               "WHERE f.name IS NULL").strip() == "0"
+        assert cluster.pg.psql("SELECT count(*) FROM aliases a LEFT JOIN versions v ON v.function = a.function "
+                               "AND v.number = a.version WHERE v.number IS NULL").strip() == "0"
+    yield cluster.node_args(), cluster.s3.env(), check
+    cluster.close()
+
+
 @pytest.mark.parametrize("stage", STAGES)
-def test_sigkill_during_a_deploy(build_dir, examples_dir, tmp_path, stage):
+def test_sigkill_during_a_deploy(build_dir, examples_dir, tmp_path, stage, backend):
+    args, env, check_registry = backend
     data = tmp_path / "data"
-    first = Node(build_dir, data).start()
+    first = Node(build_dir, data, *args, env=env).start()
     try:
         assert first.deploy("hello", examples_dir / "hello-c.wasm").status == 201
         first.stop()
     finally:
         first.kill()
 
-    doomed = Node(build_dir, data, env={"FN0_FAILPOINT": stage}).start()
+    doomed = Node(build_dir, data, *args, env=dict(env, FN0_FAILPOINT=stage)).start()
     try:
         with pytest.raises(Exception):
             doomed.deploy("hello", examples_dir / "hello-js.wasm")
@@ -35,11 +60,9 @@ def test_sigkill_during_a_deploy(build_dir, examples_dir, tmp_path, stage):
     finally:
         doomed.kill()
 
-    db = sqlite3.connect(data / "registry.db")
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    db.close()
+    check_registry()
 
-    node = Node(build_dir, data).start()
+    node = Node(build_dir, data, *args, env=env).start()
     try:
         versions = [v["version"] for v in json.loads(node.api("GET", "/functions/hello/versions").body)["versions"]]
         live = json.loads(node.api("GET", "/functions/hello").body)["live"]

@@ -1,0 +1,69 @@
+"""A small cluster for tests: PostgreSQL + versitygw (both real, on loopback,
+from tests/servers/) and fn0 nodes sharing them, each with its own data
+directory, all with the same admin token and cluster key."""
+from __future__ import annotations
+
+import re
+import secrets
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
+
+from node import Node  # noqa: E402
+from postgres import Postgres  # noqa: E402
+from s3 import VersityGW  # noqa: E402
+
+
+class Cluster:
+    def __init__(self, build_dir: Path, workdir: Path):
+        self.build_dir, self.workdir = Path(build_dir), Path(workdir)
+        self.pg = Postgres().start()
+        self.s3 = VersityGW(self.workdir / "s3").start()
+        self.bucket = "fn0-" + secrets.token_hex(4)
+        self.s3.create_bucket(self.bucket)
+        self.key_file = self.workdir / "cluster.key"
+        self.key_file.write_text(secrets.token_hex(32) + "\n")
+        self.nodes: list[Node] = []
+
+    def node_args(self, *extra: str, key: bool = True) -> list[str]:
+        args = ["--registry", self.pg.url(), "--store", self.s3.url(self.bucket)]
+        if key:
+            args += ["--cluster-key-file", str(self.key_file)]
+        return args + list(extra)
+
+    def node(self, name: str, *extra: str, key: bool = True, env: dict | None = None, start: bool = True) -> Node:
+        n = Node(self.build_dir, self.workdir / name, *self.node_args(*extra, key=key),
+                 env=dict(self.s3.env(), **(env or {})))
+        self.nodes.append(n)
+        return n.start() if start else n
+
+    def artifact_objects(self) -> list[Path]:
+        root = self.s3.object_path(self.bucket, "artifacts")
+        return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+    def close(self) -> None:
+        for n in self.nodes:
+            n.kill()
+        self.s3.kill()
+        self.pg.destroy()
+
+
+def metric(node: Node, name: str) -> float:
+    body = node.get("/_fn0/metrics").body.decode()
+    m = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", body, re.M)
+    assert m, f"no metric {name} in:\n{body}"
+    return float(m.group(1))
+
+
+def wait_for(pred, timeout: float = 10.0, every: float = 0.002):
+    """Polls `pred` until it is truthy; returns (value, seconds taken)."""
+    start = time.monotonic()
+    while True:
+        v = pred()
+        if v:
+            return v, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        time.sleep(every)

@@ -1,0 +1,122 @@
+"""Two and three nodes sharing a real PostgreSQL registry and a real S3 code
+store (versitygw, SigV4 enforced): changes through one node reach the
+others, a node serves what another deployed without compiling it (the
+sealed artifact came from the bucket), a tampered artifact is never loaded."""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+import pytest
+
+from cluster import Cluster, metric, wait_for
+
+C_BODY = b"Hello from fn0 (C)!\n"
+JS_BODY = b"Hello from fn0 (JavaScript)!\n"
+
+
+@pytest.fixture
+def cluster(build_dir, tmp_path):
+    c = Cluster(build_dir, tmp_path)
+    yield c
+    c.close()
+
+
+def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_reaches_a(cluster, examples_dir):
+    a, b = cluster.node("a"), cluster.node("b")
+    assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
+    assert a.deploy("hello", examples_dir / "hello-js.wasm").status == 201
+    # B never saw these deploys: its catalog came by NOTIFY, the code from S3.
+    wait_for(lambda: b.get("/hello/").body == JS_BODY)
+    assert metric(b, "fn0_compiles_total") == 0
+    assert metric(b, "fn0_artifact_downloads_total") == 1
+    assert metric(b, "fn0_artifact_rejected_total") == 0
+    assert metric(a, "fn0_artifact_uploads_total") == 2
+    assert len(cluster.artifact_objects()) == 2
+    # The registry API through B shows A's deploys.
+    versions = json.loads(b.api("GET", "/functions/hello/versions").body)["versions"]
+    assert [v["version"] for v in versions] == ["v1", "v2"]
+    # A rollback through B reaches A.
+    assert b.api("PUT", "/functions/hello/aliases/live", {"version": "v1"}).status == 200
+    wait_for(lambda: a.get("/hello/").body == C_BODY)
+    assert b.get("/hello/").body == C_BODY
+    assert metric(b, "fn0_compiles_total") == 0  # v1 downloaded too
+    # A delete through B: gone on A.
+    assert b.api("DELETE", "/functions/hello").status == 200
+    wait_for(lambda: a.get("/hello/").status == 404)
+
+
+def test_every_kind_of_change_reaches_the_other_node_within_a_second(cluster, examples_dir, build_dir):
+    a, b = cluster.node("a"), cluster.node("b")
+    assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
+    assert a.deploy("hello", examples_dir / "hello-js.wasm").status == 201
+    wait_for(lambda: b.get("/hello/").body == JS_BODY)
+    wait_for(lambda: b.get("/hello@v1/").body == C_BODY)
+    # 50 alias moves through A, alternating; each timed until B serves it.
+    times = []
+    for i in range(50):
+        version, body = ("v1", C_BODY) if i % 2 == 0 else ("v2", JS_BODY)
+        start = time.monotonic()
+        assert a.api("PUT", "/functions/hello/aliases/live", {"version": version}).status == 200
+        wait_for(lambda: b.get("/hello/").body == body, timeout=5, every=0.001)
+        times.append(time.monotonic() - start)
+    med, worst = statistics.median(times), max(times)
+    report = f"propagation of 50 alias moves A -> B: median {med * 1000:.1f} ms, max {worst * 1000:.1f} ms"
+    print(report)
+    (build_dir / "cluster-propagation.txt").write_text(report + "\n")
+    assert worst < 1.0, report
+    # Env, secrets and settings reach B too (the echo function shows env).
+    assert a.deploy("echo", examples_dir / "echo-c.wasm").status == 201
+    assert a.api("PUT", "/functions/echo/env/GREETING", {"value": "hi"}).status == 200
+    assert a.api("PUT", "/functions/echo/settings", {"max_subrequests": 0}).status == 200
+    wait_for(lambda: json.loads(b.api("GET", "/functions/echo/settings").body) == {"max_subrequests": 0})
+    assert json.loads(b.api("GET", "/functions/echo/env").body) == {"GREETING": "hi"}
+    status = json.loads(b.api("GET", "/status").body)["registry"]
+    assert status["kind"] == "postgres" and status["connected"] is True
+
+
+def test_a_tampered_artifact_in_the_bucket_is_rejected_and_recompiled(cluster, examples_dir):
+    a = cluster.node("a")
+    assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
+    [obj] = cluster.artifact_objects()
+    data = bytearray(obj.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one bit pattern in the native code
+    obj.write_bytes(bytes(data))
+    b = cluster.node("b")
+    r = b.get("/hello/")
+    assert r.status == 200 and r.body == C_BODY
+    assert metric(b, "fn0_artifact_rejected_total") == 1
+    assert metric(b, "fn0_artifact_downloads_total") == 0
+    assert metric(b, "fn0_fetch_compiles_total") == 1
+    assert "does not verify" in b.stderr()
+    # A node with another key rejects even an intact artifact.
+    assert a.deploy("hello2", examples_dir / "hello-js.wasm").status == 201
+    other_key = cluster.workdir / "other.key"
+    other_key.write_text("x" * 64)
+    c = cluster.node("c", "--cluster-key-file", str(other_key), key=False)
+    assert c.get("/hello2/").body == JS_BODY
+    assert metric(c, "fn0_artifact_rejected_total") == 1 and metric(c, "fn0_compiles_total") == 1
+
+
+@pytest.mark.parametrize("example,body", [("hello-c", C_BODY), ("hello-js", JS_BODY)])
+def test_cold_node_first_request_download_versus_compile(cluster, examples_dir, build_dir, example, body):
+    """Times a cold node's first request (figures for docs/cluster.md): with
+    the shared artifact downloaded, and with the original compiled locally
+    (a node without the cluster key). Asserts only which path was taken."""
+    a = cluster.node("a")
+    assert a.deploy("f", examples_dir / f"{example}.wasm").status == 201
+    shared, alone = cluster.node("shared"), cluster.node("alone", key=False)
+    t0 = time.monotonic()
+    assert shared.get("/f/").body == body
+    t_download = time.monotonic() - t0
+    t0 = time.monotonic()
+    assert alone.get("/f/").body == body
+    t_compile = time.monotonic() - t0
+    assert metric(shared, "fn0_compiles_total") == 0 and metric(shared, "fn0_artifact_downloads_total") == 1
+    assert metric(alone, "fn0_compiles_total") == 1 and metric(alone, "fn0_component_downloads_total") == 1
+    line = f"{example}: cold first request {t_download * 1000:.0f} ms with the downloaded artifact, " \
+           f"{t_compile * 1000:.0f} ms compiling locally"
+    print(line)
+    with open(build_dir / "cluster-cold-start.txt", "a") as f:
+        f.write(line + "\n")
