@@ -94,6 +94,7 @@ class PgConnection final : public SqlConnection {
 
   void connect() {
     if (conn_) PQfinish(conn_);
+    conn_ = nullptr;  // stays null if the server is still away
     conn_ = connectPostgres(url_);
   }
 
@@ -148,6 +149,9 @@ PGconn* connectPostgres(const std::string& url) {
                          why.find("the database system is") != std::string::npos;
     throw SqlError("cannot connect to the registry at " + redacted(url) + ": " + why, refused);
   }
+  // The server's notices ("terminating connection due to ...") would go
+  // to stderr; the watcher reports an outage once, in its own words.
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
   PQclear(PQexec(c, "SET client_min_messages TO warning"));
   return c;
 }

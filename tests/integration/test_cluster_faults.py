@@ -3,7 +3,7 @@ answers, start it again, check that the nodes recover by themselves (no
 node restart). Also: start-up errors that name the problem."""
 from __future__ import annotations
 
-import json
+import os
 import subprocess
 
 import pytest
@@ -84,7 +84,7 @@ def start_fails(cluster, *args: str, env: dict | None = None) -> str:
     cmd = [str(cluster.build_dir / "fn0"), "serve", "--listen", "127.0.0.1:0",
            "--data-dir", str(cluster.workdir / "bad"), *args]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
-                       env=dict(__import__("os").environ, **cluster.s3.env(), **(env or {})))
+                       env={**os.environ, **cluster.s3.env(), **(env or {})})
     assert p.returncode != 0, p.stderr
     assert "Traceback" not in p.stderr and "terminate called" not in p.stderr
     return p.stderr
