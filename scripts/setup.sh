@@ -43,6 +43,30 @@ else
   log "apt: all ${#apt_packages[@]} packages present"
 fi
 
+# ---- Go tools ----------------------------------------------------------------
+# versitygw: the S3 server the code store tests run against (posix backend,
+# enforces SigV4). Built by `go install` into $tools/bin; the module and
+# build caches stay under $cache, so a reinstall is quick. It builds in the
+# background while the cargo tools below build (its downloads overlap
+# theirs); the end of this script waits for it.
+go_pid=""
+if [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
+   && [[ "$(cat "$tools/versitygw.version")" == "$VERSITYGW_VERSION" ]]; then
+  log "go: versitygw $VERSITYGW_VERSION present"
+else
+  gobin="$(command -v go || true)"
+  [[ -z "$gobin" && -x /usr/local/go/bin/go ]] && gobin=/usr/local/go/bin/go
+  if [[ -z "$gobin" ]]; then
+    log "go: not found (on PATH or /usr/local/go/bin): install Go >= 1.24 to build versitygw"; exit 1
+  fi
+  log "go: installing versitygw $VERSITYGW_VERSION with $("$gobin" version | cut -d' ' -f3) in the background (about 4 minutes the first time)"
+  golog="$cache/go-install.log"
+  ( GOBIN="$tools/bin" GOPATH="$cache/go" GOMODCACHE="$cache/go/pkg/mod" GOCACHE="$cache/go/build-cache" \
+      "$gobin" install "github.com/versity/versitygw/cmd/versitygw@v$VERSITYGW_VERSION" &&
+    echo "$VERSITYGW_VERSION" >"$tools/versitygw.version" ) >"$golog" 2>&1 &
+  go_pid=$!
+fi
+
 # ---- cargo tools -----------------------------------------------------------
 # Installed into fn0's own tool folder ($tools/bin, which the Makefile and the
 # tests put first on PATH), never over a user's ~/.cargo/bin. Each tool builds
@@ -65,25 +89,6 @@ cargo_tool wasmtime-cli "$WASMTIME_VERSION" wasmtime \
   --no-default-features \
   --features run,serve,wasi-http,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
 
-# ---- Go tools ----------------------------------------------------------------
-# versitygw: the S3 server the code store tests run against (posix backend,
-# enforces SigV4). Built by `go install` into $tools/bin; the module and
-# build caches stay under $cache, so a reinstall is quick.
-if [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
-   && [[ "$(cat "$tools/versitygw.version")" == "$VERSITYGW_VERSION" ]]; then
-  log "go: versitygw $VERSITYGW_VERSION present"
-else
-  gobin="$(command -v go || true)"
-  [[ -z "$gobin" && -x /usr/local/go/bin/go ]] && gobin=/usr/local/go/bin/go
-  if [[ -z "$gobin" ]]; then
-    log "go: not found (on PATH or /usr/local/go/bin): install Go >= 1.24 to build versitygw"; exit 1
-  fi
-  log "go: installing versitygw $VERSITYGW_VERSION with $("$gobin" version | cut -d' ' -f3) (about 4 minutes the first time)"
-  GOBIN="$tools/bin" GOPATH="$cache/go" GOMODCACHE="$cache/go/pkg/mod" GOCACHE="$cache/go/build-cache" \
-    "$gobin" install "github.com/versity/versitygw/cmd/versitygw@v$VERSITYGW_VERSION"
-  echo "$VERSITYGW_VERSION" >"$tools/versitygw.version"
-fi
-
 # ---- WASI preview1 adapter -------------------------------------------------
 # Shipped inside the crate wasi-preview1-component-adapter-provider; a tiny
 # tool crate writes the reactor and command adapters out.
@@ -105,7 +110,11 @@ else
   log "npm: installing jco, componentize-js, esbuild (pinned by tools/js/package-lock.json)"
   # `npm ci` rejects this lock file (npm 11 and platform-specific optional
   # packages); `npm install` with a complete lock file installs exactly it.
+  # npm rewrites the lock file (entries for other platforms); keep the
+  # committed one, so the working tree stays clean and the check above holds.
+  cp "$js/package-lock.json" "$cache/package-lock.json.committed"
   (cd "$js" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
+  cp "$cache/package-lock.json.committed" "$js/package-lock.json"
   cp "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0"
 fi
 # ---- Python test runner -------------------------------------------------------
@@ -121,5 +130,12 @@ if [[ "${1:-}" == "--bench" ]]; then
   # wrk measures maximum throughput; oha can hold a constant request rate,
   # which "p99 at half load" needs.
   cargo_tool oha "$OHA_VERSION" oha
+fi
+if [[ -n "$go_pid" ]]; then
+  if wait "$go_pid"; then
+    log "go: versitygw $VERSITYGW_VERSION installed"
+  else
+    cat "$golog" >&2; log "go: installing versitygw failed (log above)"; exit 1
+  fi
 fi
 log "ready"

@@ -302,7 +302,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   }
   ex.annotate("version", "v" + std::to_string(version));
   bool cold = false;
-  const std::string hash = vit->second;
+  const std::string& hash = vit->second;  // in the catalog held above, alive until the end
   auto component = cache_.get(hash, &cold);
   if (!component) {
     // Not on this node (deployed through another one, a wiped cache, a new

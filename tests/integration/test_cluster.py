@@ -11,6 +11,7 @@ import time
 import pytest
 
 from cluster import Cluster, metric, wait_for
+from node import Node
 
 C_BODY = b"Hello from fn0 (C)!\n"
 JS_BODY = b"Hello from fn0 (JavaScript)!\n"
@@ -24,7 +25,14 @@ def cluster(build_dir, tmp_path):
 
 
 def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_reaches_a(cluster, examples_dir):
-    a, b = cluster.node("a"), cluster.node("b")
+    a = cluster.node("a")
+    # B takes the shared settings from its config file instead of flags.
+    config = cluster.workdir / "b.toml"
+    config.write_text(f'[serve]\nregistry = "{cluster.pg.url()}"\nstore = "{cluster.s3.url(cluster.bucket)}"\n'
+                      f'cluster-key-file = "{cluster.key_file}"\n')
+    b = Node(cluster.build_dir, cluster.workdir / "b", "--config", str(config), env=cluster.s3.env()).start()
+    cluster.nodes.append(b)
+    assert "registry postgres" in b.stderr()
     assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
     assert a.deploy("hello", examples_dir / "hello-js.wasm").status == 201
     # B never saw these deploys: its catalog came by NOTIFY, the code from S3.
