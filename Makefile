@@ -20,7 +20,7 @@ help:
 	@echo "make clean     remove build/ (caches in ~/.cache/fn0 stay)"
 
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh $(SETUP_FLAGS)
 
 configure: setup
 	@[ -f $(BUILD_DIR)/build.ninja ] || cmake -S . -B $(BUILD_DIR) -G Ninja -DFN0_CACHE=$(FN0_CACHE) $(CMAKE_FLAGS)
@@ -31,6 +31,8 @@ build: configure
 examples: configure
 	@cmake --build $(BUILD_DIR) --target examples
 
+# The tests also need their servers (versitygw): setup.sh --test.
+test: SETUP_FLAGS = --test
 test: configure
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what fn0's build, tests and examples need, and only what is missing.
 # Idempotent: a second run on a ready machine does nothing but checks.
+# --test adds the servers only the tests need (versitygw), --bench the
+# benchmark tools.
 # Caches live outside the repository (FN0_CACHE, default ~/.cache/fn0) so a
 # clean clone rebuilds incrementally on a machine that has built before.
 set -euo pipefail
@@ -49,8 +51,12 @@ fi
 # build caches stay under $cache, so a reinstall is quick. It builds in the
 # background while the cargo tools below build (its downloads overlap
 # theirs); the end of this script waits for it.
+# Only for the tests (setup.sh --test, which `make test` runs): `make run`
+# does not wait for it.
 go_pid=""
-if [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
+if [[ "${1:-}" != "--test" ]]; then
+  :
+elif [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
    && [[ "$(cat "$tools/versitygw.version")" == "$VERSITYGW_VERSION" ]]; then
   log "go: versitygw $VERSITYGW_VERSION present"
 else

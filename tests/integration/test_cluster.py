@@ -128,3 +128,20 @@ def test_cold_node_first_request_download_versus_compile(cluster, examples_dir, 
     print(line)
     with open(build_dir / "cluster-cold-start.txt", "a") as f:
         f.write(line + "\n")
+
+
+def test_a_shared_directory_store_works_like_a_bucket(cluster, examples_dir):
+    """--store file:///shared/path (an NFS mount, say): two nodes, one
+    directory; B serves A's deploy from the sealed artifact A left there."""
+    shared = cluster.workdir / "shared"
+    store = f"file://{shared}"
+    args = ["--registry", cluster.pg.url(), "--store", store, "--cluster-key-file", str(cluster.key_file)]
+    a = Node(cluster.build_dir, cluster.workdir / "fa", *args).start()
+    b = Node(cluster.build_dir, cluster.workdir / "fb", *args).start()
+    cluster.nodes += [a, b]
+    assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
+    wait_for(lambda: b.get("/hello/").body == C_BODY)
+    assert metric(b, "fn0_compiles_total") == 0 and metric(b, "fn0_artifact_downloads_total") == 1
+    assert list(shared.glob("sha256/*/*")) and list(shared.glob("artifacts/*/*.cwasm"))
+    # Nothing half-written is left behind by the writers (temporary files).
+    assert not [p for p in shared.rglob("*") if ".tmp." in p.name]

@@ -23,7 +23,7 @@ def find_versitygw() -> str:
     cache = Path(os.environ.get("FN0_CACHE", Path.home() / ".cache/fn0"))
     found = shutil.which("versitygw") or shutil.which("versitygw", path=str(cache / "tools/bin"))
     if not found:
-        raise RuntimeError("versitygw is not on PATH (nor in ~/.cache/fn0/tools/bin): run scripts/setup.sh, "
+        raise RuntimeError("versitygw is not on PATH (nor in ~/.cache/fn0/tools/bin): run scripts/setup.sh --test, "
                            "which installs it with `go install`")
     return found
 
