@@ -163,6 +163,34 @@ class DeploySlot {
 
 AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
 
+// Runs `op` (a registry call: a database round trip, on PostgreSQL maybe a
+// slow one) on the registry pool and comes back to this connection's
+// thread, so a slow or vanished database never holds an I/O thread whose
+// other connections serve functions. `op` returns a Result.
+template <typename Op>
+asio::awaitable<std::invoke_result_t<Op&>> AdminApi::db(Op op) {
+  using R = std::invoke_result_t<Op&>;
+  auto home = co_await asio::this_coro::executor;
+  co_await asio::post(asio::bind_executor(d_.registryPool, asio::use_awaitable));
+  std::optional<R> r;
+  try {
+    r.emplace(op());
+  } catch (const std::exception& e) {
+    r.emplace(Error{std::string("registry: ") + e.what()});
+  }
+  co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
+  co_return std::move(*r);
+}
+
+// The function `name`, std::nullopt if there is none; a registry failure
+// is thrown (RegistryFailure) and answered by serve().
+asio::awaitable<std::optional<registry::FunctionInfo>> AdminApi::loadFunction(std::string name) {
+  auto op = [&] { return d_.registry.function(name); };
+  auto f = co_await db(op);
+  if (!f) throw RegistryFailure{f.error()};
+  co_return std::move(*f);
+}
+
 bool AdminApi::metricsAllowed(const http::Request& request) {
   if (d_.metricsTokenHash.empty()) return true;  // open: the README says when that is fine
   const auto presented = bearerHash(request);
@@ -248,13 +276,6 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
                                     const std::vector<std::string>& p, const std::string& query) {
   const std::string& m = ex.request().method;
 
-  auto needFunction = [&](const std::string& name) -> std::optional<registry::FunctionInfo> {
-    auto f = d_.registry.function(name);
-    if (!f) throw RegistryFailure{f.error()};
-    if (!*f) return std::nullopt;
-    return **f;
-  };
-
   if (route == "/status" && m == "GET") {
     auto s = d_.cache.stats();
     const auto w = d_.registry.watchStats();
@@ -275,7 +296,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     co_return;
   }
   if (route == "/functions" && m == "GET") {
-    auto fns = d_.registry.functions();
+    auto op = [&] { return d_.registry.functions(); };
+    auto fns = co_await db(op);
     if (!fns) co_return co_await failed(ex, fns.error());
     json list = json::array();
     for (const auto& f : *fns) list.push_back(functionJson(f));
@@ -292,7 +314,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       co_return;
     }
     if (m == "GET") {
-      auto f = needFunction(name);
+      auto f = co_await loadFunction(name);
       if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
       json list = json::array();
       for (const auto& v : f->versions) list.push_back(versionJson(v));
@@ -306,7 +328,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   if (route == "/functions/{name}") {
     std::string name = p[0];
     if (m == "GET") {
-      auto f = needFunction(name);
+      auto f = co_await loadFunction(name);
       if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
       {
     const json body5 = functionJson(*f);
@@ -315,7 +337,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       co_return;
     }
     if (m == "DELETE") {
-      auto r = d_.registry.deleteFunction(name);
+      auto op = [&] { return d_.registry.deleteFunction(name); };
+      auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error());
       if (!*r) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
       d_.logs.drop(name);
@@ -329,7 +352,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   }
   if (route == "/functions/{name}/versions/{version}/component" && m == "GET") {
     std::string name = p[0];
-    auto f = needFunction(name);
+    auto f = co_await loadFunction(name);
     auto num = parseVersion(p[1]);
     if (!f || !num) co_return co_await sendError(ex, 404, "not-found", "no such function or version");
     for (const auto& v : f->versions) {
@@ -345,7 +368,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     co_return co_await sendError(ex, 404, "not-found", "no version " + p[1] + " of '" + name + "'");
   }
   if (route == "/functions/{name}/aliases" && m == "GET") {
-    auto f = needFunction(p[0]);
+    auto f = co_await loadFunction(p[0]);
     if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + p[0] + "'");
     {
     const json body7 = functionJson(*f)["aliases"];
@@ -364,7 +387,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
         else if (j["version"].is_string()) num = parseVersion(j["version"].get<std::string>());
       }
       if (!num) co_return co_await sendError(ex, 400, "bad-request", "body must be {\"version\": \"v3\"} or {\"version\": 3}");
-      auto r = d_.registry.setAlias(name, alias, *num);
+      auto op = [&] { return d_.registry.setAlias(name, alias, *num); };
+      auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error(), 400, "bad-request");
       {
     const json body8 = json{{"function", name}, {"alias", alias}, {"version", "v" + std::to_string(*num)}};
@@ -374,7 +398,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     }
     if (m == "DELETE") {
       if (alias == "live") co_return co_await sendError(ex, 400, "bad-request", "the live alias can be moved, not deleted");
-      auto r = d_.registry.deleteAlias(name, alias);
+      auto op = [&] { return d_.registry.deleteAlias(name, alias); };
+      auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error());
       if (!*r) co_return co_await sendError(ex, 404, "not-found", "no alias '" + alias + "'");
       {
@@ -385,7 +410,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     }
   }
   if (route == "/functions/{name}/env" && m == "GET") {
-    auto f = needFunction(p[0]);
+    auto f = co_await loadFunction(p[0]);
     if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + p[0] + "'");
     {
     const json body10 = json(f->env);
@@ -394,7 +419,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     co_return;
   }
   if (route == "/functions/{name}/secrets" && m == "GET") {
-    auto f = needFunction(p[0]);
+    auto f = co_await loadFunction(p[0]);
     if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + p[0] + "'");
     {
     const json body11 = json{{"secrets", f->secretNames}};
@@ -405,7 +430,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   bool isEnv = route == "/functions/{name}/env/{key}";
   if (isEnv || route == "/functions/{name}/secrets/{key}") {
     std::string name = p[0], key = p[1];
-    auto f = needFunction(name);
+    auto f = co_await loadFunction(name);
     if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     if (m == "PUT") {
       // Checked before anything is stored: one bad name or value would be
@@ -423,7 +448,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
         co_return co_await sendError(ex, 400, "bad-request",
                                      "a function has at most " + std::to_string(registry::kMaxVarsPerFunction) +
                                          " variables and secrets together");
-      auto r = isEnv ? d_.registry.setEnv(name, key, value) : d_.registry.setSecret(name, key, value);
+      auto op = [&] { return isEnv ? d_.registry.setEnv(name, key, value) : d_.registry.setSecret(name, key, value); };
+      auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error());
       {
     const json body12 = json{{"function", name}, {isEnv ? "env" : "secret", key}};
@@ -432,7 +458,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       co_return;
     }
     if (m == "DELETE") {
-      auto r = isEnv ? d_.registry.unsetEnv(name, key) : d_.registry.deleteSecret(name, key);
+      auto op = [&] { return isEnv ? d_.registry.unsetEnv(name, key) : d_.registry.deleteSecret(name, key); };
+      auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error());
       if (!*r) co_return co_await sendError(ex, 404, "not-found", "no such variable '" + key + "'");
       {
@@ -444,7 +471,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   }
   if (route == "/functions/{name}/settings") {
     std::string name = p[0];
-    auto f = needFunction(name);
+    auto f = co_await loadFunction(name);
     if (!f) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     if (m == "PUT") {
       auto body = co_await readAll(ex, 1 << 20);
@@ -453,7 +480,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       for (const auto& cidr : st->allow)
         if (!validCidr(cidr))
           co_return co_await sendError(ex, 400, "bad-request", "not an address range: '" + cidr + "' (e.g. 10.0.0.0/8, ::1, 127.0.0.1/32:8080, [::1]:8080)");
-      auto r = d_.registry.setSettings(name, *st);
+      auto op = [&] { return d_.registry.setSettings(name, *st); };
+      auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error());
       f->settings = *st;
     }
@@ -463,7 +491,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   }
   if (route == "/functions/{name}/logs" && m == "GET") {
     std::string name = p[0];
-    if (!needFunction(name)) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+    auto exists = co_await loadFunction(name);
+    if (!exists) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
     uint64_t after = 0;
     size_t limit = 1000;
     bool badNumber = false;

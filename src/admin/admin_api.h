@@ -6,6 +6,8 @@
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct AdminDeps {
   logs::LogHub& logs;
   metrics::Metrics& metrics;
   boost::asio::thread_pool& compilePool;  // deploys compile here, off the I/O threads (a few threads)
+  boost::asio::thread_pool& registryPool;  // registry calls run here, off the I/O threads
   std::string baseDomain;
   uint16_t port;  // for the URLs deploy answers with
   uint64_t maxUploadBytes = 512ull << 20;
@@ -51,6 +54,9 @@ class AdminApi {
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
   boost::asio::awaitable<void> followLogs(http::Exchange& ex, const std::string& name, uint64_t after);
   bool metricsAllowed(const http::Request& request);
+  template <typename Op>
+  boost::asio::awaitable<std::invoke_result_t<Op&>> db(Op op);
+  boost::asio::awaitable<std::optional<registry::FunctionInfo>> loadFunction(std::string name);
   AdminDeps d_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<uint32_t> deploys_{0}, compiling_{0};  // in progress; compiling now

@@ -312,6 +312,8 @@ int serve(const NodeConfig& c) {
                             c.maxFunctionConcurrency);
   // More than one, so one slow compile does not hold every other deploy.
   asio::thread_pool compilePool(c.compileThreads ? c.compileThreads : std::max(2u, cores / 4));
+  // The admin API's registry calls (a database round trip each) run here.
+  asio::thread_pool registryPool(2);
   http::AccessLog accessLog(c.accessLog ? stdout : nullptr);
 
   std::unique_ptr<admin::AdminApi> adminApi;
@@ -341,7 +343,7 @@ int serve(const NodeConfig& c) {
     return 1;
   }
   adminApi = std::make_unique<admin::AdminApi>(
-      admin::AdminDeps{reg, library, cache, logHub, metrics, compilePool, c.baseDomain, *port, 512ull << 20, 8,
+      admin::AdminDeps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
                        metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))});
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
@@ -394,6 +396,7 @@ int serve(const NodeConfig& c) {
              codeStore->describe());
   server.run();
   compilePool.join();
+  registryPool.join();
   fetchPool.join();
   fmt::print(stderr, "fn0: stopped\n");
   return 0;
