@@ -2,6 +2,8 @@
 // s3://BUCKET[?endpoint=…]), and the key layout shared by every store.
 #include "store/code_store.h"
 
+#include <random>
+
 #include "store/key.h"
 #include "store/s3_store.h"
 
@@ -95,6 +97,19 @@ Result<void> checkKey(const std::string& key) {
     start = end + 1;
   }
   return {};
+}
+
+Result<void> probeRoundTrip(CodeStore& store) {
+  std::random_device rd;
+  const std::string key = "fn0-probe/" + std::to_string(rd()) + std::to_string(rd());
+  const std::vector<uint8_t> probe = {'f', 'n', '0'};
+  if (auto r = store.put(key, probe); !r) return r;
+  auto back = store.get(key);
+  if (!back) return back.error();
+  auto removed = store.remove(key);
+  if (!*back || **back != probe)
+    return Error{"the code store " + store.describe() + " did not read back what was written"};
+  return removed;
 }
 
 }  // namespace fn0::store

@@ -10,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include "common/files.h"
 #include "store/code_store.h"
@@ -56,15 +55,7 @@ class DirectoryStore final : public CodeStore {
     struct stat st {};
     if (::stat(dir_.c_str(), &st) != 0) return fail("cannot use", dir_, errno);
     if (!S_ISDIR(st.st_mode)) return Error{"the code store " + describe() + " is not a directory", kStoreNoBucket};
-    std::random_device rd;
-    const std::string key = "fn0-probe/" + std::to_string(rd()) + std::to_string(rd());
-    const std::vector<uint8_t> probe = {'f', 'n', '0'};
-    if (auto r = put(key, probe); !r) return r;
-    auto back = get(key);
-    if (!back) return back.error();
-    auto removed = remove(key);
-    if (!*back || **back != probe) return Error{"the code store " + describe() + " did not read back what was written"};
-    return removed;
+    return probeRoundTrip(*this);
   }
 
   Result<void> put(const std::string& key, std::span<const uint8_t> bytes) override {

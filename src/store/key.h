@@ -12,4 +12,9 @@ namespace fn0::store {
 // directory and in a bucket, and never a way out of the directory.
 Result<void> checkKey(const std::string& key);
 
+class CodeStore;
+// The start-up probe both stores run: writes, reads back and deletes a
+// small object under "fn0-probe/<random>".
+Result<void> probeRoundTrip(CodeStore& store);
+
 }  // namespace fn0::store

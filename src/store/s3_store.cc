@@ -6,7 +6,6 @@
 
 #include <fn0_engine.h>
 
-#include <random>
 
 #include "store/key.h"
 
@@ -45,15 +44,7 @@ class S3Store final : public CodeStore {
   // Writes, reads back and deletes a small object: reachability, the
   // credentials, the bucket and write permission in one go.
   Result<void> check() override {
-    std::random_device rd;
-    const std::string key = "fn0-probe/" + std::to_string(rd()) + std::to_string(rd());
-    const std::vector<uint8_t> probe = {'f', 'n', '0'};
-    if (auto r = put(key, probe); !r) return r;
-    auto back = get(key);
-    if (!back) return back.error();
-    auto removed = remove(key);
-    if (!*back || **back != probe) return Error{"the code store " + describe_ + " did not read back what was written"};
-    return removed;
+    return probeRoundTrip(*this);
   }
 
   Result<void> put(const std::string& key, std::span<const uint8_t> bytes) override {

@@ -16,6 +16,10 @@ from postgres import Postgres  # noqa: E402
 from s3 import VersityGW  # noqa: E402
 
 
+C_BODY = b"Hello from fn0 (C)!\n"
+JS_BODY = b"Hello from fn0 (JavaScript)!\n"
+
+
 class Cluster:
     def __init__(self, build_dir: Path, workdir: Path):
         self.build_dir, self.workdir = Path(build_dir), Path(workdir)

@@ -74,3 +74,13 @@ def node_factory(build_dir, tmp_path):
 @pytest.fixture
 def node(node_factory):
     return node_factory()
+
+
+@pytest.fixture
+def cluster(build_dir: Path, tmp_path: Path):
+    """PostgreSQL + versitygw on loopback and a factory for nodes sharing them
+    (cluster.py); everything is stopped after the test."""
+    from cluster import Cluster
+    c = Cluster(build_dir, tmp_path)
+    yield c
+    c.close()

@@ -10,18 +10,8 @@ import time
 
 import pytest
 
-from cluster import Cluster, metric, wait_for
+from cluster import C_BODY, JS_BODY, metric, wait_for
 from node import Node
-
-C_BODY = b"Hello from fn0 (C)!\n"
-JS_BODY = b"Hello from fn0 (JavaScript)!\n"
-
-
-@pytest.fixture
-def cluster(build_dir, tmp_path):
-    c = Cluster(build_dir, tmp_path)
-    yield c
-    c.close()
 
 
 def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_reaches_a(cluster, examples_dir):

@@ -6,19 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-import pytest
-
-from cluster import Cluster, metric, wait_for
-
-C_BODY = b"Hello from fn0 (C)!\n"
-JS_BODY = b"Hello from fn0 (JavaScript)!\n"
-
-
-@pytest.fixture
-def cluster(build_dir, tmp_path):
-    c = Cluster(build_dir, tmp_path)
-    yield c
-    c.close()
+from cluster import C_BODY, JS_BODY, metric, wait_for
 
 
 def test_postgres_away_functions_serve_writes_503_and_nodes_resync_when_it_returns(cluster, examples_dir):
