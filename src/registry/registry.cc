@@ -144,23 +144,12 @@ Result<void> Registry::migrate() {
 }
 
 template <typename T, typename F>
-Result<T> Registry::write(F&& f) {
+Result<T> Registry::withConnection(F&& f) {
   std::lock_guard lock(mu_);
   for (int attempt = 0;; attempt++) {
     try {
       db_->ensureConnected();
-      SqlTransaction tx(*db_, SqlConnection::Tx::Write);
-      db_->query("UPDATE registry_state SET generation = generation + 1 WHERE id = 1 RETURNING generation");
-      Result<T> r = f(*db_);
-      if (!r) return r;  // rolled back
-      db_->notifyChanged();
-      tx.commit();
-      try {
-        reload(*db_);
-      } catch (const SqlError&) {
-        // Committed; the catalog catches up on the next reload.
-      }
-      return r;
+      return f(*db_);
     } catch (const SqlError& e) {
       // A connection that died since the last use (a restarted server) is
       // reopened once. Every write here is idempotent, so repeating one
@@ -172,17 +161,21 @@ Result<T> Registry::write(F&& f) {
 }
 
 template <typename T, typename F>
-Result<T> Registry::read(F&& f) {
-  std::lock_guard lock(mu_);
-  for (int attempt = 0;; attempt++) {
+Result<T> Registry::write(F&& f) {
+  return withConnection<T>([&](SqlConnection& db) -> Result<T> {
+    SqlTransaction tx(db, SqlConnection::Tx::Write);
+    db.exec("UPDATE registry_state SET generation = generation + 1 WHERE id = 1");
+    Result<T> r = f(db);
+    if (!r) return r;  // rolled back
+    db.notifyChanged();
+    tx.commit();
     try {
-      db_->ensureConnected();
-      return f(*db_);
-    } catch (const SqlError& e) {
-      if (e.unavailable() && attempt == 0) continue;
-      return errorOf(e);
+      reload(db);
+    } catch (const SqlError&) {
+      // Committed; the catalog catches up on the next reload.
     }
-  }
+    return r;
+  });
 }
 
 Result<Registry::Added> Registry::addVersion(const std::string& function, const std::string& hash, int64_t size,
@@ -298,7 +291,7 @@ std::optional<FunctionInfo> Registry::functionIn(SqlConnection& db, const std::s
 }
 
 Result<std::optional<FunctionInfo>> Registry::function(const std::string& name) {
-  return read<std::optional<FunctionInfo>>([&](SqlConnection& db) -> Result<std::optional<FunctionInfo>> {
+  return withConnection<std::optional<FunctionInfo>>([&](SqlConnection& db) -> Result<std::optional<FunctionInfo>> {
     SqlTransaction tx(db, SqlConnection::Tx::Snapshot);
     auto f = functionIn(db, name);
     tx.commit();
@@ -307,7 +300,7 @@ Result<std::optional<FunctionInfo>> Registry::function(const std::string& name) 
 }
 
 Result<std::vector<FunctionInfo>> Registry::functions() {
-  return read<std::vector<FunctionInfo>>([&](SqlConnection& db) -> Result<std::vector<FunctionInfo>> {
+  return withConnection<std::vector<FunctionInfo>>([&](SqlConnection& db) -> Result<std::vector<FunctionInfo>> {
     SqlTransaction tx(db, SqlConnection::Tx::Snapshot);
     std::vector<FunctionInfo> out;
     for (const auto& row : db.query("SELECT name FROM functions ORDER BY name"))
@@ -328,7 +321,7 @@ Result<void> Registry::addTokenHash(const std::string& sha256, const std::string
 bool Registry::hasTokenHash(const std::string& sha256) const { return catalog()->tokenHashes.count(sha256) > 0; }
 
 Result<int64_t> Registry::tokenCount() {
-  return read<int64_t>(
+  return withConnection<int64_t>(
       [&](SqlConnection& db) -> Result<int64_t> { return db.query("SELECT count(*) FROM tokens").at(0).integer(0); });
 }
 
@@ -336,6 +329,12 @@ void Registry::reload(SqlConnection& db) {
   auto c = std::make_shared<Catalog>();
   SqlTransaction tx(db, SqlConnection::Tx::Snapshot);
   c->generation = db.query("SELECT generation FROM registry_state WHERE id = 1").at(0).integer(0);
+  // Every write bumps the generation: the same one is the same state (the
+  // watcher hearing this node's own write, a resync with nothing new).
+  if (auto current = catalog(); current && c->generation <= current->generation) {
+    tx.commit();
+    return;
+  }
   for (const auto& f : db.query("SELECT name, settings FROM functions")) {
     auto& fn = c->functions[f.text(0)];
     fn.name = f.text(0);

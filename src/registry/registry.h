@@ -159,10 +159,11 @@ class Registry {
   // then republishes the catalog.
   template <typename T, typename F>
   Result<T> write(F&& f);
+  // Runs `f` on the connection (reopened if the server went away).
   template <typename T, typename F>
-  Result<T> read(F&& f);
-  // Rebuilds the Catalog from `c` in one snapshot and publishes it unless a
-  // newer one is already there. Throws SqlError.
+  Result<T> withConnection(F&& f);
+  // Rebuilds the Catalog from `c` in one snapshot and publishes it unless
+  // the one published is as new. Throws SqlError.
   void reload(SqlConnection& c);
   void watch(std::string url);  // the watcher thread's loop (watcher.cc)
   std::optional<FunctionInfo> functionIn(SqlConnection& c, const std::string& name);
