@@ -32,21 +32,6 @@ def wait_for(predicate, timeout: float = 10, what: str = "condition"):
         time.sleep(0.02)
 
 
-def access_entry(node, request_id: str) -> dict:
-    """The access-log line of a request (written just after its response)."""
-    found = {}
-
-    def seen():
-        for e in node.access_log():
-            if e.get("request_id") == request_id:
-                found["e"] = e
-                return True
-        return False
-
-    wait_for(seen, what=f"access log line of {request_id}")
-    return found["e"]
-
-
 # ---- A: instances, memories and the pool ---------------------------------------
 
 def test_a_handler_with_300_memories_is_refused_at_deploy(node, guests_dir, examples_dir):
@@ -244,10 +229,10 @@ def test_bad_allow_list_entries_are_refused(hostile, entry):
     assert r.status == 400 and r.header("fn0-error") == "bad-request", (entry, r.body)
 
 
-def upload(node, chunks: list[bytes]) -> tuple[int, bytes, str]:
-    """POSTs one chunked body, all pieces in one send; status, body, request id."""
+def upload(node, path: str, chunks: list[bytes]) -> tuple[int, bytes]:
+    """POSTs one chunked body, all pieces in one send; status and body."""
     wire = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
-    head = b"POST /echo/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    head = b"POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % path.encode()
     with socket.create_connection(("127.0.0.1", node.port), timeout=30) as s:
         s.sendall(head + wire)
         data = b""
@@ -262,20 +247,25 @@ def upload(node, chunks: list[bytes]) -> tuple[int, bytes, str]:
 
     resp = http.client.HTTPResponse(Sock())
     resp.begin()
-    return resp.status, resp.read(), resp.getheader("fn0-request-id")
+    return resp.status, resp.read()
 
 
-def test_tiny_request_chunks_cost_the_guest_no_more_than_one_piece(node_factory, examples_dir):
-    node = node_factory("--cpu-ms", "1000")  # measure, do not stop
+def test_tiny_request_chunks_reach_the_guest_in_few_reads(hostile):
+    body = os.urandom(32 * 1024)
+    status, answer = upload(hostile, "/g/reads", [body[i:i + 1] for i in range(len(body))])
+    assert status == 200, answer
+    fields = dict(kv.split("=") for kv in answer.decode().split())
+    assert int(fields["bytes"]) == len(body)
+    # One byte per chunk used to wake the guest once per byte (32768 reads, 19 ms of
+    # guest CPU). The pipe holds small pieces back until 16 KiB, a 1 ms pause of the
+    # client or 20 ms: a handful of reads, more only if the sender stalls often.
+    print(f"32 KiB in 1-byte chunks: {fields['reads']} guest reads")
+    assert int(fields["reads"]) <= 512, fields
+
+
+def test_tiny_request_chunks_are_echoed_whole(node_factory, examples_dir):
+    node = node_factory()
     assert node.deploy("echo", examples_dir / "echo-c.wasm").status == 201
     body = os.urandom(32 * 1024)
-    upload(node, [body])  # warm
-    status, echoed, rid = upload(node, [body])
+    status, echoed = upload(node, "/echo/", [body[i:i + 1] for i in range(len(body))])
     assert status == 200 and echoed == body
-    whole = int(access_entry(node, rid)["cpu_us"])
-    status, echoed, rid = upload(node, [body[i:i + 1] for i in range(len(body))])
-    assert status == 200 and echoed == body
-    tiny = int(access_entry(node, rid)["cpu_us"])
-    # One byte per chunk used to cost one guest read per byte (19 ms here, vs 0.3 ms).
-    print(f"cpu_us whole={whole} tiny={tiny}")
-    assert tiny <= 5 * whole + 4000, (tiny, whole)

@@ -16,6 +16,8 @@
 //   /many-headers?n=N     answers 200 with N headers x-h-0 .. x-h-<N-1>
 //   /no-response          returns without setting a response
 //   /count                answers how many requests this instance has served
+//   /reads                reads the request body; answers "reads=R bytes=B", R being
+//                         how many reads of up to 64 KiB returned data
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +185,33 @@ static void describe_fetch(int r, char* out, size_t cap) {
     snprintf(out, cap, "error=code-%d", -r - 1);
 }
 
+// Reads the whole request body with blocking reads, counting those that
+// returned data: the number of times the host woke the guest with body bytes.
+static void count_body_reads(wasi_http_types_borrow_incoming_request_t req, long* reads, long* bytes) {
+  wasi_http_types_own_incoming_body_t body;
+  if (!wasi_http_types_method_incoming_request_consume(req, &body)) return;
+  wasi_io_streams_own_input_stream_t in;
+  if (wasi_http_types_method_incoming_body_stream(wasi_http_types_borrow_incoming_body(body), &in)) {
+    for (;;) {
+      c_handler_list_u8_t data;
+      wasi_io_streams_stream_error_t err;
+      if (!wasi_io_streams_method_input_stream_blocking_read(wasi_io_streams_borrow_input_stream(in),
+                                                             65536, &data, &err)) {
+        if (err.tag == WASI_IO_STREAMS_STREAM_ERROR_LAST_OPERATION_FAILED)
+          wasi_io_error_error_drop_own(err.val.last_operation_failed);
+        break;
+      }
+      if (data.len) {
+        ++*reads;
+        *bytes += (long)data.len;
+      }
+      c_handler_list_u8_free(&data);
+    }
+    wasi_io_streams_input_stream_drop_own(in);
+  }
+  wasi_http_types_incoming_body_drop_own(body);
+}
+
 void exports_wasi_http_incoming_handler_handle(
     exports_wasi_http_incoming_handler_own_incoming_request_t request,
     exports_wasi_http_incoming_handler_own_response_outparam_t out) {
@@ -200,9 +229,17 @@ void exports_wasi_http_incoming_handler_handle(
     strncpy(g_query, q + 1, sizeof g_query - 1);
     *q = 0;
   }
+  char buf[512];
+  if (!strcmp(g_path, "/reads")) {
+    long reads = 0, bytes = 0;
+    count_body_reads(wasi_http_types_borrow_incoming_request(request), &reads, &bytes);
+    wasi_http_types_incoming_request_drop_own(request);
+    snprintf(buf, sizeof buf, "reads=%ld bytes=%ld", reads, bytes);
+    respond_text(out, 200, buf);
+    return;
+  }
   wasi_http_types_incoming_request_drop_own(request);
 
-  char buf[512];
   if (!strcmp(g_path, "/loop")) spin();
   if (!strcmp(g_path, "/alloc")) alloc_until_exhausted();
   if (!strcmp(g_path, "/recurse")) g_sink = recurse(0);
