@@ -81,6 +81,11 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--disk-cache-mb", c.diskCacheMb,
                 "Local disk for artifacts and components fetched from a shared --store")
       ->capture_default_str();
+  s->add_option("--advertise", c.advertise,
+                "HOST:PORT other nodes reach this one at, with a PostgreSQL --registry (default: the listen "
+                "address; required when listening on 0.0.0.0)");
+  s->add_flag("!--no-forward", c.forward,
+              "Never send a request to a peer: run everything received here (plain load balancing)");
   s->add_option("--header-timeout-s", c.headerTimeoutSeconds, "A client must send its request head within this")
       ->capture_default_str();
   s->add_option("--idle-timeout-s", c.idleTimeoutSeconds, "Idle keep-alive connections are closed after this")

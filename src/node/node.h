@@ -46,6 +46,9 @@ struct NodeConfig {
   std::string storeUrl;        // s3://BUCKET?endpoint=http://HOST:PORT or file:///shared/path
   std::string clusterKeyFile;  // or FN0_CLUSTER_KEY: seals shared artifacts
   uint64_t diskCacheMb = 8192;  // local artifacts and originals of a shared store
+  // Cluster routing (with a PostgreSQL registry; docs/cluster.md).
+  std::string advertise;  // HOST:PORT peers reach this node at (default: the listen address)
+  bool forward = true;    // send requests to peers that hold the function warm
   bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size
 };
 
