@@ -81,11 +81,13 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   runtime::Outcome outcome;
 };
 
+// Not for the guest: the hop's own headers, and every fn0-* one (the
+// platform sets its own; a peer's forward token must never reach a guest).
 bool hopByHop(const std::string& name) {
   std::string n(name);
   std::transform(n.begin(), n.end(), n.begin(), ::tolower);
   return n == "connection" || n == "keep-alive" || n == "te" || n == "transfer-encoding" || n == "upgrade" ||
-         n == "proxy-connection" || n == "trailer" || n == "fn0-request-id" || n == "fn0-original-path";
+         n == "proxy-connection" || n == "trailer" || n.rfind("fn0-", 0) == 0;
 }
 
 asio::awaitable<void> pumpRequest(http::Exchange& ex, runtime::Invocation& inv, Bridge& b) {
@@ -300,9 +302,47 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_await sendError(ex, 404, "not-found", message);
     co_return;
   }
+  // Sent by a peer of the cluster: runs here whatever this node holds warm,
+  // keeps the peer's request id and client address, and the version the
+  // peer resolved (a deploy or rollback it saw first is not undone here).
+  std::optional<cluster::Origin> origin;
+  if (cluster_) origin = cluster_->forwardedIn(req);
+  if (origin) {
+    ex.adoptOrigin(origin->requestId, origin->client);
+    ex.annotate("forwarded_by", origin->by);
+    if (auto pinned = fn.versionHashes.find(origin->version); pinned != fn.versionHashes.end()) {
+      version = origin->version;
+      vit = pinned;
+    }
+  }
   ex.annotate("version", "v" + std::to_string(version));
-  bool cold = false;
   const std::string& hash = vit->second;  // in the catalog held above, alive until the end
+  runtime::RequestHead head;
+  head.method = req.method;
+  head.authority = req.host;
+  head.pathWithQuery = route.path;
+  for (const auto& [k, v] : req.headers)
+    if (!hopByHop(k)) head.headers.emplace_back(k, v);
+  head.headers.emplace_back("fn0-request-id", req.requestId);
+  if (!route.originalPath.empty()) head.headers.emplace_back("fn0-original-path", route.originalPath);
+  runtime::InvokeOptions opts;
+  opts.limits = functionLimits(fn.settings, limits_);
+  opts.env = fn.env;
+  opts.allowedDestinations = fn.settings.allow;
+  if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
+    co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),
+                       "the request exceeds this function's limits");
+    co_return;
+  }
+
+  // Where it runs: here (a slot is held from now until the invocation is
+  // gone; the ticket gives it back on every way out of this coroutine), on
+  // a peer (forwarded, done), or nowhere (503, done).
+  auto ticket = co_await place(ex, fn, hash, version, origin.has_value());
+  if (!ticket) co_return;
+  if (origin) cluster_->counters.ranForPeers++;
+
+  bool cold = false;
   auto component = cache_.get(hash, &cold);
   if (!component) {
     // Not on this node (deployed through another one, a wiped cache, a new
@@ -331,44 +371,9 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     co_await sendError(ex, 500, "internal", message);
     co_return;
   }
-  runtime::RequestHead head;
-  head.method = req.method;
-  head.authority = req.host;
-  head.pathWithQuery = route.path;
-  for (const auto& [k, v] : req.headers)
-    if (!hopByHop(k)) head.headers.emplace_back(k, v);
-  head.headers.emplace_back("fn0-request-id", req.requestId);
-  if (!route.originalPath.empty()) head.headers.emplace_back("fn0-original-path", route.originalPath);
-  runtime::InvokeOptions opts;
-  opts.limits = functionLimits(fn.settings, limits_);
-  opts.env = fn.env;
-  opts.allowedDestinations = fn.settings.allow;
   // No body (a GET): the guest runs right here, on this thread, until it
   // first waits; a simple function has answered when start() returns.
   opts.noRequestBody = ex.bodyDone();
-  if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
-    co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),
-                       "the request exceeds this function's limits");
-    co_return;
-  }
-
-  // A slot is held from here until the invocation is gone (the ticket gives
-  // it back on every way out of this coroutine).
-  Admission::Refusal why = Admission::Refusal::None;
-  const uint32_t ownLimit = static_cast<uint32_t>(std::min<uint64_t>(fn.settings.maxConcurrency.value_or(0), UINT32_MAX));
-  auto ticket = admission_.admit(fn.name, ownLimit, why);
-  if (!ticket) {
-    metrics::Metrics::Request m;
-    m.status = 503;
-    m.overloaded = true;
-    metrics_.record(fn.name, m);
-    const std::string message = why == Admission::Refusal::Node
-                                    ? "the node is at its concurrency limit; retry shortly"
-                                    : "function '" + fn.name + "' is at its concurrency limit; retry shortly";
-    ex.annotate("outcome", "overloaded");
-    co_await sendError(ex, 503, "overloaded", message);
-    co_return;
-  }
   const auto started = std::chrono::steady_clock::now();
   auto exec = co_await asio::this_coro::executor;
   auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);
@@ -407,6 +412,96 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
     // The function's own log stream tells its owner why a request failed.
     bridge->log->append(req.requestId, 2, "[fn0] " + reason + ": " + o.message);
   }
+}
+
+asio::awaitable<Admission::Ticket> Invoker::place(http::Exchange& ex, const registry::Catalog::Function& fn,
+                                                   const std::string& hash, int64_t version, bool fromPeer) {
+  const uint32_t ownLimit =
+      static_cast<uint32_t>(std::min<uint64_t>(fn.settings.maxConcurrency.value_or(0), UINT32_MAX));
+  Admission::Refusal why = Admission::Refusal::None;
+  if (!cluster_ || !cluster_->forwarding() || fromPeer) {
+    auto ticket = admission_.admit(fn.name, ownLimit, why);
+    if (!ticket) {
+      // A peer's request this node cannot take: the peer tries another.
+      // (Not counted as the function's overload: it runs elsewhere.)
+      if (fromPeer) cluster_->counters.rejectedForPeers++;
+      co_await overloaded(ex, fn.name, why, false, !fromPeer);
+    }
+    co_return ticket;
+  }
+  // 1. The better of two nodes holding it warm (this one included: no hop).
+  const bool warmHere = cache_.resident(hash);
+  const auto plan = cluster_->plan(hash, {warmHere, admission_.running(), admission_.nodeLimit()});
+  for (const auto& t : plan.warm) {
+    if (t.self) {
+      auto ticket = admission_.admit(fn.name, ownLimit, why);
+      if (ticket) co_return ticket;
+      continue;
+    }
+    if (co_await tryPeer(ex, t.id, version)) co_return Admission::Ticket{};
+  }
+  // 2. Nobody warm took it: a cold start here, if there is room.
+  auto ticket = admission_.admit(fn.name, ownLimit, why);
+  if (ticket) {
+    if (!warmHere) cluster_->counters.localColdStarts++;
+    co_return ticket;
+  }
+  // 3. Or on a peer with room.
+  size_t tried = 0;
+  for (const auto& t : plan.spare) {
+    if (tried++ == 2) break;
+    if (co_await tryPeer(ex, t.id, version)) co_return Admission::Ticket{};
+  }
+  // 4. The whole cluster is full.
+  cluster_->counters.overloaded++;
+  co_await overloaded(ex, fn.name, why, true);
+  co_return Admission::Ticket{};
+}
+
+asio::awaitable<bool> Invoker::tryPeer(http::Exchange& ex, const std::string& id, int64_t version) {
+  ex.annotate("forwarded_to", id);
+  std::vector<http::Header> extra{{cluster::kVersionHeader, std::to_string(version)}};
+  const auto r = co_await cluster_->peers().forward(ex, id, std::move(extra));
+  auto& c = cluster_->counters;
+  switch (r) {
+    case cluster::Forwarded::Done:
+      c.forwardedOk++;
+      co_return true;
+    case cluster::Forwarded::Rejected:
+      c.forwardedRejected++;
+      co_return false;
+    case cluster::Forwarded::Unreachable:
+      c.forwardedUnreachable++;
+      cluster_->membership().suspect(id);
+      co_return false;
+    case cluster::Forwarded::Failed:
+      break;
+  }
+  c.forwardedFailed++;
+  if (!ex.headSent()) {
+    const std::string message = "the node running this request (" + id + ") failed before it answered";
+    co_await sendError(ex, 502, "peer-failed", message);
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Invoker::overloaded(http::Exchange& ex, const std::string& function, Admission::Refusal why,
+                                          bool wholeCluster, bool record) {
+  if (record) {
+    metrics::Metrics::Request m;
+    m.status = 503;
+    m.overloaded = true;
+    metrics_.record(function, m);
+  }
+  std::string message;
+  if (wholeCluster)
+    message = "every node of the cluster is at its concurrency limit for this function; retry shortly";
+  else if (why == Admission::Refusal::Node)
+    message = "the node is at its concurrency limit; retry shortly";
+  else
+    message = "function '" + function + "' is at its concurrency limit; retry shortly";
+  ex.annotate("outcome", "overloaded");
+  co_await sendError(ex, 503, "overloaded", message);
 }
 
 }  // namespace fn0::dispatch

@@ -16,6 +16,7 @@
 #include "runtime/invocation.h"
 #include <boost/asio/thread_pool.hpp>
 
+#include "cluster/cluster.h"
 #include "code/library.h"
 
 namespace fn0::dispatch {
@@ -31,8 +32,19 @@ class Invoker {
           runtime::Limits limits, uint32_t maxConcurrency, uint32_t functionShare = 0);
   boost::asio::awaitable<void> serve(http::Exchange& ex, const Route& route);
   const Admission& admission() const { return admission_; }
+  // In a cluster: requests may run on a peer (set before serving).
+  void joinCluster(cluster::Cluster* c) { cluster_ = c; }
 
  private:
+  // A held slot when the request runs here; an empty ticket when it went
+  // to a peer or was answered 503 (docs/cluster.md: where a request runs).
+  boost::asio::awaitable<Admission::Ticket> place(http::Exchange& ex, const registry::Catalog::Function& fn,
+                                                  const std::string& hash, int64_t version, bool fromPeer);
+  // True when the peer answered (or the exchange is over); false: try elsewhere.
+  boost::asio::awaitable<bool> tryPeer(http::Exchange& ex, const std::string& id, int64_t version);
+  boost::asio::awaitable<void> overloaded(http::Exchange& ex, const std::string& function, Admission::Refusal why,
+                                          bool wholeCluster, bool record = true);
+
   const runtime::Engine& engine_;
   runtime::ComponentCache& cache_;
   registry::Registry& registry_;
@@ -45,6 +57,7 @@ class Invoker {
   // function. Beyond either a request is answered 503 overloaded (with
   // Retry-After) at once.
   Admission admission_;
+  cluster::Cluster* cluster_ = nullptr;
 };
 
 }  // namespace fn0::dispatch

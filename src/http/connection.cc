@@ -181,6 +181,10 @@ class ExchangeImpl : public Exchange {
   }
   bool headSent() const override { return headSent_; }
   void annotate(std::string key, std::string value) override { notes_[std::move(key)] = std::move(value); }
+  void adoptOrigin(std::string requestId, std::string remote) override {
+    req_.requestId = std::move(requestId);
+    req_.remote = std::move(remote);
+  }
   bool stopping() const override { return conn_.srv.stopping; }
 
   // The request body failed in a way that is the client's fault: its
@@ -209,6 +213,7 @@ class ExchangeImpl : public Exchange {
     AccessRecord r{req_.requestId, req_.remote, req_.method, req_.target, req_.host, status_, bytesIn_, bytesOut_,
                    std::chrono::duration<double, std::milli>(Clock::now() - start).count(), notes_};
     if (broken_ && !refusal_) r.notes["aborted"] = "true";
+    if (!cfg_.nodeId.empty()) r.notes.emplace("node", cfg_.nodeId);  // unless it ran on a peer
     if (refusal_) {
       if (!headSent_) r.status = refusal_->status;  // else the response was cut off
       r.notes["error"] = refusal_->reason;
@@ -254,6 +259,8 @@ class ExchangeImpl : public Exchange {
     res_->version(11);
     for (const auto& [k, v] : headers) res_->insert(k, v);
     res_->set("fn0-request-id", req_.requestId);
+    // A relayed response keeps the fn0-node of the peer that ran it.
+    if (!cfg_.nodeId.empty() && res_->find("fn0-node") == res_->end()) res_->set("fn0-node", cfg_.nodeId);
     noBody_ = status == 204 || status == 304 || status < 200 || req_.method == "HEAD";
     if (!(status == 204 || status == 304 || status < 200)) {
       if (contentLength)

@@ -63,6 +63,9 @@ class Exchange {
 
   // For the access log.
   virtual void annotate(std::string key, std::string value) = 0;
+  // A request forwarded by a cluster peer: its request id and client
+  // address are the ones the peer gave it (see cluster/peers.h).
+  virtual void adoptOrigin(std::string requestId, std::string remote) = 0;
   // The server is shutting down: long-lived responses should end.
   virtual bool stopping() const = 0;
 };

@@ -105,6 +105,8 @@ Result<uint16_t> Server::listen() {
   }
 }
 
+void Server::setNodeId(std::string id) { impl_->cfg.nodeId = std::move(id); }
+
 void Server::run() {
   asio::co_spawn(impl_->io, impl_->acceptLoop(), asio::detached);
   std::vector<std::thread> threads;

@@ -37,6 +37,9 @@ struct ServerConfig {
   // Open connections from one client address; more are answered 429.
   uint32_t maxConnectionsPerClient = 512;
   std::chrono::seconds drainTimeout{30};   // graceful shutdown waits this long at most
+  // In a cluster: this node's id, sent as `fn0-node` on every response it
+  // writes itself and put in its access log lines.
+  std::string nodeId;
 };
 
 // Counters for the metrics endpoint (all totals since start).
@@ -55,6 +58,8 @@ class Server {
 
   // Binds and listens; returns the bound port (useful with port 0).
   Result<uint16_t> listen();
+  // Between listen() and run(): the node id once the bound port is known.
+  void setNodeId(std::string id);
   // Serves until stop() and the drain finish. Runs the I/O threads.
   void run();
   // Graceful stop; safe from any thread or a signal handler.

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "admin/admin_api.h"
+#include "cluster/cluster.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "dispatch/invoker.h"
@@ -347,6 +348,41 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0 serve: {}\n", l.error().message);
     return 1;
   }
+  // In a cluster (a PostgreSQL registry): join the membership and let the
+  // invoker send requests to peers that hold a function warm.
+  std::unique_ptr<cluster::Cluster> clusterPart;
+  if (reg.kind() == "postgres") {
+    const bool wildcard = sc.host == "0.0.0.0" || sc.host == "::" || sc.host.empty();
+    if (c.advertise.empty() && wildcard) {
+      fmt::print(stderr, "fn0 serve: listening on {} in a cluster needs --advertise HOST:PORT (where peers reach "
+                         "this node)\n", sc.host);
+      return 2;
+    }
+    if (!c.advertise.empty() && c.advertise.rfind(':') == std::string::npos) {
+      fmt::print(stderr, "fn0 serve: --advertise must be HOST:PORT, got '{}'\n", c.advertise);
+      return 2;
+    }
+    cluster::ClusterConfig cc;
+    cc.registryUrl = c.registryUrl;
+    cc.self = c.advertise.empty() ? sc.host + ":" + std::to_string(*port) : c.advertise;
+    cc.clusterKey = clusterKey.value_or("");
+    cc.forward = c.forward;
+    // A peer ends a guest at its duration limit; a cold start there may
+    // first download and compile (a minute for a JS engine on a busy node).
+    cc.waitForAnswer = std::chrono::milliseconds(c.durationMs) + std::chrono::seconds(60);
+    cluster::Membership::Sources sources;
+    sources.load = [&invoker] {
+      return cluster::Membership::Load{invoker.admission().running(), invoker.admission().nodeLimit()};
+    };
+    sources.warmHashes = [&cache] { return cache.residentHashes(); };
+    clusterPart = std::make_unique<cluster::Cluster>(cc, sources);
+    server.setNodeId(cc.self);
+    invoker.joinCluster(clusterPart.get());
+    clusterPart->start();
+    metrics.addNodeGauges([&clusterPart] { return clusterPart->gauges(); });
+    if (c.forward && !clusterKey)
+      fmt::print(stderr, "fn0: no --cluster-key-file: this node does not forward requests to its peers\n");
+  }
   adminApi = std::make_unique<admin::AdminApi>(
       admin::AdminDeps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
                        metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))});
@@ -390,16 +426,22 @@ int serve(const NodeConfig& c) {
     };
   });
 
+  std::thread leaver;
   asio::signal_set signals(server.executor(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& e, int sig) {
     if (e) return;
     fmt::print(stderr, "fn0: {} received, finishing in-flight requests\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    // Peers stop sending here at once (their next read), not after the
+    // heartbeat timeout; off this I/O thread (a database round trip).
+    if (clusterPart) leaver = std::thread([&clusterPart] { clusterPart->leave(); });
     server.stop();
   });
   fmt::print(stderr, "fn0 {} (wasmtime {}) listening on http://{}:{}/ (data {}, base domain {}, registry {}, store {})\n",
              kVersion, runtime::wasmtimeVersion(), sc.host, *port, c.dataDir.string(), c.baseDomain, reg.kind(),
              codeStore->describe());
   server.run();
+  if (leaver.joinable()) leaver.join();
+  if (clusterPart) clusterPart->leave();
   compilePool.join();
   registryPool.join();
   fetchPool.join();

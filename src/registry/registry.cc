@@ -68,6 +68,22 @@ const char* const kMigrations[] = {
     CREATE TABLE registry_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation {BIGINT} NOT NULL);
     INSERT INTO registry_state(id, generation) VALUES (1, 0);
     )sql",
+    // 4: cluster membership (src/cluster/membership.cc): one row per node,
+    // its beat on the database clock, its load and warm set.
+    R"sql(
+    CREATE TABLE cluster_nodes (
+      id TEXT PRIMARY KEY,
+      address TEXT NOT NULL,
+      started_ms {BIGINT} NOT NULL,
+      heartbeat_ms {BIGINT} NOT NULL,
+      state TEXT NOT NULL,
+      running {BIGINT} NOT NULL DEFAULT 0,
+      capacity {BIGINT} NOT NULL DEFAULT 0,
+      warm_count {BIGINT} NOT NULL DEFAULT 0,
+      warm_gen {BIGINT} NOT NULL DEFAULT 0,
+      warm TEXT NOT NULL DEFAULT ''
+    );
+    )sql",
 };
 
 std::string withDialect(std::string sql, const char* bigint) {

@@ -107,6 +107,19 @@ void ComponentCache::insertLocked(Entry entry) {
   stats_.entries = lru_.size();
 }
 
+bool ComponentCache::resident(const std::string& hash) const {
+  std::lock_guard lock(mu_);
+  return index_.count(hash) > 0;
+}
+
+std::vector<std::string> ComponentCache::residentHashes() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(lru_.size());
+  for (const auto& e : lru_) out.push_back(e.hash);
+  return out;
+}
+
 ComponentCache::Stats ComponentCache::stats() const {
   std::lock_guard lock(mu_);
   Stats s = stats_;

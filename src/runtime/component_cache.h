@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 #include "runtime/compile_worker.h"
@@ -39,6 +40,10 @@ class ComponentCache {
   // artifact (no compilation). Fails if it was never prepared.
   // `loaded` (optional) tells whether this call had to load it: a cold start.
   Result<std::shared_ptr<const Component>> get(const std::string& hash, bool* loaded = nullptr);
+
+  // In memory now (a request for it is warm). For cluster routing.
+  bool resident(const std::string& hash) const;
+  std::vector<std::string> residentHashes() const;
 
   bool hasArtifact(const std::string& hash) const;
   std::filesystem::path artifactPath(const std::string& hash) const;
