@@ -272,6 +272,34 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
   co_await sendError(ex, 404, "not-found", "no platform endpoint " + path.substr(0, 256));
 }
 
+json AdminApi::clusterJson() const {
+  const uint32_t running = d_.admission ? d_.admission->running() : 0;
+  const uint32_t capacity = d_.admission ? d_.admission->nodeLimit() : 0;
+  if (!d_.cluster) {
+    // One node: itself, always up.
+    json self = {{"id", "127.0.0.1:" + std::to_string(d_.port)}, {"self", true}, {"state", "up"}, {"running", running},
+                 {"capacity", capacity}, {"warm", d_.cache.stats().entries}, {"last_heartbeat_ms", 0}};
+    return json{{"clustered", false}, {"forwarding", false}, {"nodes", json::array({self})}};
+  }
+  auto& c = *d_.cluster;
+  const auto view = c.membership().view();
+  const auto now = std::chrono::steady_clock::now();
+  json nodes = json::array();
+  for (const auto& mb : view->members) {
+    std::string state = mb.state;
+    if (state == "up" && !c.membership().up(mb, now)) state = c.membership().suspected(mb) ? "suspect" : "gone";
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - mb.beatAt).count();
+    json n = {{"id", mb.id}, {"address", mb.id}, {"self", mb.self}, {"state", state},
+              {"running", mb.self ? running : mb.running}, {"capacity", mb.self ? capacity : mb.capacity},
+              {"warm", mb.self ? d_.cache.stats().entries : mb.warmCount}, {"last_heartbeat_ms", age},
+              {"started_at", mb.startedMs / 1000}};
+    nodes.push_back(std::move(n));
+  }
+  const auto s = c.membership().stats();
+  return json{{"clustered", true}, {"self", c.self()}, {"forwarding", c.forwarding()},
+              {"membership", {{"connected", s.connected}, {"beats", s.beats}}}, {"nodes", nodes}};
+}
+
 asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route,
                                     const std::vector<std::string>& p, const std::string& query) {
   const std::string& m = ex.request().method;
@@ -293,6 +321,11 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
                            {"store", {{"location", d_.library.describeStore()}, {"shares_artifacts", d_.library.sharesArtifacts()}}}};
     co_await sendJson(ex, 200, body2);
     }
+    co_return;
+  }
+  if (route == "/cluster" && m == "GET") {
+    const json body = clusterJson();
+    co_await sendJson(ex, 200, body);
     co_return;
   }
   if (route == "/functions" && m == "GET") {

@@ -11,7 +11,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "admin/route_match.h"
+#include "cluster/cluster.h"
+#include "dispatch/admission.h"
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
 #include "metrics/metrics.h"
@@ -37,6 +41,8 @@ struct AdminDeps {
   // sha256 hex of the token /_fn0/metrics needs ("": open to anyone); an
   // admin token works there too.
   std::string metricsTokenHash;
+  const dispatch::Admission* admission = nullptr;  // this node's load
+  cluster::Cluster* cluster = nullptr;              // in a cluster
 };
 
 // The OpenAPI document; apiRoutes() (route_match.h) lists the same routes.
@@ -54,6 +60,7 @@ class AdminApi {
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
   boost::asio::awaitable<void> followLogs(http::Exchange& ex, const std::string& name, uint64_t after);
   bool metricsAllowed(const http::Request& request);
+  nlohmann::json clusterJson() const;
   template <typename Op>
   boost::asio::awaitable<std::invoke_result_t<Op&>> db(Op op);
   boost::asio::awaitable<std::optional<registry::FunctionInfo>> loadFunction(std::string name);

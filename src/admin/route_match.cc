@@ -39,6 +39,7 @@ const std::vector<std::string>& apiRoutes() {
   static const std::vector<std::string> routes = {
       "GET /openapi.json",
       "GET /status",
+      "GET /cluster",
       "GET /functions",
       "GET /functions/{name}",
       "DELETE /functions/{name}",

@@ -383,9 +383,11 @@ int serve(const NodeConfig& c) {
     if (c.forward && !clusterKey)
       fmt::print(stderr, "fn0: no --cluster-key-file: this node does not forward requests to its peers\n");
   }
-  adminApi = std::make_unique<admin::AdminApi>(
-      admin::AdminDeps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
-                       metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))});
+  admin::AdminDeps deps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
+                        metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))};
+  deps.admission = &invoker.admission();
+  deps.cluster = clusterPart.get();
+  adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
     return std::vector<std::pair<std::string, double>>{
