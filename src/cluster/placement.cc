@@ -65,19 +65,22 @@ Plan plan(const View& view, const std::function<bool(const Member&)>& up, uint64
   std::sort(nodes.begin(), nodes.end(), [](const Node& a, const Node& b) { return a.score > b.score; });
 
   Plan p;
-  std::vector<const Node*> holders;
+  std::vector<const Node*> holders;  // owners first
   for (const auto& n : nodes)
     if (n.warm && !n.full) holders.push_back(&n);
-  // The receiving node is one of the two choices when it is warm.
-  auto mine = std::find_if(holders.begin(), holders.end(), [](const Node* n) { return n->t.self; });
-  if (mine != holders.end() && mine != holders.begin()) std::rotate(holders.begin(), mine, mine + 1);
-  if (holders.size() > 2) holders.resize(2);
-  if (holders.size() == 2) {
-    const Node* a = holders[0];
-    const Node* b = holders[1];
-    // Less loaded wins; a tie goes to this node, then to the owner.
-    if (b->t.load < a->t.load) std::swap(holders[0], holders[1]);
+  // The two choices: the top two owners among the warm holders, this node
+  // being one of them whenever it is warm.
+  if (holders.size() > 2) {
+    auto mine = std::find_if(holders.begin(), holders.end(), [](const Node* n) { return n->t.self; });
+    if (mine != holders.end() && mine - holders.begin() >= 2) holders[1] = *mine;
+    holders.resize(2);
   }
+  // The less loaded first; on a tie the better owner, so that an idle
+  // cluster sends a function to the same node (its warm copies converge
+  // there instead of every node keeping one and each going cold).
+  if (holders.size() == 2 && (holders[1]->t.load < holders[0]->t.load ||
+                              (holders[1]->t.load == holders[0]->t.load && holders[1]->score > holders[0]->score)))
+    std::swap(holders[0], holders[1]);
   for (const Node* n : holders) p.warm.push_back(n->t);
 
   std::vector<const Node*> spare;

@@ -21,8 +21,9 @@ struct Target {
 };
 
 struct Plan {
-  // At most two nodes holding the function warm, the better first (the
-  // receiving node wins ties: no hop). Tried in order; a rejection moves on.
+  // At most two nodes holding the function warm (the receiving node is one
+  // when it is warm), the less loaded first, the better owner on a tie.
+  // Tried in order; a rejection moves on.
   std::vector<Target> warm;
   // Peers with room that are not in `warm`, for when this node is full
   // too: least loaded first, owners first among equals.

@@ -53,11 +53,20 @@ TEST(Placement, AWarmPeerIsChosenOverAColdSelf) {
   EXPECT_EQ(ids(p.spare), std::vector<std::string>{"b:1"});
 }
 
-TEST(Placement, WarmHereWinsATie) {
+TEST(Placement, OnATieTheBetterOwnerGoesFirst) {
   Fixture f;
   f.view.members.push_back(member("a:1", 1, 10, true));
   auto p = f.run({true, 1, 10});
-  EXPECT_EQ(ids(p.warm), (std::vector<std::string>{"self", "a:1"}));
+  const bool aOwns = ownerScore("a:1", kKey) > ownerScore("self:1", kKey);
+  EXPECT_EQ(ids(p.warm), aOwns ? (std::vector<std::string>{"a:1", "self"}) : (std::vector<std::string>{"self", "a:1"}));
+}
+
+TEST(Placement, WarmHereIsAlwaysOneOfTheTwo) {
+  Fixture f;
+  for (int i = 0; i < 6; i++) f.view.members.push_back(member("p" + std::to_string(i) + ":1", 5, 10, true));
+  auto p = f.run({true, 0, 10});  // idle here, half full there
+  ASSERT_EQ(p.warm.size(), 2u);
+  EXPECT_TRUE(p.warm[0].self) << "the less loaded choice is this node: no hop";
 }
 
 TEST(Placement, TheLessLoadedOfTwoGoesFirst) {

@@ -81,13 +81,14 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   runtime::Outcome outcome;
 };
 
-// Not for the guest: the hop's own headers, and every fn0-* one (the
-// platform sets its own; a peer's forward token must never reach a guest).
+// Not for the guest: the hop's own headers, Expect (the node answers 100
+// Continue itself), and every fn0-* one (the platform sets its own; a
+// peer's forward token must never reach a guest).
 bool hopByHop(const std::string& name) {
   std::string n(name);
   std::transform(n.begin(), n.end(), n.begin(), ::tolower);
   return n == "connection" || n == "keep-alive" || n == "te" || n == "transfer-encoding" || n == "upgrade" ||
-         n == "proxy-connection" || n == "trailer" || n.rfind("fn0-", 0) == 0;
+         n == "proxy-connection" || n == "trailer" || n == "expect" || n.rfind("fn0-", 0) == 0;
 }
 
 asio::awaitable<void> pumpRequest(http::Exchange& ex, runtime::Invocation& inv, Bridge& b) {

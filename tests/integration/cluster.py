@@ -30,16 +30,18 @@ class Cluster:
         self.key_file = self.workdir / "cluster.key"
         self.key_file.write_text(secrets.token_hex(32) + "\n")
         self.nodes: list[Node] = []
+        self.default_args: list[str] = []  # given to every node this cluster starts
 
     def node_args(self, *extra: str, key: bool = True) -> list[str]:
-        args = ["--registry", self.pg.url(), "--store", self.s3.url(self.bucket)]
+        args = ["--registry", self.pg.url(), "--store", self.s3.url(self.bucket), *self.default_args]
         if key:
             args += ["--cluster-key-file", str(self.key_file)]
         return args + list(extra)
 
-    def node(self, name: str, *extra: str, key: bool = True, env: dict | None = None, start: bool = True) -> Node:
+    def node(self, name: str, *extra: str, key: bool = True, env: dict | None = None, start: bool = True,
+             listen: str = "127.0.0.1:0") -> Node:
         n = Node(self.build_dir, self.workdir / name, *self.node_args(*extra, key=key),
-                 env=dict(self.s3.env(), **(env or {})))
+                 env=dict(self.s3.env(), **(env or {})), listen=listen)
         self.nodes.append(n)
         return n.start() if start else n
 
@@ -52,6 +54,17 @@ class Cluster:
             n.kill()
         self.s3.kill()
         self.pg.destroy()
+
+
+def node_id(node: Node) -> str:
+    """How the cluster names a node: its advertised address (here: where it listens)."""
+    return f"127.0.0.1:{node.port}"
+
+
+def members(node: Node) -> dict[str, dict]:
+    """The cluster as `node` sees it, by node id."""
+    import json
+    return {m["id"]: m for m in json.loads(node.api("GET", "/cluster").body)["nodes"]}
 
 
 def metric(node: Node, name: str) -> float:

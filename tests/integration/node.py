@@ -19,8 +19,9 @@ TOKEN = "test-admin-token-0123456789"
 
 class Node:
     def __init__(self, build_dir: Path, data_dir: Path, *args: str, token: str | None = TOKEN,
-                 env: dict | None = None, preexec_fn=None):
+                 env: dict | None = None, preexec_fn=None, listen: str = "127.0.0.1:0"):
         self.build_dir, self.data_dir, self.args = Path(build_dir), Path(data_dir), list(args)
+        self.listen = listen  # a fixed port lets a restarted node come back under the same address
         self.preexec_fn = preexec_fn  # e.g. to set resource limits on the node
         self.token = token
         self.env = dict(os.environ, **(env or {}))
@@ -34,7 +35,7 @@ class Node:
         self._err = bytearray()
 
     def start(self, timeout: float = 30) -> "Node":
-        cmd = [str(self.build_dir / "fn0"), "serve", "--listen", "127.0.0.1:0",
+        cmd = [str(self.build_dir / "fn0"), "serve", "--listen", self.listen,
                "--data-dir", str(self.data_dir), *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
                                      preexec_fn=self.preexec_fn)

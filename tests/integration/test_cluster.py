@@ -14,13 +14,22 @@ from cluster import C_BODY, JS_BODY, metric, wait_for
 from node import Node
 
 
+@pytest.fixture
+def cluster(cluster):
+    """These tests are about shared code and registry: every node runs what it
+    receives itself (--no-forward), so each one has to get the code."""
+    cluster.default_args = ["--no-forward"]
+    return cluster
+
+
 def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_reaches_a(cluster, examples_dir):
     a = cluster.node("a")
     # B takes the shared settings from its config file instead of flags.
     config = cluster.workdir / "b.toml"
     config.write_text(f'[serve]\nregistry = "{cluster.pg.url()}"\nstore = "{cluster.s3.url(cluster.bucket)}"\n'
                       f'cluster-key-file = "{cluster.key_file}"\n')
-    b = Node(cluster.build_dir, cluster.workdir / "b", "--config", str(config), env=cluster.s3.env()).start()
+    b = Node(cluster.build_dir, cluster.workdir / "b", "--config", str(config), "--no-forward",
+             env=cluster.s3.env()).start()
     cluster.nodes.append(b)
     assert "registry postgres" in b.stderr()
     assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201

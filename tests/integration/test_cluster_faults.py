@@ -6,7 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from cluster import C_BODY, JS_BODY, metric, wait_for
+
+
+@pytest.fixture
+def cluster(cluster):
+    """These tests are about shared code and registry: every node runs what it
+    receives itself (--no-forward), so each one has to get the code."""
+    cluster.default_args = ["--no-forward"]
+    return cluster
 
 
 def test_postgres_away_functions_serve_writes_503_and_nodes_resync_when_it_returns(cluster, examples_dir):
