@@ -6,12 +6,14 @@ export FN0_CACHE ?= $(HOME)/.cache/fn0
 export PATH := $(FN0_CACHE)/tools/bin:$(HOME)/.cargo/bin:$(PATH)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build examples test run bench fuzz clean help
+.PHONY: all setup configure build examples test run bench fuzz clean help cluster-up cluster-down
 
 all: build
 
 help:
 	@echo "make run       install what is missing, build, serve the example functions"
+	@echo "make cluster-up    three nodes behind haproxy on loopback, examples deployed (scripts/cluster.sh)"
+	@echo "make cluster-down  stop that cluster (its data stays in build/cluster)"
 	@echo "make test      build everything and run every test"
 	@echo "make build     build build/fn0"
 	@echo "make bench     fn0 vs wasmtime serve, side by side (not part of make test)"
@@ -50,6 +52,14 @@ fuzz: configure
 
 run: build examples
 	@scripts/run-node.sh $(BUILD_DIR)
+
+# The cluster needs versitygw as the tests do: setup.sh --test.
+cluster-up: SETUP_FLAGS = --test
+cluster-up: build examples
+	@FN0_BUILD_DIR=$(BUILD_DIR) scripts/cluster.sh up --examples
+
+cluster-down:
+	@FN0_BUILD_DIR=$(BUILD_DIR) scripts/cluster.sh down
 
 clean:
 	rm -rf $(BUILD_DIR)
