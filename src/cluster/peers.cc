@@ -224,8 +224,9 @@ asio::awaitable<void> pumpBody(http::Exchange& ex, beast::tcp_stream& stream, bo
       co_return;
     }
     if (piece.kind != http::BodyPiece::Data) {
+      beast::error_code ignored;
       d.bodyBroke = true;
-      if (!d.answered) stream.socket().cancel();  // the exchange answers with its refusal
+      if (!d.answered) stream.socket().cancel(ignored);  // the exchange answers with its refusal
       co_return;
     }
     d.bodyTouched = true;
@@ -373,7 +374,8 @@ asio::awaitable<Forwarded> Peers::forward(http::Exchange& ex, const std::string&
         // The peer is done without the rest of the body: stop sending it.
         keep = false;
         ex.cancelBody();
-        c->stream.socket().cancel();
+        beast::error_code ignored;
+        c->stream.socket().cancel(ignored);
       }
     };
     auto a = answer();

@@ -161,7 +161,7 @@ def test_a_node_stopped_with_sigterm_leaves_at_once(cluster, examples_dir):
 
 
 def test_a_100_mb_upload_streams_through_a_hop_in_bounded_memory(cluster, examples_dir):
-    args = ["--max-body-mb", "200"]
+    args = ["--max-body-mb", "200", "--cpu-ms", "2000", "--duration-ms", "60000"]  # 100 MB in, 100 MB out
     a, b = cluster.node("a", *args), cluster.node("b", *args)
     assert a.deploy("echo", examples_dir / "echo-c.wasm").status == 201
     assert a.get("/echo/").status == 200
