@@ -30,6 +30,7 @@ TOOLS = Path(os.environ.get("FN0_CACHE", Path.home() / ".cache" / "fn0")) / "too
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from node import Node  # noqa: E402
 from reference_host import ReferenceHost  # noqa: E402
+from load import variant  # noqa: E402
 
 DURATION = os.environ.get("FN0_BENCH_DURATION", "5s")
 CONNECTIONS = int(os.environ.get("FN0_BENCH_CONNECTIONS", "32"))
@@ -96,24 +97,6 @@ def first_response(start_cmd, url: str, env=None) -> tuple[float, float]:
     finally:
         proc.terminate()
         proc.wait()
-
-
-def leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def variant(wasm: bytes, i: int) -> bytes:
-    """The same component with a custom section appended: different bytes,
-    so a different hash, artifact and pre-linked component per tenant."""
-    name = b"fn0-bench-tenant"
-    payload = leb(len(name)) + name + str(i).encode()
-    return wasm + b"\x00" + leb(len(payload)) + payload
 
 
 def deploy_to_first_response(node, name: str, wasm: bytes) -> dict:

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
 from node import Node  # noqa: E402
 from postgres import Postgres  # noqa: E402
 from s3 import VersityGW  # noqa: E402
+from haproxy import HAProxy  # noqa: E402
 
 
 C_BODY = b"Hello from fn0 (C)!\n"
@@ -31,6 +32,7 @@ class Cluster:
         self.key_file.write_text(secrets.token_hex(32) + "\n")
         self.nodes: list[Node] = []
         self.default_args: list[str] = []  # given to every node this cluster starts
+        self.balancers: list[HAProxy] = []
 
     def node_args(self, *extra: str, key: bool = True) -> list[str]:
         args = ["--registry", self.pg.url(), "--store", self.s3.url(self.bucket), *self.default_args]
@@ -45,11 +47,22 @@ class Cluster:
         self.nodes.append(n)
         return n.start() if start else n
 
+    def balancer(self, nodes: list[Node], balance: str = "roundrobin") -> HAProxy:
+        """haproxy in front of `nodes` (n1, n2, ... in that order), all of them UP."""
+        h = HAProxy([("127.0.0.1", n.port) for n in nodes], workdir=self.workdir / f"haproxy{len(self.balancers)}",
+                    balance=balance)
+        self.balancers.append(h)
+        h.start()
+        h.wait_states({f"n{i + 1}": "UP" for i in range(len(nodes))}, timeout=10)
+        return h
+
     def artifact_objects(self) -> list[Path]:
         root = self.s3.object_path(self.bucket, "artifacts")
         return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
     def close(self) -> None:
+        for h in self.balancers:
+            h.kill()
         for n in self.nodes:
             n.kill()
         self.s3.kill()
