@@ -51,10 +51,10 @@ fi
 # build caches stay under $cache, so a reinstall is quick. It builds in the
 # background while the cargo tools below build (its downloads overlap
 # theirs); the end of this script waits for it.
-# Only for the tests (setup.sh --test, which `make test` runs): `make run`
-# does not wait for it.
+# Only for the tests and benchmarks (setup.sh --test, which `make test`
+# runs, and --bench): `make run` does not wait for it.
 go_pid=""
-if [[ "${1:-}" != "--test" ]]; then
+if [[ "${1:-}" != "--test" && "${1:-}" != "--bench" ]]; then
   :
 elif [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
    && [[ "$(cat "$tools/versitygw.version")" == "$VERSITYGW_VERSION" ]]; then
