@@ -125,7 +125,7 @@ start_postgres() {
     { cat "$pgdir/initdb.log" >&2; die "initdb failed"; }
   # fsync=off: a cluster to try, not to keep through a power cut.
   "${as[@]}" "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $port_postgres -k $pgdir -c fsync=off" start >/dev/null ||
+    -o "-c listen_addresses=127.0.0.1 -p $port_postgres -k $pgdir -c fsync=off" start </dev/null >/dev/null 3>&- ||
     { tail -n 20 "$pgdir/postgres.log" >&2; die "PostgreSQL did not start (log: $pgdir/postgres.log)"; }
   head -1 "$pgdir/data/postmaster.pid" >"$(pidfile postgres)"
   local psql=("${as[@]}" "$pgbin/psql" -h 127.0.0.1 -p "$port_postgres" -U fn0 -d postgres -At)
@@ -138,7 +138,7 @@ start_versitygw() {
   # Keys through the environment, not argv (visible in ps).
   ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
     setsid "$versitygw" --port "127.0.0.1:$port_versitygw" --quiet posix "$dir/s3" \
-    </dev/null >>"$dir/versitygw.log" 2>&1 &
+    </dev/null >>"$dir/versitygw.log" 2>&1 3>&- &
   echo $! >"$(pidfile versitygw)"
   wait_for versitygw "$dir/versitygw.log" 15 http_any "http://127.0.0.1:$port_versitygw/"
 }
@@ -151,7 +151,7 @@ start_node() {
     --base-domain "$domain" --registry "postgres://fn0@127.0.0.1:$port_postgres/fn0" \
     --store "s3://$bucket?endpoint=http://127.0.0.1:$port_versitygw" \
     --cluster-key-file "$dir/cluster.key" --admin-token-file "$dir/admin-token" --max-client-connections 0 \
-    </dev/null >>"$dir/$n.access.log" 2>>"$dir/$n.log" &
+    </dev/null >>"$dir/$n.access.log" 2>>"$dir/$n.log" 3>&- &
   echo $! >"$(pidfile "$n")"
   wait_for "$n" "$dir/$n.log" 60 http_ok "http://127.0.0.1:$port/_fn0/readyz"
 }
@@ -161,7 +161,7 @@ start_haproxy() {
     "n1=127.0.0.1:$port_node1" "n2=127.0.0.1:$port_node2" "n3=127.0.0.1:$port_node3" >"$dir/haproxy.cfg"
   rm -f "$sock"
   # -db: in the foreground (no daemon fork), so $! is haproxy itself.
-  setsid "$haproxy" -db -f "$dir/haproxy.cfg" </dev/null >>"$dir/haproxy.log" 2>&1 &
+  setsid "$haproxy" -db -f "$dir/haproxy.cfg" </dev/null >>"$dir/haproxy.log" 2>&1 3>&- &
   echo $! >"$(pidfile haproxy)"
   wait_for haproxy "$dir/haproxy.log" 15 http_ok "http://127.0.0.1:$port_haproxy/_fn0/readyz"
   wait_for haproxy "$dir/haproxy.log" 15 haproxy_all_up
@@ -223,8 +223,11 @@ print(f"AWS_ACCESS_KEY_ID=fn0{secrets.token_hex(8)}\nAWS_SECRET_ACCESS_KEY={secr
   AWS_REGION=us-east-1
   set +a
 
-  # Whatever fails from here stops what had started; the logs stay.
-  trap 'echo "cluster.sh: stopping what had started" >&2; stop_all >&2' EXIT
+  # Whatever fails from here stops what had started; the logs stay. To fd 3,
+  # the real stderr: a signal can land inside `wait_for`'s >/dev/null. (No
+  # server may inherit fd 3: it would hold a caller's pipe open.)
+  exec 3>&2
+  trap 'echo "cluster.sh: stopping what had started" >&3; stop_all >&3' EXIT
   trap 'exit 130' INT TERM  # so that Ctrl-C runs the EXIT trap too
   start_postgres
   start_versitygw
@@ -311,6 +314,14 @@ status() {
       all=1
     fi
   done
+  # Membership as node1 has it (GET /_fn0/api/v1/cluster), when it runs.
+  if alive node1 >/dev/null; then
+    curl -sf --max-time 2 -H "Authorization: Bearer $(<"$dir/admin-token")" \
+      "http://127.0.0.1:$port_node1/_fn0/api/v1/cluster" 2>/dev/null | python3 -c '
+import json, sys
+nodes = json.load(sys.stdin).get("nodes", [])
+print("node1 sees: " + ", ".join(n["id"] + " " + n["state"] for n in nodes))' 2>/dev/null || true
+  fi
   if alive haproxy >/dev/null && [[ -S $sock ]]; then
     echo "haproxy sees: $(python3 "$hap_py" --servers "$sock" 2>/dev/null | tr '\n' ' ' || echo "? (its stats socket $sock does not answer)")"
   fi
