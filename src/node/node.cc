@@ -382,6 +382,8 @@ int serve(const NodeConfig& c) {
     metrics.addNodeGauges([&clusterPart] { return clusterPart->gauges(); });
     if (c.forward && !clusterKey)
       fmt::print(stderr, "fn0: no --cluster-key-file: this node does not forward requests to its peers\n");
+    fmt::print(stderr, "fn0: cluster member {} ({})\n", cc.self,
+               clusterPart->forwarding() ? "forwards to warm peers" : "runs what it receives");
   }
   admin::AdminDeps deps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
                         metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))};
