@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include "admin/request_util.h"
 #include "common/failpoint.h"
 #include "common/sha256.h"
 #include "common/version.h"
@@ -38,25 +39,6 @@ asio::awaitable<void> failed(http::Exchange& ex, const Error& e, int status = 50
   co_await sendError(ex, status, reason, e.message);
 }
 
-std::string queryParam(const std::string& query, const std::string& name) {
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t amp = query.find('&', pos);
-    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (kv.rfind(name + "=", 0) == 0) return kv.substr(name.size() + 1);
-    if (kv == name) return "true";
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return "";
-}
-
-std::string header(const http::Request& r, const std::string& name) {
-  for (const auto& [k, v] : r.headers)
-    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
-  return "";
-}
-
 // Reads the whole request body (admin requests only; bounded).
 asio::awaitable<std::optional<std::string>> readAll(http::Exchange& ex, uint64_t limit) {
   std::string body;
@@ -71,7 +53,7 @@ asio::awaitable<std::optional<std::string>> readAll(http::Exchange& ex, uint64_t
 // sha256 hex of the request's bearer token, "" without one. Tokens are
 // compared as hashes: the registry stores only those.
 std::string bearerHash(const http::Request& r) {
-  const std::string auth = header(r, "authorization");
+  const std::string auth = requestHeader(r, "authorization");
   if (auth.rfind("Bearer ", 0) != 0 || auth.size() == 7) return "";
   return sha256Hex({reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7});
 }
@@ -161,7 +143,10 @@ class DeploySlot {
 
 }  // namespace
 
-AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
+AdminApi::AdminApi(AdminDeps deps)
+    : d_(std::move(deps)),
+      epoch_(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count()) {}
 
 // Runs `op` (a registry call: a database round trip, on PostgreSQL maybe a
 // slow one) on the registry pool and comes back to this connection's
@@ -277,7 +262,7 @@ json AdminApi::clusterJson() const {
   const uint32_t capacity = d_.admission ? d_.admission->nodeLimit() : 0;
   if (!d_.cluster) {
     // One node: itself, always up.
-    json self = {{"id", "127.0.0.1:" + std::to_string(d_.port)}, {"self", true}, {"state", "up"}, {"running", running},
+    json self = {{"id", selfId()}, {"self", true}, {"state", "up"}, {"running", running},
                  {"capacity", capacity}, {"warm", d_.cache.stats().entries}, {"last_heartbeat_ms", 0}};
     return json{{"clustered", false}, {"forwarding", false}, {"nodes", json::array({self})}};
   }
@@ -523,71 +508,14 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     co_return;
   }
   if (route == "/functions/{name}/logs" && m == "GET") {
-    std::string name = p[0];
-    auto exists = co_await loadFunction(name);
-    if (!exists) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
-    uint64_t after = 0;
-    size_t limit = 1000;
-    bool badNumber = false;
-    try {
-      if (auto a = queryParam(query, "after"); !a.empty()) after = std::stoull(a);
-      if (auto l = queryParam(query, "limit"); !l.empty()) limit = std::min<size_t>(std::stoull(l), 10000);
-    } catch (...) {
-      badNumber = true;
-    }
-    if (badNumber) co_return co_await sendError(ex, 400, "bad-request", "after and limit must be numbers");
-    if (queryParam(query, "follow") == "true" || queryParam(query, "follow") == "1") {
-      co_await followLogs(ex, name, after);
-      co_return;
-    }
-    auto buffer = d_.logs.get(name);
-    json entries = json::array();
-    for (const auto& e : buffer->after(after, limit))
-      entries.push_back({{"seq", e.seq},
-                         {"time", std::chrono::duration<double>(e.time.time_since_epoch()).count()},
-                         {"request_id", e.requestId},
-                         {"stream", e.stream == 1 ? "stdout" : "stderr"},
-                         {"line", e.line}});
-    {
-    const json body14 = json{{"entries", entries}, {"last_seq", buffer->lastSeq()}};
-    co_await sendJson(ex, 200, body14);
-    }
+    co_await logs(ex, p[0], query);
+    co_return;
+  }
+  if (route == "/functions/{name}/metrics" && m == "GET") {
+    co_await functionMetrics(ex, p[0], query);
     co_return;
   }
   co_await sendError(ex, 404, "not-found", "no API route " + ex.request().method + " " + route);
-}
-
-asio::awaitable<void> AdminApi::followLogs(http::Exchange& ex, const std::string& name, uint64_t after) {
-  // Server-Sent Events: every entry as `id: <seq>` + `data: <json>`, a
-  // comment every 15 s to keep proxies from closing the stream; ends when the
-  // client goes away or the node stops.
-  std::vector<http::Header> headers = {{"content-type", "text/event-stream"}, {"cache-control", "no-cache"}};
-  const std::optional<uint64_t> noLength;
-  if (!co_await ex.writeHead(200, headers, noLength)) co_return;
-  auto buffer = d_.logs.get(name);
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto lastWrite = std::chrono::steady_clock::now();
-  while (!ex.stopping()) {
-    std::string out;
-    for (const auto& e : buffer->after(after, 1000)) {
-      after = e.seq;
-      json j = {{"seq", e.seq},
-                {"time", std::chrono::duration<double>(e.time.time_since_epoch()).count()},
-                {"request_id", e.requestId},
-                {"stream", e.stream == 1 ? "stdout" : "stderr"},
-                {"line", e.line}};
-      out += "id: " + std::to_string(e.seq) + "\ndata: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
-    }
-    if (out.empty() && std::chrono::steady_clock::now() - lastWrite > std::chrono::seconds(15)) out = ": keep-alive\n\n";
-    if (!out.empty()) {
-      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(out.data()), out.size());
-      if (!co_await ex.writeBody(bytes)) co_return;
-      lastWrite = std::chrono::steady_clock::now();
-    }
-    timer.expires_after(std::chrono::milliseconds(200));
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  co_await ex.finish();
 }
 
 asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& name, bool live) {

@@ -1,6 +1,7 @@
 // The platform's own endpoints under /_fn0/: health and readiness, and the
 // admin REST API (/_fn0/api/v1/, JSON, bearer token): deploy, functions,
-// versions, aliases, environment, secrets (write-only), export, logs, status.
+// versions, aliases, environment, secrets (write-only), export, logs and
+// metrics (the whole cluster's), status, cluster.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/fanout.h"
+#include "admin/log_merge.h"
 #include "admin/route_match.h"
 #include "cluster/cluster.h"
 #include "dispatch/admission.h"
@@ -58,7 +61,22 @@ class AdminApi {
   boost::asio::awaitable<void> api(http::Exchange& ex, const std::string& route, const std::vector<std::string>& params,
                                    const std::string& query);
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
-  boost::asio::awaitable<void> followLogs(http::Exchange& ex, const std::string& name, uint64_t after);
+  // A function's logs and metrics, the whole cluster's or this node's
+  // (function_views.cc).
+  boost::asio::awaitable<void> logs(http::Exchange& ex, std::string name, std::string query);
+  boost::asio::awaitable<void> followLogs(http::Exchange& ex, std::string name, LogCursor cursor, bool wholeCluster);
+  boost::asio::awaitable<void> functionMetrics(http::Exchange& ex, std::string name, std::string query);
+  struct GatheredLogs {
+    std::vector<NodeLogPage> pages;  // this node's first
+    std::vector<PeerAnswer> failed;  // peers left out
+  };
+  boost::asio::awaitable<GatheredLogs> gatherLogs(const http::Request& req, std::string name, LogCursor cursor,
+                                                  size_t limit, bool wholeCluster);
+  NodeLogPage localLogs(const std::string& name, const LogCursor& cursor, size_t limit, bool knownOnly);
+  // Whether a request wants this node's part only: a peer's (never asked
+  // further), `local=true`, or any request on a node alone.
+  bool localOnly(const http::Request& req, const std::string& query) const;
+  std::string selfId() const;
   bool metricsAllowed(const http::Request& request);
   nlohmann::json clusterJson() const;
   template <typename Op>
@@ -66,6 +84,9 @@ class AdminApi {
   boost::asio::awaitable<std::optional<registry::FunctionInfo>> loadFunction(std::string name);
   AdminDeps d_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // This process's start in ms since 1970: log cursors tell a restarted
+  // node (whose sequence numbers start again) by it.
+  const int64_t epoch_;
   std::atomic<uint32_t> deploys_{0}, compiling_{0};  // in progress; compiling now
 };
 

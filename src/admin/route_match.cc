@@ -56,6 +56,7 @@ const std::vector<std::string>& apiRoutes() {
       "PUT /functions/{name}/secrets/{key}",
       "DELETE /functions/{name}/secrets/{key}",
       "GET /functions/{name}/logs",
+      "GET /functions/{name}/metrics",
       "GET /functions/{name}/settings",
       "PUT /functions/{name}/settings",
   };

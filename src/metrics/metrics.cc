@@ -36,6 +36,23 @@ void Metrics::forget(const std::string& function) {
   fns_.erase(function);
 }
 
+Metrics::Counters Metrics::counters(const std::string& function) const {
+  Counters c;
+  std::lock_guard lock(mu_);
+  auto it = fns_.find(function);
+  if (it == fns_.end()) return c;
+  const Fn& f = it->second;
+  c.byClass = f.byClass;
+  c.requests = f.count;
+  c.coldStarts = f.coldStarts;
+  c.overloads = f.overloads;
+  c.cpuSeconds = f.cpuSeconds;
+  c.durationSeconds = f.durationSum;
+  c.inFlight = f.inFlight;
+  c.limitHits = f.limitHits;
+  return c;
+}
+
 std::string Metrics::render() const {
   std::string out;
   auto family = [&](const char* name, const char* type, const char* help) {

@@ -40,6 +40,17 @@ class Metrics {
 
   std::string render() const;
 
+  // One function's counters on this node, for the admin API (which sums
+  // them over a cluster's nodes); zeros for a function it has not served.
+  struct Counters {
+    std::array<uint64_t, 6> byClass{};  // 1xx..5xx, index 1..5
+    uint64_t requests = 0, coldStarts = 0, overloads = 0;
+    double cpuSeconds = 0, durationSeconds = 0;
+    int64_t inFlight = 0;
+    std::map<std::string, uint64_t> limitHits;
+  };
+  Counters counters(const std::string& function) const;
+
  private:
   struct Fn {
     std::array<uint64_t, 6> byClass{};  // 1xx..5xx, index 1..5

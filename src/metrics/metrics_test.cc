@@ -35,5 +35,21 @@ TEST(Metrics, TracksInstancesInFlight) {
   EXPECT_NE(m.render().find("fn0_instances{function=\"a\"} 1\n"), std::string::npos);
 }
 
+TEST(Metrics, GivesOneFunctionsCounters) {
+  Metrics m;
+  m.record("a", {200, 3ms, 1ms, "", true, false});
+  m.record("a", {503, 1s, 10ms, "cpu-limit", false, true});
+  m.record("b", {200, 3ms, 1ms, "", false, false});
+  const auto c = m.counters("a");
+  EXPECT_EQ(c.requests, 2u);
+  EXPECT_EQ(c.byClass[2], 1u);
+  EXPECT_EQ(c.byClass[5], 1u);
+  EXPECT_EQ(c.coldStarts, 1u);
+  EXPECT_EQ(c.overloads, 1u);
+  EXPECT_EQ(c.limitHits.at("cpu-limit"), 1u);
+  EXPECT_NEAR(c.cpuSeconds, 0.011, 1e-9);
+  EXPECT_EQ(m.counters("none").requests, 0u);
+}
+
 }  // namespace
 }  // namespace fn0::metrics
