@@ -16,6 +16,7 @@
 #include "cli/config.h"
 #include "cli/dev.h"
 #include "cli/project.h"
+#include "cli/views.h"
 #include "common/version.h"
 #include "runtime/engine.h"
 
@@ -144,11 +145,11 @@ class Commands {
                     "Example:\n  printf %s \"$API_KEY\" | fn0 secret hello set API_KEY");
     jsonFlag(secret_);
 
-    logs_ = app.add_subcommand("logs", "Show a function's recent output (with request ids)");
+    logs_ = app.add_subcommand("logs", "Show a function's recent output (with request ids; in a cluster, every node's)");
     logs_->add_option("name", name_)->required();
     logs_->add_flag("--follow,-f", follow_, "Keep printing new lines");
     logs_->add_option("--since", since_, "Only lines newer than this many seconds");
-    logs_->footer("Example:\n  fn0 logs hello --follow");
+    logs_->footer("In a cluster each line starts with the node that wrote it.\nExample:\n  fn0 logs hello --follow");
     jsonFlag(logs_);
 
     export_ = app.add_subcommand("export", "Download a version's original component");
@@ -157,7 +158,12 @@ class Commands {
     export_->add_option("-o,--output", file_, "Where to write it")->required();
     export_->footer("Example:\n  fn0 export hello v2 -o hello-v2.wasm");
 
-    status_ = app.add_subcommand("status", "Show the node's status");
+    metrics_ = app.add_subcommand("metrics", "Show a function's request counters (summed over a cluster's nodes)");
+    metrics_->add_option("name", name_)->required();
+    metrics_->footer("Example:\n  fn0 metrics hello");
+    jsonFlag(metrics_);
+
+    status_ = app.add_subcommand("status", "Show the node's status (and the cluster's nodes)");
     status_->footer("Example:\n  fn0 status");
     jsonFlag(status_);
 
@@ -191,7 +197,7 @@ class Commands {
       return 0;
     }
     for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, logs_, export_,
-                        status_})
+                        metrics_, status_})
       if (c->parsed()) {
         auto client = connect();
         if (!client) return fail(client.error().message);
@@ -207,6 +213,7 @@ class Commands {
         if (c == secret_) return secret();
         if (c == logs_) return logs();
         if (c == export_) return exportVersion();
+        if (c == metrics_) return metrics();
         if (c == status_) return status();
       }
     return -1;
@@ -437,38 +444,54 @@ class Commands {
     return 0;
   }
 
-  void printEntry(const json& e) {
-    if (json_) {
+  void printEntry(const json& e, bool withNode) {
+    if (json_)
       fmt::print("{}\n", e.dump());
-    } else {
-      fmt::print("{} {} {}\n", e["request_id"].get<std::string>(), e["stream"].get<std::string>() == "stderr" ? "!" : " ",
-                 e["line"].get<std::string>());
-    }
+    else
+      fmt::print("{}\n", logLine(e, withNode));
     std::fflush(stdout);
   }
 
+  // The lines so far (every node's, in a cluster), then with --follow the
+  // new ones as they come, from where that page ended.
   int logs() {
     const double cutoff = since_ > 0 ? std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - since_ : 0;
     auto r = api("GET", "/functions/" + name_ + "/logs?limit=10000");
     if (!r) return 1;
-    uint64_t last = (*r)["last_seq"].get<uint64_t>();
+    const bool clustered = r->value("clustered", false);
     for (const auto& e : (*r)["entries"])
-      if (e["time"].get<double>() >= cutoff) printEntry(e);
+      if (e["time"].get<double>() >= cutoff) printEntry(e, clustered);
+    if (auto note = unreachableNote(*r); !note.empty()) fmt::print(stderr, "{}\n", note);
     if (!follow_) return 0;
-    std::string pending;
-    auto code = client_->stream("/functions/" + name_ + "/logs?follow=true&after=" + std::to_string(last),
-                                [&](std::string_view data) {
-                                  pending.append(data);
-                                  size_t nl;
-                                  while ((nl = pending.find('\n')) != std::string::npos) {
-                                    std::string line = pending.substr(0, nl);
-                                    pending.erase(0, nl + 1);
-                                    if (line.rfind("data: ", 0) == 0) printEntry(json::parse(line.substr(6)));
-                                  }
-                                  return true;
-                                });
+    // A node before cluster-wide logs gives no cursor, only its last seq.
+    const std::string from = r->contains("cursor") ? "cursor=" + urlEncode((*r)["cursor"].get<std::string>())
+                                                   : "after=" + std::to_string((*r)["last_seq"].get<uint64_t>());
+    EventStream events([&](const std::string& event, const std::string& data) {
+      auto j = json::parse(data, nullptr, false);
+      if (!j.is_object()) return;
+      if (event.empty()) {
+        printEntry(j, clustered);
+      } else if (event == "unreachable") {
+        auto note = unreachableNote(j);
+        fmt::print(stderr, "{}\n", note.empty() ? "every up node answers again" : note);
+      }
+    });
+    auto code = client_->stream("/functions/" + name_ + "/logs?follow=true&" + from, [&](std::string_view data) {
+      events.feed(data);
+      return true;
+    });
     if (!code) return fail(code.error().message);
     return *code == 200 ? 0 : fail("the server refused to stream logs (HTTP " + std::to_string(*code) + ")");
+  }
+
+  int metrics() {
+    auto r = api("GET", "/functions/" + name_ + "/metrics");
+    if (!r) return 1;
+    print(*r, [&] {
+      fmt::print("{}", metricsTable(*r));
+      if (auto note = unreachableNote(*r); !note.empty()) fmt::print(stderr, "{}\n", note);
+    });
+    return 0;
   }
 
   int exportVersion() {
@@ -495,17 +518,25 @@ class Commands {
   int status() {
     auto r = api("GET", "/status");
     if (!r) return 1;
+    // The cluster's nodes (a node without GET /cluster shows none).
+    std::optional<json> cluster;
+    if (auto c = client_->call("GET", "/cluster"); c && c->status == 200) {
+      auto j = json::parse(c->body, nullptr, false);
+      if (j.is_object()) cluster = std::move(j);
+    }
+    if (cluster) (*r)["cluster"] = *cluster;
     print(*r, [&] {
       fmt::print("fn0 {} (wasmtime {}) at {}:{}\n  functions: {}\n  uptime: {} s\n  cache: {} components, {} bytes\n",
                  (*r)["fn0"].get<std::string>(), (*r)["wasmtime"].get<std::string>(), client_->target().host,
                  client_->target().port, (*r)["functions"].get<int64_t>(), (*r)["uptime_s"].get<int64_t>(),
                  (*r)["cache"]["entries"].get<int64_t>(), (*r)["cache"]["bytes"].get<int64_t>());
+      if (cluster) fmt::print("{}", clusterTable(*cluster));
     });
     return 0;
   }
 
   CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_, *logs_,
-      *export_, *status_, *version_cmd_;
+      *export_, *metrics_, *status_, *version_cmd_;
   std::unique_ptr<Client> client_;
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false;
   double since_ = 0;

@@ -1,5 +1,5 @@
 // The client commands of the `fn0` binary (login, deploy, list, info,
-// versions, rollback, alias, delete, env, secret, logs, export, status):
+// versions, rollback, alias, delete, env, secret, logs, export, metrics, status):
 // each talks to a node's admin API. Exit codes: 0 ok, 1 error, 2 usage.
 #pragma once
 

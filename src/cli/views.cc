@@ -1,0 +1,133 @@
+#include "cli/views.h"
+
+#include <fmt/core.h>
+
+#include <cctype>
+
+namespace fn0::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+double num(const json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0; }
+
+uint64_t count(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<uint64_t>() : 0;
+}
+
+uint64_t responses(const json& counters, const char* cls) {
+  return counters.contains("responses") ? count(counters["responses"], cls) : 0;
+}
+
+std::string heartbeat(double ms) {
+  if (ms < 1000) return fmt::format("{:.0f} ms ago", ms);
+  if (ms < 120000) return fmt::format("{:.1f} s ago", ms / 1000);
+  return fmt::format("{:.0f} min ago", ms / 60000);
+}
+
+}  // namespace
+
+std::string logLine(const json& entry, bool withNode) {
+  const std::string mark = str(entry, "stream") == "stderr" ? "!" : " ";
+  if (withNode) return fmt::format("{} {} {} {}", str(entry, "node"), str(entry, "request_id"), mark, str(entry, "line"));
+  return fmt::format("{} {} {}", str(entry, "request_id"), mark, str(entry, "line"));
+}
+
+std::string clusterTable(const json& cluster) {
+  if (!cluster.value("clustered", false)) return "  cluster: a single node (no shared registry)\n";
+  const json nodes = cluster.contains("nodes") && cluster["nodes"].is_array() ? cluster["nodes"] : json::array();
+  size_t up = 0;
+  for (const auto& n : nodes) up += str(n, "state") == "up";
+  std::string out = fmt::format("  cluster: {} nodes, {} up{}\n", nodes.size(), up,
+                                cluster.value("forwarding", false) ? "" : " (this node does not forward requests)");
+  out += fmt::format("  {:<26} {:<8} {:>9} {:>5}  {}\n", "NODE", "STATE", "RUNNING", "WARM", "HEARTBEAT");
+  for (const auto& n : nodes) {
+    const std::string id = str(n, "id") + (n.value("self", false) ? " *" : "");
+    const std::string running = fmt::format("{}/{}", count(n, "running"), count(n, "capacity"));
+    out += fmt::format("  {:<26} {:<8} {:>9} {:>5}  {}\n", id, str(n, "state"), running, count(n, "warm"),
+                       heartbeat(num(n, "last_heartbeat_ms")));
+  }
+  return out;
+}
+
+std::string metricsTable(const json& m) {
+  const json& total = m.contains("total") ? m["total"] : json::object();
+  const json nodes = m.contains("nodes") && m["nodes"].is_array() ? m["nodes"] : json::array();
+  const uint64_t requests = count(total, "requests");
+  std::string out = fmt::format("{}: {} requests{}, {} errors (5xx), {} cold starts, {} overloads\n", str(m, "function"),
+                                requests, m.value("clustered", false) ? fmt::format(" on {} nodes", nodes.size()) : "",
+                                count(total, "errors"), count(total, "cold_starts"), count(total, "overloads"));
+  auto row = [&](const std::string& label, const json& c) {
+    const uint64_t n = count(c, "requests");
+    const std::string mean = n ? fmt::format("{:.2f} ms", 1000 * num(c, "duration_seconds") / static_cast<double>(n)) : "-";
+    return fmt::format("  {:<26} {:>8} {:>6} {:>6} {:>6} {:>5} {:>9.3f} {:>10}\n", label, n, responses(c, "2xx"),
+                       responses(c, "4xx"), responses(c, "5xx"), count(c, "cold_starts"), num(c, "cpu_seconds"), mean);
+  };
+  out += fmt::format("  {:<26} {:>8} {:>6} {:>6} {:>6} {:>5} {:>9} {:>10}\n", "NODE", "REQUESTS", "2XX", "4XX", "5XX",
+                     "COLD", "CPU (s)", "MEAN");
+  for (const auto& n : nodes) out += row(str(n, "node"), n);
+  if (nodes.size() > 1) out += row("total", total);
+  if (total.contains("limit_hits") && total["limit_hits"].is_object() && !total["limit_hits"].empty()) {
+    out += "  limit hits:";
+    for (const auto& [reason, n] : total["limit_hits"].items()) out += fmt::format(" {} {}", reason, n.get<uint64_t>());
+    out += "\n";
+  }
+  return out;
+}
+
+std::string unreachableNote(const json& answer) {
+  if (!answer.contains("unreachable") || !answer["unreachable"].is_array() || answer["unreachable"].empty()) return "";
+  std::string out = "warning: left out, no answer from";
+  for (const auto& id : answer["unreachable"]) {
+    const std::string peer = id.is_string() ? id.get<std::string>() : id.dump();
+    out += " " + peer;
+    if (answer.contains("peer_errors") && answer["peer_errors"].contains(peer))
+      out += " (" + str(answer["peer_errors"], peer.c_str()) + ")";
+  }
+  return out;
+}
+
+std::string urlEncode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+void EventStream::feed(std::string_view bytes) {
+  pending_.append(bytes);
+  size_t nl;
+  while ((nl = pending_.find('\n')) != std::string::npos) {
+    std::string line = pending_.substr(0, nl);
+    pending_.erase(0, nl + 1);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {  // the end of an event
+      if (!data_.empty()) onEvent_(event_, data_);
+      event_.clear();
+      data_.clear();
+      continue;
+    }
+    if (line[0] == ':') continue;  // a comment (keep-alive)
+    const auto colon = line.find(':');
+    const std::string field = line.substr(0, colon);
+    std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+    if (field == "event") event_ = value;
+    if (field == "data") data_ += (data_.empty() ? "" : "\n") + value;
+  }
+}
+
+}  // namespace fn0::cli

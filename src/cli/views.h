@@ -1,0 +1,43 @@
+// What the client commands print for the cluster-wide views (logs with the
+// node that wrote each line, the status's node table, a function's
+// metrics), and the reading of a Server-Sent Events stream (logs
+// --follow). Pure: JSON in, text out.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace fn0::cli {
+
+// One log entry: "<request id> <!| > <line>", the node first when `withNode`.
+std::string logLine(const nlohmann::json& entry, bool withNode);
+
+// The node table under `fn0 status`, from GET /cluster.
+std::string clusterTable(const nlohmann::json& cluster);
+
+// `fn0 metrics NAME`, from GET /functions/{name}/metrics.
+std::string metricsTable(const nlohmann::json& metrics);
+
+// A warning for the peers a cluster-wide answer had to leave out ("" for none).
+std::string unreachableNote(const nlohmann::json& answer);
+
+// A query parameter's value, percent-encoded.
+std::string urlEncode(std::string_view s);
+
+// Server-Sent Events, fed as the bytes arrive; each complete event (its
+// `event:` name, "" for a plain message, and its data) goes to the callback.
+class EventStream {
+ public:
+  using OnEvent = std::function<void(const std::string& event, const std::string& data)>;
+  explicit EventStream(OnEvent onEvent) : onEvent_(std::move(onEvent)) {}
+  void feed(std::string_view bytes);
+
+ private:
+  OnEvent onEvent_;
+  std::string pending_, event_, data_;
+};
+
+}  // namespace fn0::cli
