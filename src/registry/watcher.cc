@@ -39,9 +39,16 @@ void Registry::watch(std::string url) {
       backoff = std::chrono::milliseconds(100);
       auto lastReload = std::chrono::steady_clock::now();
       while (!stop_) {
-        pollfd p{PQsocket(pg), POLLIN, 0};
-        const int ready = ::poll(&p, 1, static_cast<int>(kPoll.count()));
+        // A notification that arrived while a reload's queries ran is
+        // already in libpq's queue, with nothing left on the socket to wake
+        // poll(): take those first, or that change waits for the resync.
         bool changed = false;
+        while (PGnotify* n = PQnotifies(pg)) {
+          changed = true;
+          PQfreemem(n);
+        }
+        pollfd p{PQsocket(pg), POLLIN, 0};
+        const int ready = changed ? 0 : ::poll(&p, 1, static_cast<int>(kPoll.count()));
         if (ready > 0) {
           if (!PQconsumeInput(pg)) throw SqlError(PQerrorMessage(pg), true);
           while (PGnotify* n = PQnotifies(pg)) {
