@@ -328,7 +328,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   if (!route.originalPath.empty()) head.headers.emplace_back("fn0-original-path", route.originalPath);
   runtime::InvokeOptions opts;
   opts.limits = functionLimits(fn.settings, limits_);
-  opts.env = fn.env;
+  opts.env = envOverlay_ ? envOverlay_->apply(fn.name, fn.env) : fn.env;
   opts.allowedDestinations = fn.settings.allow;
   if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
     co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "dispatch/admission.h"
+#include "dispatch/env_overlay.h"
 #include "dispatch/router.h"
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
@@ -34,6 +35,8 @@ class Invoker {
   const Admission& admission() const { return admission_; }
   // In a cluster: requests may run on a peer (set before serving).
   void joinCluster(cluster::Cluster* c) { cluster_ = c; }
+  // fn0 dev: variables added in memory to functions' own (set before serving).
+  void useEnvOverlay(const EnvOverlay* o) { envOverlay_ = o; }
 
  private:
   // A held slot when the request runs here; an empty ticket when it went
@@ -58,6 +61,7 @@ class Invoker {
   // Retry-After) at once.
   Admission admission_;
   cluster::Cluster* cluster_ = nullptr;
+  const EnvOverlay* envOverlay_ = nullptr;
 };
 
 }  // namespace fn0::dispatch

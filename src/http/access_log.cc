@@ -6,6 +6,7 @@
 namespace fn0::http {
 
 void AccessLog::write(const AccessRecord& r) {
+  if (sink_) sink_(r);
   if (!out_) return;
   nlohmann::json j = {
       {"time", std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,11 +19,14 @@ struct AccessRecord {
 
 class AccessLog {
  public:
-  explicit AccessLog(std::FILE* out) : out_(out) {}
+  // JSON lines to `out` (none: nullptr); `sink`, when set, gets each record too.
+  explicit AccessLog(std::FILE* out, std::function<void(const AccessRecord&)> sink = {})
+      : out_(out), sink_(std::move(sink)) {}
   void write(const AccessRecord& r);
 
  private:
   std::FILE* out_;
+  std::function<void(const AccessRecord&)> sink_;
   std::mutex mu_;
 };
 

@@ -320,7 +320,8 @@ int serve(const NodeConfig& c) {
   asio::thread_pool compilePool(c.compileThreads ? c.compileThreads : std::max(2u, cores / 4));
   // The admin API's registry calls (a database round trip each) run here.
   asio::thread_pool registryPool(2);
-  http::AccessLog accessLog(c.accessLog ? stdout : nullptr);
+  http::AccessLog accessLog(c.accessLog ? stdout : nullptr, c.onRequest);
+  invoker.useEnvOverlay(c.envOverlay.get());
 
   std::unique_ptr<admin::AdminApi> adminApi;
   http::Server server(

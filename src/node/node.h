@@ -5,8 +5,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 
+#include "dispatch/env_overlay.h"
+#include "http/access_log.h"
 #include "runtime/invocation.h"
 
 namespace CLI {
@@ -49,7 +53,11 @@ struct NodeConfig {
   // Cluster routing (with a PostgreSQL registry; docs/cluster.md).
   std::string advertise;  // HOST:PORT peers reach this node at (default: the listen address)
   bool forward = true;    // send requests to peers that hold the function warm
-  bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)  // instances at once; also the pooling allocator's size
+  bool accessLog = true;  // JSON lines on stdout (off in `fn0 dev`)
+  // Set by `fn0 dev`, not by flags: each request's record (instead of the
+  // JSON line), and variables added in memory to functions' own.
+  std::function<void(const http::AccessRecord&)> onRequest;
+  std::shared_ptr<const dispatch::EnvOverlay> envOverlay;
 };
 
 // Adds the `serve` subcommand's flags (and --config) to `app`.
