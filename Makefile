@@ -44,6 +44,7 @@ bench: configure
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@python3 bench/bench.py
 	@python3 bench/cluster_bench.py
+	@python3 bench/dev_loop.py
 
 FUZZ_SECONDS ?= 600
 fuzz: configure

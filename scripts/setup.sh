@@ -23,6 +23,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev googletest libssl-dev
+  libtomlplusplus-dev  # fn0.toml
   "clang-$CLANG_VERSION" "lld-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev-wasm32" wasi-libc
   "libclang-rt-$CLANG_VERSION-dev"  # libFuzzer and the sanitizers, for fuzz/
   wrk python3

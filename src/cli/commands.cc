@@ -15,6 +15,8 @@
 #include "cli/client.h"
 #include "cli/config.h"
 #include "cli/dev.h"
+#include "cli/apply_config.h"
+#include "cli/build.h"
 #include "cli/project.h"
 #include "cli/views.h"
 #include "common/version.h"
@@ -271,6 +273,7 @@ class Commands {
   }
 
   int deploy() {
+    std::optional<Project> project;
     if (file_.empty()) {
       auto p = Project::load(dir_);
       if (!p) return fail(p.error().message + " (or give a .wasm file)", 2);
@@ -278,6 +281,8 @@ class Commands {
       if (!out) return fail(out.error().message);
       file_ = out->string();
       if (name_.empty()) name_ = p->name;
+      p->name = name_;
+      project = *p;
     }
     if (name_.empty()) {
       name_ = std::filesystem::path(file_).stem().string();
@@ -296,10 +301,20 @@ class Commands {
       if (tty) fmt::print(stderr, "\rupload  {}", progressBar(done, total));
       if (tty && done == total) fmt::print(stderr, "\ncompile ... ");
     };
-    auto r = api("POST", "/functions/" + name_ + "/versions" + (noLive_ ? "?live=false" : ""), wasm,
+    // A project's fn0.toml ([vars], [settings]) is applied before live moves.
+    const bool holdLive = noLive_ || project;
+    auto r = api("POST", "/functions/" + name_ + "/versions" + (holdLive ? "?live=false" : ""), wasm,
                  "application/wasm", nullptr, progress);
     if (tty) fmt::print(stderr, "{}", r ? "done\n" : "\n");
     if (!r) return 1;
+    if (project) {
+      if (auto c = applyProjectConfig(*client_, *project); !c) return fail(c.error().message);
+      if (!noLive_) {
+        const json to = {{"version", (*r)["version"]}};
+        if (!api("PUT", "/functions/" + name_ + "/aliases/live", to.dump(), "application/json")) return 1;
+        (*r)["live"] = true;
+      }
+    }
     for (const auto& [k, v] : env)
       if (!api("PUT", "/functions/" + name_ + "/env/" + k, json{{"value", v}}.dump(), "application/json")) return 1;
     print(*r, [&] {

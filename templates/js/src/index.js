@@ -1,11 +1,13 @@
-// {{name}}: an fn0 function. Every request runs this handler in a fresh
-// sandbox. Return a Response; console.log lines show up in `fn0 logs {{name}}`.
-addEventListener('fetch', (event) => {
-  const url = new URL(event.request.url);
-  console.log(`${event.request.method} ${url.pathname}`);
-  event.respondWith(
-    new Response(`Hello from {{name}}!\n`, {
+// {{name}}: an fn0 function. Every request runs `fetch` in a fresh sandbox.
+// `env` holds the function's variables and secrets: [vars] in fn0.toml,
+// `fn0 env` / `fn0 secret`, and .dev.vars under `fn0 dev`.
+// console.log lines show up in `fn0 logs {{name}}` (and in `fn0 dev`).
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    console.log(`${request.method} ${url.pathname}`);
+    return new Response(`${env.GREETING ?? 'Hello'} from {{name}}!\n`, {
       headers: { 'content-type': 'text/plain; charset=utf-8' },
-    }),
-  );
-});
+    });
+  },
+};

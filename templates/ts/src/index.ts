@@ -1,20 +1,25 @@
-// {{name}}: an fn0 function in TypeScript (bundled by esbuild, then built into
-// a component). console.log lines show up in `fn0 logs {{name}}`.
+// {{name}}: an fn0 function in TypeScript (esbuild bundles it, then it is
+// built into a component). Every request runs `fetch` in a fresh sandbox;
+// `env` holds the function's variables and secrets ([vars] in fn0.toml,
+// `fn0 env` / `fn0 secret`, .dev.vars under `fn0 dev`). console.log lines
+// show up in `fn0 logs {{name}}`.
+interface Env {
+  GREETING?: string;
+}
+
 interface Reply {
   message: string;
   path: string;
 }
 
-function reply(request: Request): Reply {
+function reply(request: Request, env: Env): Reply {
   const url = new URL(request.url);
-  return { message: 'Hello from {{name}}!', path: url.pathname };
+  return { message: `${env.GREETING ?? 'Hello'} from {{name}}!`, path: url.pathname };
 }
 
-addEventListener('fetch', (event: FetchEvent) => {
-  console.log(`${event.request.method} ${event.request.url}`);
-  event.respondWith(
-    new Response(JSON.stringify(reply(event.request)) + '\n', {
-      headers: { 'content-type': 'application/json' },
-    }),
-  );
-});
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    console.log(`${request.method} ${request.url}`);
+    return Response.json(reply(request, env));
+  },
+} satisfies ExportedHandler<Env>;
