@@ -72,6 +72,7 @@ Result<fs::path> buildJs(const Project& p, const fs::path& work, const fs::path&
   }
   std::error_code ec;
   fs::remove(stamp, ec);
+  fmt::print(stderr, "fn0 build: bundled; componentize-js is embedding it in the JS engine (10-60 s)...\n");
   if (auto r = componentize(work, bundle->filename().string(), *wit, out); !r) return r.error();
   std::ofstream(stamp, std::ios::binary) << key;
   return out;
