@@ -180,7 +180,7 @@ bool AdminApi::metricsAllowed(const http::Request& request) {
   if (d_.metricsTokenHash.empty()) return true;  // open: the README says when that is fine
   const auto presented = bearerHash(request);
   if (presented.empty()) return false;
-  if (presented == d_.metricsTokenHash) return true;
+  if (constantTimeEqual(presented, d_.metricsTokenHash)) return true;
   return d_.registry.hasTokenHash(presented);
 }
 

@@ -245,6 +245,7 @@ int runDev(const Project& project, uint16_t port) {
   cfg.accessLog = false;
   cfg.onRequest = printRequest;
   cfg.envOverlay = overlay;
+  cfg.artifactsDir = userCacheDir() / "dev-artifacts";
   if (project.isJs()) {
     uint64_t cpu = 10;
     if (project.settingsJson) {

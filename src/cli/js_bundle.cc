@@ -73,6 +73,12 @@ std::string relativeImport(const fs::path& from, const fs::path& to) {
 
 }  // namespace
 
+fs::path userCacheDir() {
+  const char* home = std::getenv("HOME");
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  return xdg && *xdg ? fs::path(xdg) / "fn0" : fs::path(home ? home : "/tmp") / ".cache" / "fn0";
+}
+
 Result<fs::path> bundleForComponent(const Project& p) {
   const fs::path work = fs::absolute(p.workDir());
   fs::create_directories(work);
@@ -125,10 +131,7 @@ Result<fs::path> devEngine(const Project& p, bool& built) {
   for (const auto& e : fs::directory_iterator(*wit))
     if (e.path().extension() == ".wit") inputs += e.path().filename().string() + "\n" + readFile(e.path());
   const std::string key = sha256Hex({reinterpret_cast<const uint8_t*>(inputs.data()), inputs.size()});
-  const char* home = std::getenv("HOME");
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const fs::path cache = xdg && *xdg ? fs::path(xdg) / "fn0" : fs::path(home ? home : "/tmp") / ".cache" / "fn0";
-  const fs::path engine = cache / "dev-engines" / (key.substr(0, 32) + ".wasm");
+  const fs::path engine = userCacheDir() / "dev-engines" / (key.substr(0, 32) + ".wasm");
   if (fs::exists(engine)) return engine;
   fs::create_directories(engine.parent_path());
   built = true;

@@ -25,4 +25,7 @@ Result<std::string> bundleForDev(const Project& p);
 // whether this call had to build it.
 Result<std::filesystem::path> devEngine(const Project& p, bool& built);
 
+// $XDG_CACHE_HOME/fn0, else ~/.cache/fn0: what fn0 dev keeps per machine.
+std::filesystem::path userCacheDir();
+
 }  // namespace fn0::cli

@@ -282,7 +282,8 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0: generated an admin token, saved in {} (mode 0600)\n", tokenFile.string());
   }
 
-  runtime::ComponentCache cache(*engine, c.dataDir / "artifacts", c.cacheMegabytes << 20);
+  runtime::ComponentCache cache(*engine, c.artifactsDir.empty() ? c.dataDir / "artifacts" : c.artifactsDir,
+                                c.cacheMegabytes << 20);
   // Compile deploys in a child process of this binary: a compile bomb then
   // hits its own budget, not the node.
   std::error_code exeErr;

@@ -58,6 +58,9 @@ struct NodeConfig {
   // JSON line), and variables added in memory to functions' own.
   std::function<void(const http::AccessRecord&)> onRequest;
   std::shared_ptr<const dispatch::EnvOverlay> envOverlay;
+  // Compiled artifacts elsewhere than <dataDir>/artifacts (fn0 dev: one
+  // folder per machine, so the JS dev engine is compiled once, not per project).
+  std::filesystem::path artifactsDir;
 };
 
 // Adds the `serve` subcommand's flags (and --config) to `app`.

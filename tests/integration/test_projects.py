@@ -41,7 +41,13 @@ def test_new_build_deploy_and_logs(build_dir, tmp_path, node, template):
     assert (proj / "build" / f"{name}.wasm").is_file()
     d = run(build_dir, proj, "deploy", "--json", node=node)
     assert d.returncode == 0, d.stderr
-    assert json.loads(d.stdout)["function"] == name
+    first = json.loads(d.stdout)
+    assert first["function"] == name
+    # Built again from the same sources: the same bytes, so no new version.
+    again = run(build_dir, proj, "deploy", "--json", node=node)
+    assert again.returncode == 0, again.stderr
+    second = json.loads(again.stdout)
+    assert second["version"] == first["version"] and second["created"] is False, second
     reply = node.get(f"/{name}/hi")
     assert reply.status == 200
     if template == "ts":
