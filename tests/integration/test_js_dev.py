@@ -30,6 +30,20 @@ function explode() {
 }
 """
 
+TS_APP = """\
+interface Env {
+  GREETING: string;
+  API_KEY?: string;
+}
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const who: string = new URL(request.url).searchParams.get('who') ?? 'ts';
+    return Response.json({ greeting: `${env.GREETING}, ${who}`, secret: env.API_KEY ?? null });
+  },
+} satisfies ExportedHandler<Env>;
+"""
+
 EVENT = """\
 addEventListener('fetch', (event) => {
   event.respondWith(new Response('event style in dev\\n'));
@@ -150,6 +164,10 @@ def test_ts_dev_with_a_failing_first_build_says_so(build_dir, tmp_path):
         src.write_text(good)
         dev.wait_for(dev.err, r"serving devts at", timeout=30)
         assert '"message":"Hello from devts!"' in dev.until("/devts/hi", "Hello from devts")
+        # A typed module reads [vars] and a .dev.vars secret from env.
+        (proj / ".dev.vars").write_text("API_KEY='ts-local'\n")
+        src.write_text(TS_APP)
+        assert dev.until("/devts/?who=you", "ts-local") == '{"greeting":"Hello, you","secret":"ts-local"}'
     finally:
         code = dev.stop()
     assert code == 0, "".join(dev.err)
