@@ -61,10 +61,7 @@ Result<fs::path> buildJs(const Project& p, const fs::path& work, const fs::path&
   auto wit = witFolder(p, work);
   if (!wit) return wit.error();
   // Same bundle, WIT and toolchain as the last build: the same component.
-  std::string inputs = "fn0-js-build-v1\n" + std::string(FN0_JS_TOOLCHAIN_ID) + "\n" + readFile(*bundle);
-  for (const auto& e : fs::directory_iterator(*wit))
-    if (e.path().extension() == ".wit") inputs += e.path().filename().string() + "\n" + readFile(e.path());
-  const std::string key = sha256Hex({reinterpret_cast<const uint8_t*>(inputs.data()), inputs.size()});
+  const std::string key = componentizeKey("fn0-js-build-v1", *bundle, *wit);
   const fs::path stamp = work / "component.inputs";
   if (fs::exists(out) && readFile(stamp) == key) {
     fmt::print(stderr, "fn0 build: nothing changed since the last build: {}\n", out.string());
@@ -95,6 +92,13 @@ Result<fs::path> witFolder(const Project& p, const fs::path& work) {
   fs::copy(fn0Wit / "deps", out / "deps", fs::copy_options::recursive, ec);
   if (ec) return Error{"cannot prepare WIT in " + out.string() + ": " + ec.message()};
   return out;
+}
+
+std::string componentizeKey(const std::string& kind, const fs::path& source, const fs::path& wit) {
+  std::string inputs = kind + "\n" + FN0_JS_TOOLCHAIN_ID + "\n" + readFile(source);
+  for (const auto& e : fs::directory_iterator(wit))
+    if (e.path().extension() == ".wit") inputs += e.path().filename().string() + "\n" + readFile(e.path());
+  return sha256Hex({reinterpret_cast<const uint8_t*>(inputs.data()), inputs.size()});
 }
 
 Result<void> componentize(const fs::path& cwd, const std::string& source, const fs::path& wit, const fs::path& out) {

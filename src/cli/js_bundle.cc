@@ -8,7 +8,6 @@
 #include "cli/build.h"
 #include "cli/templates.h"
 #include "cli/tool.h"
-#include "common/sha256.h"
 
 namespace fn0::cli {
 
@@ -127,10 +126,7 @@ Result<fs::path> devEngine(const Project& p, bool& built) {
   if (auto r = runTool(args, {}, work); !r) return Error{"bundling fn0's dev engine failed (above)"};
   auto wit = witFolder(p, work);
   if (!wit) return wit.error();
-  std::string inputs = "fn0-dev-engine-v1\n" + std::string(FN0_JS_TOOLCHAIN_ID) + "\n" + readFile(bundle);
-  for (const auto& e : fs::directory_iterator(*wit))
-    if (e.path().extension() == ".wit") inputs += e.path().filename().string() + "\n" + readFile(e.path());
-  const std::string key = sha256Hex({reinterpret_cast<const uint8_t*>(inputs.data()), inputs.size()});
+  const std::string key = componentizeKey("fn0-dev-engine-v1", bundle, *wit);
   const fs::path engine = userCacheDir() / "dev-engines" / (key.substr(0, 32) + ".wasm");
   if (fs::exists(engine)) return engine;
   fs::create_directories(engine.parent_path());
