@@ -74,7 +74,8 @@ json functionJson(const registry::FunctionInfo& f) {
           {"aliases", aliases},
           {"versions", versions},
           {"env", f.env},
-          {"secrets", f.secretNames}};
+          {"secrets", f.secretNames},
+          {"settings", json::parse(f.settings.toJson())}};
 }
 
 std::optional<int64_t> parseVersion(const std::string& s) {
@@ -285,6 +286,25 @@ json AdminApi::clusterJson() const {
               {"membership", {{"connected", s.connected}, {"beats", s.beats}}}, {"nodes", nodes}};
 }
 
+json AdminApi::functionLimitsJson() const {
+  // What a function gets when a setting is unset (`default`) and the most
+  // it may set (`max`, a higher value is lowered to it): dispatch's
+  // functionLimits() and the admission's per-function share.
+  const auto& n = d_.nodeLimits;
+  auto ms = [](std::chrono::nanoseconds d) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  auto both = [](uint64_t dflt, uint64_t max) { return json{{"default", dflt}, {"max", max}}; };
+  const uint64_t share = d_.admission ? d_.admission->functionShare() : 0;
+  json out = {{"cpu_ms", both(ms(n.cpuTime), ms(n.cpuTime))},
+              {"duration_ms", both(ms(n.duration), ms(n.duration))},
+              {"memory_mb", both(n.maxMemoryBytes >> 20, n.maxMemoryBytes >> 20)},
+              {"max_subrequests", both(n.maxSubrequests, n.maxSubrequests)},
+              {"reuse_instance_requests", both(0, n.reuseInstanceRequests)}};
+  if (share) out["max_concurrency"] = both(share, share);
+  return out;
+}
+
 asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route,
                                     const std::vector<std::string>& p, const std::string& query) {
   const std::string& m = ex.request().method;
@@ -303,7 +323,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
                            {"deploys", {{"in_progress", deploys_.load()}, {"compiling", compiling_.load()}, {"max", d_.maxDeploys}}},
                            {"registry", {{"kind", d_.registry.kind()}, {"generation", d_.registry.catalog()->generation},
                                          {"watching", w.watching}, {"connected", w.connected || !w.watching}}},
-                           {"store", {{"location", d_.library.describeStore()}, {"shares_artifacts", d_.library.sharesArtifacts()}}}};
+                           {"store", {{"location", d_.library.describeStore()}, {"shares_artifacts", d_.library.sharesArtifacts()}}},
+                           {"function_limits", functionLimitsJson()}};
     co_await sendJson(ex, 200, body2);
     }
     co_return;
@@ -521,8 +542,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
 asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& name, bool live) {
   if (!registry::isDnsLabel(name))
     co_return co_await sendError(ex, 400, "bad-request",
-                                 "invalid function name '" + name +
-                                     "': use lowercase letters, digits and hyphens (a DNS label, at most 63)");
+                                 "invalid function name '" + name.substr(0, 80) + "': " + registry::kFunctionNameRule);
   // Deploys in progress are bounded (each holds its upload in memory and
   // then a compile thread): beyond the bound, 503 before reading the upload.
   DeploySlot slot(deploys_, d_.maxDeploys);

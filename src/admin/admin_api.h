@@ -24,6 +24,7 @@
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
+#include "runtime/invocation.h"
 #include "code/library.h"
 #include "store/code_store.h"
 
@@ -45,6 +46,9 @@ struct AdminDeps {
   // admin token works there too.
   std::string metricsTokenHash;
   const dispatch::Admission* admission = nullptr;  // this node's load
+  // The node's limits: a function's defaults and maxima (GET /status
+  // `function_limits`, which `fn0 settings` shows next to a function's own).
+  runtime::Limits nodeLimits{};
   cluster::Cluster* cluster = nullptr;              // in a cluster
 };
 
@@ -79,6 +83,7 @@ class AdminApi {
   std::string selfId() const;
   bool metricsAllowed(const http::Request& request);
   nlohmann::json clusterJson() const;
+  nlohmann::json functionLimitsJson() const;
   template <typename Op>
   boost::asio::awaitable<std::invoke_result_t<Op&>> db(Op op);
   boost::asio::awaitable<std::optional<registry::FunctionInfo>> loadFunction(std::string name);

@@ -31,6 +31,7 @@ json entryJson(const logs::Entry& e, const std::string& node) {
           {"request_id", e.requestId},
           {"stream", e.stream == 1 ? "stdout" : "stderr"},
           {"line", e.line},
+          {"version", e.version ? json("v" + std::to_string(e.version)) : json(nullptr)},
           {"node", node}};
 }
 

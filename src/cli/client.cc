@@ -56,16 +56,46 @@ struct Connection {
   beast::tcp_stream stream{io};
 };
 
+}  // namespace
+
+std::string plainNetworkError(const boost::system::error_code& ec) {
+  namespace e = asio::error;
+  if (ec == e::connection_refused) return "connection refused";
+  if (ec == beast::error::timeout || ec == e::timed_out) return "timed out";
+  if (ec == e::host_not_found || ec == e::host_not_found_try_again) return "unknown host";
+  if (ec == e::network_unreachable || ec == e::host_unreachable) return "no route to it";
+  if (ec == e::connection_reset) return "the connection was reset";
+  if (ec == e::connection_aborted || ec == e::broken_pipe) return "the connection broke";
+  if (ec == e::eof || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
+    return "the connection closed";
+  if (std::string_view(ec.category().name()) == "beast.http") return "the answer is not valid HTTP (" + ec.message() + ")";
+  return ec.message();  // the system's sentence, without category or source location
+}
+
+std::string Target::url() const {
+  return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port) +
+         basePath;
+}
+
+std::string unreachableAdvice() {
+  return "Start one with `fn0 serve` or `make run`, or set FN0_SERVER / run `fn0 login --server URL`";
+}
+
+namespace {
+
 Result<void> connect(Connection& c, const Target& t) {
   beast::error_code ec;
   tcp::resolver resolver(c.io);
   auto results = resolver.resolve(t.host, std::to_string(t.port), ec);
-  if (ec) return Error{"cannot resolve " + t.host + ": " + ec.message()};
+  if (ec)
+    return Error{"cannot reach the fn0 node at " + t.url() + ": " + plainNetworkError(ec) + " '" + t.host +
+                     "'; check FN0_SERVER, or run `fn0 login --server URL`",
+                 kUnreachable};
   c.stream.expires_after(std::chrono::seconds(10));
   c.stream.connect(results, ec);
   if (ec)
-    return Error{"cannot reach the fn0 server at http://" + t.host + ":" + std::to_string(t.port) + " (" +
-                 ec.message() + "): is `fn0 serve` running there?"};
+    return Error{"cannot reach the fn0 node at " + t.url() + ": " + plainNetworkError(ec) + ". " + unreachableAdvice(),
+                 kUnreachable};
   return {};
 }
 
@@ -98,12 +128,18 @@ Result<Reply> Client::call(const std::string& method, const std::string& path, c
     sent += n;
     if (progress) progress(sent, body.size());
   }
-  if (ec) return Error{"connection to the server failed while sending: " + ec.message()};
+  if (ec)
+    return Error{"the connection to the fn0 node at " + target_.url() + " broke while sending (" + plainNetworkError(ec) +
+                     ")",
+                 kUnreachable};
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(boost::none);
   bhttp::read(c.stream, buffer, parser, ec);
-  if (ec) return Error{"the server closed the connection without an answer: " + ec.message()};
+  if (ec)
+    return Error{"the fn0 node at " + target_.url() + " did not answer (" + plainNetworkError(ec) +
+                     "): it may have stopped or restarted; try again",
+                 kUnreachable};
   Reply out;
   out.status = static_cast<int>(parser.get().result_int());
   for (const auto& f : parser.get()) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -111,34 +147,46 @@ Result<Reply> Client::call(const std::string& method, const std::string& path, c
   return out;
 }
 
-Result<int> Client::stream(const std::string& path, const std::function<bool(std::string_view)>& onData) const {
+Result<StreamEnd> Client::stream(const std::string& path, const std::function<bool(std::string_view)>& onData) const {
   Connection c;
   if (auto r = connect(c, target_); !r) return r.error();
   beast::error_code ec;
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target_.basePath + "/_fn0/api/v1" + path, 11};
   req.set(bhttp::field::host, target_.host + ":" + std::to_string(target_.port));
+  req.set(bhttp::field::user_agent, "fn0-cli");
   if (!token_.empty()) req.set(bhttp::field::authorization, "Bearer " + token_);
   c.stream.expires_never();
   bhttp::write(c.stream, req, ec);
-  if (ec) return Error{"connection to the server failed: " + ec.message()};
+  if (ec)
+    return Error{"the connection to the fn0 node at " + target_.url() + " broke (" + plainNetworkError(ec) + ")",
+                 kUnreachable};
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(boost::none);
   bhttp::read_header(c.stream, buffer, parser, ec);
-  if (ec) return Error{"the server closed the connection: " + ec.message()};
-  const int status = static_cast<int>(parser.get().result_int());
-  if (status != 200) return status;
+  if (ec)
+    return Error{"the fn0 node at " + target_.url() + " did not answer (" + plainNetworkError(ec) + ")", kUnreachable};
+  StreamEnd end;
+  end.status = static_cast<int>(parser.get().result_int());
+  if (end.status != 200) return end;
   char buf[16384];
   while (!parser.is_done()) {
     parser.get().body().data = buf;
     parser.get().body().size = sizeof buf;
     bhttp::read_some(c.stream, buffer, parser, ec);
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec) break;
+    if (ec) {
+      end.lost = plainNetworkError(ec);
+      return end;
+    }
     size_t n = sizeof buf - parser.get().body().size;
-    if (n && !onData({buf, n})) break;
+    if (n && !onData({buf, n})) {
+      end.stopped = true;
+      return end;
+    }
   }
-  return status;
+  end.finished = true;
+  return end;
 }
 
 }  // namespace fn0::cli

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/system/error_code.hpp>
+
 #include "common/result.h"
 
 namespace fn0::cli {
@@ -26,6 +28,25 @@ struct Target {
   uint16_t port = 80;
   std::string basePath;  // e.g. "" or "/prefix"
   static Result<Target> parse(const std::string& url);
+  std::string url() const;  // "http://host:port/prefix", for messages
+};
+
+// Error::code of a call that got no answer (the node is down, unknown host,
+// the connection broke).
+inline constexpr const char* kUnreachable = "unreachable";
+
+// How a network failure reads in a message: "connection refused", "timed
+// out"... (never Beast's or asio's category names).
+std::string plainNetworkError(const boost::system::error_code& ec);
+// What to do when no node answers (the end of the "cannot reach" message).
+std::string unreachableAdvice();
+
+// How a streamed answer ended.
+struct StreamEnd {
+  int status = 0;         // only a 200 was streamed
+  bool finished = false;  // the node ended the response (it is stopping)
+  bool stopped = false;   // onData asked to stop
+  std::string lost;       // why the connection broke ("" if it did not)
 };
 
 class Client {
@@ -37,8 +58,9 @@ class Client {
                      const std::string& contentType = {},
                      const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
 
-  // Streams the response body to `onData` until the server ends it (logs --follow).
-  Result<int> stream(const std::string& path, const std::function<bool(std::string_view)>& onData) const;
+  // Streams the response body to `onData` until the node ends it, the
+  // connection breaks or onData returns false (logs --follow).
+  Result<StreamEnd> stream(const std::string& path, const std::function<bool(std::string_view)>& onData) const;
 
   const Target& target() const { return target_; }
 

@@ -17,9 +17,13 @@
 #include "cli/dev.h"
 #include "cli/apply_config.h"
 #include "cli/build.h"
+#include "cli/input.h"
+#include "cli/output.h"
 #include "cli/project.h"
+#include "cli/settings.h"
 #include "cli/views.h"
 #include "common/version.h"
+#include "registry/registry.h"
 #include "runtime/engine.h"
 
 namespace fn0::cli {
@@ -27,13 +31,6 @@ namespace fn0::cli {
 using nlohmann::json;
 
 namespace {
-
-bool colour() { return ::isatty(2) != 0; }
-
-int fail(const std::string& msg, int code = 1) {
-  fmt::print(stderr, "{}error:{} {}\n", colour() ? "\033[31m" : "", colour() ? "\033[0m" : "", msg);
-  return code;
-}
 
 // A value typed at a prompt (without echo on a terminal) or read from stdin.
 std::string readSecretValue(const std::string& prompt) {
@@ -55,11 +52,17 @@ std::string readSecretValue(const std::string& prompt) {
   return value;
 }
 
-std::string progressBar(uint64_t done, uint64_t total) {
-  const int width = 30;
-  int filled = total ? static_cast<int>(width * done / total) : width;
-  return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] " +
-         std::to_string(total ? 100 * done / total : 100) + "%";
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// "[json.exception.type_error.302] type must be string" -> "type must be string".
+std::string withoutLibraryTag(std::string what) {
+  if (!what.empty() && what[0] == '[') {
+    const auto close = what.find("] ");
+    if (close != std::string::npos) what.erase(0, close + 2);
+  }
+  return what;
 }
 
 }  // namespace
@@ -67,50 +70,62 @@ std::string progressBar(uint64_t done, uint64_t total) {
 class Commands {
  public:
   explicit Commands(CLI::App& app) {
-    auto jsonFlag = [&](CLI::App* c) { c->add_flag("--json", json_, "Print machine-readable JSON"); };
+    auto jsonFlag = [&](CLI::App* c) {
+      c->add_flag("--json", json_, "Print machine-readable JSON on stdout (errors too: {\"error\", \"message\", \"status\"})");
+    };
 
     login_ = app.add_subcommand("login", "Save the server URL and admin token this CLI uses");
     login_->add_option("--server", server_, "The node, e.g. http://127.0.0.1:8080")->required();
     login_->footer("The token is read from stdin or a prompt, never from the command line.\n"
-                   "Example:\n  cat build/run-data/admin-token | fn0 login --server http://127.0.0.1:8080");
+                   "Example:\n  fn0 login --server http://127.0.0.1:8080 < /path/to/fn0/build/run-data/admin-token");
+    jsonFlag(login_);
 
     new_ = app.add_subcommand("new", "Create a project from a template");
     new_->add_option("name", name_, "Function name (also the folder)")->required();
     new_->add_option("--template,-t", template_, "js | ts | c")->capture_default_str()->check(CLI::IsMember({"js", "ts", "c"}));
     new_->add_option("--dir", file_, "Folder to create (default: NAME)");
     new_->footer("Example:\n  fn0 new hello --template ts && cd hello && fn0 dev");
+    jsonFlag(new_);
 
     build_ = app.add_subcommand("build", "Build the project in this folder (fn0.toml)");
     build_->add_option("--dir", dir_, "Project folder")->capture_default_str();
-    build_->footer("Example:\n  fn0 build");
+    build_->footer("The tools' output goes to stderr; stdout gets the component's path (or JSON).\n"
+                   "Example:\n  fn0 build");
+    jsonFlag(build_);
 
     dev_ = app.add_subcommand("dev", "Build, serve locally, rebuild and reload on change, print logs");
     dev_->add_option("--dir", dir_, "Project folder")->capture_default_str();
     dev_->add_option("--port", port_, "Local port")->capture_default_str();
     dev_->footer("Example:\n  fn0 dev --port 8787");
 
-    deploy_ = app.add_subcommand("deploy", "Deploy a component (or this folder's project) as a new version");
-    deploy_->add_option("file", file_, "The component (.wasm); without it the project in --dir is built and deployed")
-        ->check(CLI::ExistingFile);
+    deploy_ = app.add_subcommand("deploy", "Deploy a component (or a project) as a new version");
+    deploy_->add_option("file", file_,
+                        "The component (.wasm), or a project folder; without it the project in --dir is built and "
+                        "deployed")
+        ->check(CLI::ExistingPath);
     deploy_->add_option("--dir", dir_, "Project folder (when no file is given)")->capture_default_str();
-    deploy_->add_option("--name", name_, "Function name (default: the file name)");
+    deploy_->add_option("--name", name_, "Function name (default: the project's, or made from the file name)");
     deploy_->add_option("--env", envs_, "KEY=VALUE environment variable (repeatable)");
     deploy_->add_flag("--no-live", noLive_, "Create the version without moving live to it");
-    deploy_->footer("Example:\n  fn0 deploy build/examples/hello-js.wasm --name hello --env MODE=prod");
+    deploy_->footer("In a project folder the node is checked first, then the project is built, uploaded and\n"
+                    "compiled on the node; progress goes to stderr.\n"
+                    "Examples:\n  fn0 deploy                       # the project in this folder (fn0.toml)\n"
+                    "  fn0 deploy build/examples/hello-js.wasm --name hello --env MODE=prod");
     jsonFlag(deploy_);
 
     list_ = app.add_subcommand("list", "List functions");
     list_->footer("Example:\n  fn0 list --json");
     jsonFlag(list_);
 
-    info_ = app.add_subcommand("info", "Show a function: versions, aliases, env, secret names");
+    info_ = app.add_subcommand("info", "Show a function: versions, aliases, env, secret names, settings");
     info_->add_option("name", name_)->required();
     info_->footer("Example:\n  fn0 info hello");
     jsonFlag(info_);
 
-    versions_ = app.add_subcommand("versions", "List a function's versions");
+    versions_ = app.add_subcommand("versions", "List a function's versions (the live one marked *, dates, aliases)");
     versions_->add_option("name", name_)->required();
-    versions_->footer("Example:\n  fn0 versions hello");
+    versions_->footer("Dates are in this machine's time zone; --json gives created_at in Unix seconds.\n"
+                      "Example:\n  fn0 versions hello");
     jsonFlag(versions_);
 
     rollback_ = app.add_subcommand("rollback", "Move live to an earlier version (default: the one before)");
@@ -147,11 +162,31 @@ class Commands {
                     "Example:\n  printf %s \"$API_KEY\" | fn0 secret hello set API_KEY");
     jsonFlag(secret_);
 
+    settings_ = app.add_subcommand("settings", "Show or change a function's limits and outbound allow-list");
+    settings_->add_option("name", name_)->required();
+    settings_->add_option("changes", args_, "KEY=VALUE... (KEY= puts one back to the node's value)");
+    settings_->add_flag("--reset", reset_, "Put every setting back to the node's value");
+    settings_->footer(
+        "Settings: cpu_ms, duration_ms, memory_mb, max_subrequests, reuse_instance_requests, max_concurrency\n"
+        "(whole numbers) and allow (CIDRs, optionally :PORT, comma-separated). They only tighten the node's\n"
+        "limits: a value above the node's maximum is lowered to it. Other settings are kept when one changes.\n"
+        "Examples:\n"
+        "  fn0 settings hello                                  # each setting and the value in effect\n"
+        "  fn0 settings hello cpu_ms=50 memory_mb=64\n"
+        "  fn0 settings hello allow=127.0.0.1/32:8080,10.0.0.0/8:443\n"
+        "  fn0 settings hello cpu_ms=                          # back to the node's value\n"
+        "  fn0 settings hello --reset                          # all back to the node's values");
+    jsonFlag(settings_);
+
     logs_ = app.add_subcommand("logs", "Show a function's recent output (with request ids; in a cluster, every node's)");
     logs_->add_option("name", name_)->required();
     logs_->add_flag("--follow,-f", follow_, "Keep printing new lines");
     logs_->add_option("--since", since_, "Only lines newer than this many seconds");
-    logs_->footer("In a cluster each line starts with the node that wrote it.\nExample:\n  fn0 logs hello --follow");
+    logs_->footer("Each line: local time, version, request id, '!' for stderr, the line; in a cluster each line\n"
+                  "starts with the node that wrote it. --json prints one JSON object per line.\n"
+                  "With --follow, fn0 exits with code 1 and says so when the node closes the stream or goes away\n"
+                  "(it stopped or restarted); run it again to go on, e.g. `until fn0 logs hello -f; do sleep 1; done`.\n"
+                  "Example:\n  fn0 logs hello --follow");
     jsonFlag(logs_);
 
     export_ = app.add_subcommand("export", "Download a version's original component");
@@ -159,6 +194,7 @@ class Commands {
     export_->add_option("version", version_, "Default: the live version");
     export_->add_option("-o,--output", file_, "Where to write it")->required();
     export_->footer("Example:\n  fn0 export hello v2 -o hello-v2.wasm");
+    jsonFlag(export_);
 
     metrics_ = app.add_subcommand("metrics", "Show a function's request counters (summed over a cluster's nodes)");
     metrics_->add_option("name", name_)->required();
@@ -170,10 +206,42 @@ class Commands {
     jsonFlag(status_);
 
     version_cmd_ = app.add_subcommand("version", "Print fn0's version and the wasmtime it embeds");
+    version_cmd_->footer("Example:\n  fn0 version --json");
     jsonFlag(version_cmd_);
   }
 
+  // No exception leaves: one that escapes a command (an answer of an
+  // unexpected shape, a file system error) becomes a sentence.
   int run() {
+    try {
+      return dispatch();
+    } catch (const json::exception& e) {
+      progress_ = nullptr;  // gone with the command's stack
+      return fail(Failure{"bad-answer",
+                          "the node's answer is not what this fn0 expects (" + withoutLibraryTag(e.what()) +
+                              "): are the CLI and the node the same version? Compare `fn0 version` and `fn0 status`"});
+    } catch (const std::filesystem::filesystem_error& e) {
+      progress_ = nullptr;
+      return fail(Failure{"io", "cannot use " + e.path1().string() + ": " + e.code().message()});
+    } catch (const std::exception& e) {
+      progress_ = nullptr;
+      return fail(Failure{"internal", withoutLibraryTag(e.what())});
+    }
+  }
+
+ private:
+  int fail(const Failure& f) {
+    if (progress_) progress_->abandon();
+    return report(f, json_);
+  }
+  int fail(const std::string& msg, int code = kExitFailure) {
+    return fail(Failure{code == kExitUsage ? "usage" : "failed", msg, 0, code});
+  }
+  int fail(const Error& e, int code = kExitFailure) {
+    return fail(Failure{e.code.empty() ? (code == kExitUsage ? "usage" : "failed") : e.code, e.message, 0, code});
+  }
+
+  int dispatch() {
     if (version_cmd_->parsed()) {
       if (json_)
         fmt::print("{}\n", json{{"fn0", kVersion}, {"wasmtime", runtime::wasmtimeVersion()}}.dump());
@@ -183,26 +251,39 @@ class Commands {
     }
     if (login_->parsed()) return login();
     if (new_->parsed()) {
+      if (auto bad = checkFunctionName(name_); !bad) return fail(bad.error(), kExitUsage);
       std::filesystem::path dir = file_.empty() ? std::filesystem::path(name_) : std::filesystem::path(file_);
       if (auto r = newProject(name_, template_, dir); !r) return fail(r.error().message, 2);
-      fmt::print("created {} ({} template) in {}/\nnext:\n  cd {}\n  fn0 dev        # serve locally, rebuild on change\n  fn0 deploy     # deploy to your node\n",
-                 name_, template_, dir.string(), dir.string());
+      print(json{{"created", name_}, {"template", template_}, {"dir", std::filesystem::absolute(dir).lexically_normal().string()}}, [&] {
+        fmt::print("created {} ({} template) in {}/\nnext:\n  cd {}\n  fn0 dev        # serve locally, rebuild on change\n  fn0 deploy     # deploy to your node\n",
+                   name_, template_, dir.string(), dir.string());
+      });
       return 0;
     }
     if (build_->parsed() || dev_->parsed()) {
       auto p = Project::load(dir_);
       if (!p) return fail(p.error().message);
       if (dev_->parsed()) return runDev(*p, port_);
+      Progress progress(live());
+      progress_ = &progress;
+      progress.begin("building " + p->name + " (" + p->language + ")");
       auto out = buildProject(*p);
-      if (!out) return fail(out.error().message);
-      fmt::print("built {}\n", std::filesystem::relative(*out).string());
+      if (!out) return fail(Failure{"build-failed", out.error().message});
+      progress.end("built " + p->name);
+      std::error_code ec;
+      auto shown = std::filesystem::relative(*out, ec);
+      if (ec || shown.empty()) shown = *out;
+      print(json{{"built", std::filesystem::absolute(*out).lexically_normal().string()}, {"function", p->name}},
+            [&] { fmt::print("built {}\n", shown.string()); });
       return 0;
     }
-    for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, logs_, export_,
-                        metrics_, status_})
+    for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, settings_, logs_,
+                        export_, metrics_, status_})
       if (c->parsed()) {
+        if (c != deploy_ && c != list_ && c != status_)
+          if (auto bad = checkFunctionName(name_); !bad) return fail(bad.error(), kExitUsage);
         auto client = connect();
-        if (!client) return fail(client.error().message);
+        if (!client) return fail(client.error());
         client_ = std::make_unique<Client>(std::move(client).value());
         if (c == deploy_) return deploy();
         if (c == list_) return list();
@@ -213,6 +294,7 @@ class Commands {
         if (c == delete_) return remove();
         if (c == env_) return env();
         if (c == secret_) return secret();
+        if (c == settings_) return settings();
         if (c == logs_) return logs();
         if (c == export_) return exportVersion();
         if (c == metrics_) return metrics();
@@ -221,41 +303,61 @@ class Commands {
     return -1;
   }
 
- private:
+  // Progress is redrawn on a terminal; with --json or into a pipe, a line per phase.
+  bool live() const { return ::isatty(2) != 0 && !json_; }
+
   Result<Client> connect() {
     auto cfg = loadConfig();
-    if (cfg.server.empty()) return Error{"no server configured: run `fn0 login --server URL` (or set FN0_SERVER)"};
+    if (cfg.server.empty())
+      return Error{"no fn0 node configured: run `fn0 login --server URL` (or set FN0_SERVER and FN0_TOKEN)", "no-server"};
     auto target = Target::parse(cfg.server);
-    if (!target) return target.error();
+    if (!target) return Error{target.error().message + " (FN0_SERVER or `fn0 login --server URL`)", "bad-server"};
     return Client(*target, cfg.token);
   }
 
-  // Calls the API; on failure prints why and returns nullopt.
+  // What a failed call tells the user: why it got no answer, or the node's
+  // own error (its `error` code and `message`, with the HTTP status).
+  Failure callFailure(const Result<Reply>& r) const {
+    const std::string url = client_->target().url();
+    if (!r) return Failure{r.error().code.empty() ? "unreachable" : r.error().code, r.error().message};
+    const Reply& reply = r.value();
+    if (reply.status == 401)
+      return Failure{"unauthorized",
+                     "the node at " + url + " rejected the admin token (401): run `fn0 login --server " + url +
+                         "` with a valid one (or set FN0_TOKEN)",
+                     401};
+    auto j = json::parse(reply.body, nullptr, false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string())
+      return Failure{j.value("error", "failed"), j["message"].get<std::string>(), reply.status};
+    return Failure{"bad-answer",
+                   "the server at " + url + " answered HTTP " + std::to_string(reply.status) +
+                       " without an fn0 error: is it an fn0 node? (check FN0_SERVER or `fn0 login`)",
+                   reply.status};
+  }
+
+  // Calls the API; on failure prints why and returns nullopt (exit code 1).
   std::optional<json> api(const std::string& method, const std::string& path, const std::string& body = {},
-                          const std::string& type = {}, int* exitCode = nullptr,
+                          const std::string& type = {},
                           const std::function<void(uint64_t, uint64_t)>& progress = {}) {
     auto r = client_->call(method, path, body, type, progress);
-    int code = 1;
-    if (!r) {
-      fail(r.error().message);
-    } else if (r->status == 401) {
-      fail("the server rejected the admin token: run `fn0 login` with a valid one (or set FN0_TOKEN)");
-    } else if (r->status >= 300) {
-      auto j = json::parse(r->body, nullptr, false);
-      std::string msg = j.is_object() && j.contains("message") ? j["message"].get<std::string>() : r->body;
-      fail(msg);
-    } else {
-      auto j = json::parse(r->body, nullptr, false);
-      if (j.is_discarded()) j = json(r->body);
-      return j;
+    if (!r || r->status >= 300) {
+      fail(callFailure(r));
+      return std::nullopt;
     }
-    if (exitCode) *exitCode = code;
-    return std::nullopt;
+    auto j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded()) {
+      fail(Failure{"bad-answer",
+                   "the server at " + client_->target().url() +
+                       " answered with something that is not JSON: is it an fn0 node? (check FN0_SERVER or `fn0 login`)",
+                   r->status});
+      return std::nullopt;
+    }
+    return j;
   }
 
   void print(const json& j, const std::function<void()>& human) {
     if (json_)
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace));
     else
       human();
   }
@@ -267,48 +369,78 @@ class Commands {
     if (token.empty()) return fail("no token given (pipe it to stdin or type it at the prompt)", 2);
     client_ = std::make_unique<Client>(*target, token);
     if (!api("GET", "/status")) return 1;
-    if (auto s = saveConfig({server_, token}); !s) return fail(s.error().message);
-    fmt::print("logged in to {} (saved in {})\n", server_, configPath().string());
+    if (auto s = saveConfig({server_, token}); !s) return fail(Failure{"io", s.error().message});
+    print(json{{"server", server_}, {"config", configPath().string()}},
+          [&] { fmt::print("logged in to {} (saved in {})\n", server_, configPath().string()); });
     return 0;
   }
 
   int deploy() {
     std::optional<Project> project;
+    // A project folder (or its fn0.toml) given as the file: that project.
+    if (!file_.empty() &&
+        (std::filesystem::is_directory(file_) || std::filesystem::path(file_).filename() == "fn0.toml")) {
+      dir_ = std::filesystem::is_directory(file_) ? file_ : std::filesystem::path(file_).parent_path().string();
+      if (dir_.empty()) dir_ = ".";
+      file_.clear();
+    }
+    if (!name_.empty())
+      if (auto bad = checkFunctionName(name_); !bad) return fail(bad.error(), kExitUsage);
+    Progress progress(live());
+    progress_ = &progress;
     if (file_.empty()) {
       auto p = Project::load(dir_);
       if (!p) return fail(p.error().message + " (or give a .wasm file)", 2);
+      // The node first: a build takes seconds, a refused token should not.
+      if (!api("GET", "/status")) return 1;
+      progress.begin("building " + p->name + " (" + p->language + ")");
       auto out = buildProject(*p);
-      if (!out) return fail(out.error().message);
+      if (!out) return fail(Failure{"build-failed", out.error().message});
+      progress.end("built " + p->name);
       file_ = out->string();
       if (name_.empty()) name_ = p->name;
       p->name = name_;
       project = *p;
+    } else if (auto bad = checkComponentFile(file_); !bad) {
+      return fail(bad.error(), bad.error().code == "source-file" ? kExitUsage : kExitFailure);
     }
     if (name_.empty()) {
-      name_ = std::filesystem::path(file_).stem().string();
-      for (auto& ch : name_) ch = (std::isalnum(static_cast<unsigned char>(ch)) ? std::tolower(ch) : '-');
+      const std::string from = std::filesystem::path(file_).filename().string();
+      name_ = normalizeName(std::filesystem::path(file_).stem().string());
+      if (name_.empty())
+        return fail(Failure{"invalid-name",
+                            "cannot make a function name from " + from + ": choose one with --name (" +
+                                registry::kFunctionNameRule + ")",
+                            0, kExitUsage});
+      fmt::print(stderr, "function name: {} (from {}; --name to choose)\n", name_, from);
     }
-    std::ifstream in(file_, std::ios::binary);
-    std::string wasm{std::istreambuf_iterator<char>(in), {}};
     std::vector<std::pair<std::string, std::string>> env;
     for (const auto& e : envs_) {
       auto eq = e.find('=');
       if (eq == std::string::npos || eq == 0) return fail("--env needs KEY=VALUE, got '" + e + "'", 2);
       env.emplace_back(e.substr(0, eq), e.substr(eq + 1));
     }
-    const bool tty = ::isatty(2) && !json_;
-    auto progress = [&](uint64_t done, uint64_t total) {
-      if (tty) fmt::print(stderr, "\rupload  {}", progressBar(done, total));
-      if (tty && done == total) fmt::print(stderr, "\ncompile ... ");
+    std::ifstream in(file_, std::ios::binary);
+    std::string wasm{std::istreambuf_iterator<char>(in), {}};
+    if (!in.good() && !in.eof()) return fail(Failure{"io", "cannot read " + file_});
+    progress.begin("uploading " + name_ + " (" + sizeText(wasm.size()) + ")");
+    bool compiling = false;
+    auto onBytes = [&](uint64_t done, uint64_t total) {
+      progress.bytes(done, total);
+      if (done == total && !compiling) {
+        compiling = true;
+        progress.end("uploaded " + sizeText(total));
+        progress.begin("compiling " + name_ + " on the node");
+      }
     };
     // A project's fn0.toml ([vars], [settings]) is applied before live moves.
     const bool holdLive = noLive_ || project;
     auto r = api("POST", "/functions/" + name_ + "/versions" + (holdLive ? "?live=false" : ""), wasm,
-                 "application/wasm", nullptr, progress);
-    if (tty) fmt::print(stderr, "{}", r ? "done\n" : "\n");
+                 "application/wasm", onBytes);
     if (!r) return 1;
+    progress.end((*r)["created"].get<bool>() ? "compiled" : "checked");
     if (project) {
-      if (auto c = applyProjectConfig(*client_, *project); !c) return fail(c.error().message);
+      if (auto c = applyProjectConfig(*client_, *project); !c) return fail(Failure{"config", c.error().message});
       if (!noLive_) {
         const json to = {{"version", (*r)["version"]}};
         if (!api("PUT", "/functions/" + name_ + "/aliases/live", to.dump(), "application/json")) return 1;
@@ -317,6 +449,7 @@ class Commands {
     }
     for (const auto& [k, v] : env)
       if (!api("PUT", "/functions/" + name_ + "/env/" + k, json{{"value", v}}.dump(), "application/json")) return 1;
+    progress_ = nullptr;
     print(*r, [&] {
       fmt::print("deployed {} {}{}{}\n", (*r)["function"].get<std::string>(), (*r)["version"].get<std::string>(),
                  (*r)["live"].get<bool>() ? " (live)" : "", (*r)["created"].get<bool>() ? "" : " — identical to an existing version");
@@ -345,22 +478,25 @@ class Commands {
     auto r = api("GET", "/functions/" + name_);
     if (!r) return 1;
     print(*r, [&] {
+      const double now = unixNow();
       fmt::print("{}  live: {}\n", (*r)["name"].get<std::string>(), (*r)["live"].is_null() ? "-" : (*r)["live"].get<std::string>());
-      for (const auto& [k, v] : (*r)["aliases"].items()) fmt::print("  alias  {} -> {}\n", k, v.get<std::string>());
-      for (const auto& v : (*r)["versions"]) fmt::print("  version {} {} bytes sha256:{}\n", v["version"].get<std::string>(), v["size"].get<int64_t>(), v["hash"].get<std::string>().substr(0, 12));
-      for (const auto& [k, v] : (*r)["env"].items()) fmt::print("  env    {}={}\n", k, v.get<std::string>());
-      for (const auto& s : (*r)["secrets"]) fmt::print("  secret {}\n", s.get<std::string>());
+      for (const auto& [k, v] : (*r)["aliases"].items()) fmt::print("  alias    {} -> {}\n", k, v.get<std::string>());
+      for (const auto& v : (*r)["versions"])
+        fmt::print("  version  {} {} sha256:{} {}\n", v["version"].get<std::string>(), sizeText(v["size"].get<uint64_t>()),
+                   v["hash"].get<std::string>().substr(0, 12), localTime(v.value("created_at", 0.0), false, now));
+      for (const auto& [k, v] : (*r)["env"].items()) fmt::print("  env      {}={}\n", k, v.get<std::string>());
+      for (const auto& s : (*r)["secrets"]) fmt::print("  secret   {}\n", s.get<std::string>());
+      const json settings = r->contains("settings") ? (*r)["settings"] : json::object();
+      fmt::print("  settings {} (`fn0 settings {}` for the values in effect)\n", settingsSummary(settings), name_);
     });
     return 0;
   }
 
   int versions() {
-    auto r = api("GET", "/functions/" + name_ + "/versions");
+    auto r = api("GET", "/functions/" + name_);
     if (!r) return 1;
-    print(*r, [&] {
-      for (const auto& v : (*r)["versions"])
-        fmt::print("{:6} {:10} bytes  sha256:{}\n", v["version"].get<std::string>(), v["size"].get<int64_t>(), v["hash"].get<std::string>().substr(0, 12));
-    });
+    const json listed = versionsWithAliases(*r);
+    print(listed, [&] { fmt::print("{}", versionsTable(listed, unixNow())); });
     return 0;
   }
 
@@ -369,11 +505,11 @@ class Commands {
     if (target.empty()) {
       auto f = api("GET", "/functions/" + name_);
       if (!f) return 1;
-      if ((*f)["live"].is_null()) return fail("'" + name_ + "' has no live version to roll back from");
+      if ((*f)["live"].is_null()) return fail(Failure{"no-live", "'" + name_ + "' has no live version to roll back from"});
       int64_t live = std::stoll((*f)["live"].get<std::string>().substr(1)), prev = 0;
       for (const auto& v : (*f)["versions"])
         if (v["number"].get<int64_t>() < live) prev = std::max(prev, v["number"].get<int64_t>());
-      if (!prev) return fail("'" + name_ + "' has no version before v" + std::to_string(live));
+      if (!prev) return fail(Failure{"no-earlier-version", "'" + name_ + "' has no version before v" + std::to_string(live)});
       target = "v" + std::to_string(prev);
     }
     auto r = api("PUT", "/functions/" + name_ + "/aliases/live", json{{"version", target}}.dump(), "application/json");
@@ -405,11 +541,12 @@ class Commands {
 
   int remove() {
     if (!yes_) {
-      if (!::isatty(0)) return fail("refusing to delete '" + name_ + "' without --yes (no terminal to ask)", 2);
+      if (!::isatty(0) || json_)
+        return fail("refusing to delete '" + name_ + "' without --yes (no terminal to ask)", 2);
       fmt::print(stderr, "delete '{}' and all its versions? [y/N] ", name_);
       std::string answer;
       std::getline(std::cin, answer);
-      if (answer != "y" && answer != "yes") return fail("not deleted", 1);
+      if (answer != "y" && answer != "yes") return fail(Failure{"cancelled", "not deleted"});
     }
     auto r = api("DELETE", "/functions/" + name_);
     if (!r) return 1;
@@ -459,24 +596,73 @@ class Commands {
     return 0;
   }
 
+  // The node's defaults and maxima for a function (GET /status), null if
+  // it does not say (an older node) or cannot be asked.
+  json functionLimits() {
+    auto r = client_->call("GET", "/status");
+    if (!r || r->status != 200) return nullptr;
+    auto j = json::parse(r->body, nullptr, false);
+    return j.is_object() && j.contains("function_limits") ? j["function_limits"] : json();
+  }
+
+  // PUT replaces the whole object: the edits are applied to what the node
+  // holds, so the settings not named keep their values.
+  int settings() {
+    const bool change = reset_ || !args_.empty();
+    if (auto checked = applySettingEdits(json::object(), args_); !checked) return fail(checked.error(), kExitUsage);
+    auto current = api("GET", "/functions/" + name_ + "/settings");
+    if (!current) return 1;
+    json stored = *current;
+    json changed = json::array();
+    if (change) {
+      auto next = applySettingEdits(reset_ ? json::object() : *current, args_);
+      if (!next) return fail(next.error(), kExitUsage);
+      auto put = api("PUT", "/functions/" + name_ + "/settings", next->dump(), "application/json");
+      if (!put) return 1;
+      stored = *put;
+      for (const auto& k : settingNames())
+        if (current->value(k, json()) != stored.value(k, json())) changed.push_back(k);
+    }
+    const json limits = functionLimits();
+    json out = {{"function", name_}, {"settings", stored}, {"effective", effectiveSettings(stored, limits)},
+                {"node", limits}};
+    if (change) out["changed"] = changed;
+    print(out, [&] {
+      if (change) {
+        if (changed.empty()) fmt::print("{}: nothing changed\n", name_);
+        for (const auto& k : changed) {
+          const std::string key = k.get<std::string>();
+          auto shown = [&](const json& s) { return s.contains(key) ? settingsSummary(json{{key, s[key]}}).substr(key.size() + 1) : "-"; };
+          fmt::print("{}: {} {} -> {}\n", name_, key, shown(*current), shown(stored));
+        }
+      }
+      fmt::print("{}", settingsTable(name_, stored, limits));
+    });
+    return 0;
+  }
+
   void printEntry(const json& e, bool withNode) {
     if (json_)
-      fmt::print("{}\n", e.dump());
+      fmt::print("{}\n", e.dump(-1, ' ', false, json::error_handler_t::replace));
     else
-      fmt::print("{}\n", logLine(e, withNode));
+      fmt::print("{}\n", logLine(e, withNode, unixNow()));
     std::fflush(stdout);
   }
 
   // The lines so far (every node's, in a cluster), then with --follow the
-  // new ones as they come, from where that page ended.
+  // new ones as they come, from where that page ended, until the node ends
+  // the stream or goes away (exit 1, said on stderr).
   int logs() {
-    const double cutoff = since_ > 0 ? std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - since_ : 0;
+    const double cutoff = since_ > 0 ? unixNow() - since_ : 0;
     auto r = api("GET", "/functions/" + name_ + "/logs?limit=10000");
     if (!r) return 1;
     const bool clustered = r->value("clustered", false);
+    size_t shown = 0;
     for (const auto& e : (*r)["entries"])
-      if (e["time"].get<double>() >= cutoff) printEntry(e, clustered);
+      if (e["time"].get<double>() >= cutoff) printEntry(e, clustered), shown++;
     if (auto note = unreachableNote(*r); !note.empty()) fmt::print(stderr, "{}\n", note);
+    if (!shown && !json_)
+      fmt::print(stderr, "no output from {} {}\n", name_, follow_ ? "yet; waiting for new lines (Ctrl-C stops)" : "in the node's recent logs");
     if (!follow_) return 0;
     // A node before cluster-wide logs gives no cursor, only its last seq.
     const std::string from = r->contains("cursor") ? "cursor=" + urlEncode((*r)["cursor"].get<std::string>())
@@ -491,12 +677,20 @@ class Commands {
         fmt::print(stderr, "{}\n", note.empty() ? "every up node answers again" : note);
       }
     });
-    auto code = client_->stream("/functions/" + name_ + "/logs?follow=true&" + from, [&](std::string_view data) {
+    auto end = client_->stream("/functions/" + name_ + "/logs?follow=true&" + from, [&](std::string_view data) {
       events.feed(data);
       return true;
     });
-    if (!code) return fail(code.error().message);
-    return *code == 200 ? 0 : fail("the server refused to stream logs (HTTP " + std::to_string(*code) + ")");
+    if (!end) return fail(end.error());
+    const std::string url = client_->target().url();
+    if (end->status == 401) return fail(callFailure(Reply{401, {}, {}}));
+    if (end->status != 200)
+      return fail(Failure{"stream-refused", "the node at " + url + " refused to stream logs (HTTP " +
+                                                std::to_string(end->status) + ")", end->status});
+    const std::string again = "; run `fn0 logs " + name_ + " --follow` again to go on";
+    if (end->finished)
+      return fail(Failure{"stream-ended", "the node at " + url + " closed the log stream (it is stopping)" + again});
+    return fail(Failure{"stream-ended", "the node at " + url + " went away (" + end->lost + ")" + again});
   }
 
   int metrics() {
@@ -518,15 +712,12 @@ class Commands {
       v = (*f)["live"].get<std::string>();
     }
     auto r = client_->call("GET", "/functions/" + name_ + "/versions/" + v + "/component");
-    if (!r) return fail(r.error().message);
-    if (r->status != 200) {
-      auto j = json::parse(r->body, nullptr, false);
-      return fail(j.is_object() && j.contains("message") ? j["message"].get<std::string>() : "HTTP " + std::to_string(r->status));
-    }
+    if (!r || r->status != 200) return fail(callFailure(r));
     std::ofstream out(file_, std::ios::binary);
     out.write(r->body.data(), static_cast<std::streamsize>(r->body.size()));
-    if (!out) return fail("cannot write " + file_);
-    fmt::print(stderr, "wrote {} {} ({} bytes) to {}\n", name_, v, r->body.size(), file_);
+    if (!out) return fail(Failure{"io", "cannot write " + file_});
+    print(json{{"function", name_}, {"version", v}, {"bytes", r->body.size()}, {"file", std::filesystem::absolute(file_).lexically_normal().string()}},
+          [&] { fmt::print(stderr, "wrote {} {} ({}) to {}\n", name_, v, sizeText(r->body.size()), file_); });
     return 0;
   }
 
@@ -541,19 +732,20 @@ class Commands {
     }
     if (cluster) (*r)["cluster"] = *cluster;
     print(*r, [&] {
-      fmt::print("fn0 {} (wasmtime {}) at {}:{}\n  functions: {}\n  uptime: {} s\n  cache: {} components, {} bytes\n",
-                 (*r)["fn0"].get<std::string>(), (*r)["wasmtime"].get<std::string>(), client_->target().host,
-                 client_->target().port, (*r)["functions"].get<int64_t>(), (*r)["uptime_s"].get<int64_t>(),
-                 (*r)["cache"]["entries"].get<int64_t>(), (*r)["cache"]["bytes"].get<int64_t>());
+      fmt::print("fn0 {} (wasmtime {}) at {}\n  functions: {}\n  uptime: {} s\n  cache: {} components, {}\n",
+                 (*r)["fn0"].get<std::string>(), (*r)["wasmtime"].get<std::string>(), client_->target().url(),
+                 (*r)["functions"].get<int64_t>(), (*r)["uptime_s"].get<int64_t>(),
+                 (*r)["cache"]["entries"].get<int64_t>(), sizeText((*r)["cache"]["bytes"].get<uint64_t>()));
       if (cluster) fmt::print("{}", clusterTable(*cluster));
     });
     return 0;
   }
 
-  CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_, *logs_,
-      *export_, *metrics_, *status_, *version_cmd_;
+  CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_,
+      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_;
   std::unique_ptr<Client> client_;
-  bool json_ = false, noLive_ = false, yes_ = false, follow_ = false;
+  Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
+  bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false;
   double since_ = 0;
   std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".";
   uint16_t port_ = 8787;

@@ -1,8 +1,12 @@
 #include "cli/views.h"
 
+#include "cli/output.h"
+
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cctype>
+#include <ctime>
 
 namespace fn0::cli {
 
@@ -32,10 +36,72 @@ std::string heartbeat(double ms) {
 
 }  // namespace
 
-std::string logLine(const json& entry, bool withNode) {
+std::string localTime(double unixSeconds, bool millis, double now) {
+  const auto whole = static_cast<time_t>(unixSeconds);
+  const auto nowWhole = static_cast<time_t>(now);
+  std::tm t{}, today{};
+  localtime_r(&whole, &t);
+  localtime_r(&nowWhole, &today);
+  char buf[64];
+  const bool sameDay = t.tm_year == today.tm_year && t.tm_yday == today.tm_yday;
+  std::strftime(buf, sizeof buf, sameDay && millis ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &t);
+  std::string out = buf;
+  if (millis) {
+    const int ms = static_cast<int>((unixSeconds - static_cast<double>(whole)) * 1000);
+    out += fmt::format(".{:03d}", std::clamp(ms, 0, 999));
+  } else {
+    std::strftime(buf, sizeof buf, " %Z", &t);
+    out += buf;
+  }
+  return out;
+}
+
+std::string logLine(const json& entry, bool withNode, double now) {
   const std::string mark = str(entry, "stream") == "stderr" ? "!" : " ";
-  if (withNode) return fmt::format("{} {} {} {}", str(entry, "node"), str(entry, "request_id"), mark, str(entry, "line"));
-  return fmt::format("{} {} {}", str(entry, "request_id"), mark, str(entry, "line"));
+  const std::string when = entry.contains("time") && entry["time"].is_number()
+                               ? localTime(entry["time"].get<double>(), true, now)
+                               : "-";
+  std::string version = str(entry, "version");
+  if (version.empty()) version = "-";
+  if (withNode)
+    return fmt::format("{} {} {} {} {} {}", str(entry, "node"), when, version, str(entry, "request_id"), mark,
+                       str(entry, "line"));
+  return fmt::format("{} {} {} {} {}", when, version, str(entry, "request_id"), mark, str(entry, "line"));
+}
+
+json versionsWithAliases(const json& function) {
+  json out = {{"function", str(function, "name")}, {"live", function.contains("live") ? function["live"] : json()}};
+  json versions = json::array();
+  const json aliases = function.contains("aliases") && function["aliases"].is_object() ? function["aliases"] : json::object();
+  if (function.contains("versions") && function["versions"].is_array())
+    for (json v : function["versions"]) {
+      json names = json::array();
+      for (const auto& [alias, target] : aliases.items())
+        if (target.is_string() && target.get<std::string>() == str(v, "version")) names.push_back(alias);
+      v["live"] = std::find(names.begin(), names.end(), "live") != names.end();
+      v["aliases"] = names;
+      versions.push_back(std::move(v));
+    }
+  out["versions"] = versions;
+  return out;
+}
+
+std::string versionsTable(const json& listed, double now) {
+  const json& versions = listed["versions"];
+  if (versions.empty()) return fmt::format("{} has no versions\n", str(listed, "function"));
+  std::string out = fmt::format("  {:<8} {:<25} {:>10}  {:<12}  {}\n", "VERSION", "CREATED", "SIZE", "SHA256", "ALIASES");
+  for (const auto& v : versions) {
+    const bool live = v.value("live", false);
+    std::string aliases;
+    for (const auto& a : v["aliases"]) aliases += (aliases.empty() ? "" : ", ") + a.get<std::string>();
+    const std::string created = v.contains("created_at") && v["created_at"].is_number()
+                                    ? localTime(v["created_at"].get<double>(), false, now)
+                                    : "-";
+    out += fmt::format("{} {:<8} {:<25} {:>10}  {:<12}  {}\n", live ? "*" : " ", str(v, "version"), created,
+                       sizeText(count(v, "size")), str(v, "hash").substr(0, 12), aliases);
+  }
+  if (listed["live"].is_null()) out += "  (no live version: `fn0 rollback NAME VERSION` makes one live)\n";
+  return out;
 }
 
 std::string clusterTable(const json& cluster) {

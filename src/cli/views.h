@@ -1,7 +1,7 @@
-// What the client commands print for the cluster-wide views (logs with the
-// node that wrote each line, the status's node table, a function's
-// metrics), and the reading of a Server-Sent Events stream (logs
-// --follow). Pure: JSON in, text out.
+// What the client commands print for people: logs (time, version, request
+// id; in a cluster the node that wrote each line), versions, settings, the
+// status's node table, a function's metrics; and the reading of a
+// Server-Sent Events stream (logs --follow). Pure: JSON in, text out.
 #pragma once
 
 #include <functional>
@@ -12,8 +12,19 @@
 
 namespace fn0::cli {
 
-// One log entry: "<request id> <!| > <line>", the node first when `withNode`.
-std::string logLine(const nlohmann::json& entry, bool withNode);
+// A time in this machine's zone: "14:03:07.123" with `millis` (the date
+// too unless it is the day of `now`), else "2025-01-10 14:03:07 CET".
+std::string localTime(double unixSeconds, bool millis, double now);
+
+// One log entry: "<time> <version> <request id> <!| > <line>", the node
+// first when `withNode` (a cluster's lines).
+std::string logLine(const nlohmann::json& entry, bool withNode, double now);
+
+// `fn0 versions --json`: GET /functions/{name}'s versions, each with
+// `live` and the `aliases` that point to it.
+nlohmann::json versionsWithAliases(const nlohmann::json& function);
+// `fn0 versions`: that list as a table, the live one marked *.
+std::string versionsTable(const nlohmann::json& listed, double now);
 
 // The node table under `fn0 status`, from GET /cluster.
 std::string clusterTable(const nlohmann::json& cluster);

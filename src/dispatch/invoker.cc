@@ -59,7 +59,7 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   void onRequestBodyWritable() override {
     asio::post(exec, [self = shared_from_this()] { self->writable.notify(); });
   }
-  void onLog(int stream, std::string_view line) override { log->append(requestId, stream, line); }
+  void onLog(int stream, std::string_view line) override { log->append(requestId, stream, line, version); }
   void onDone(const runtime::Outcome& o) override {
     asio::post(exec, [self = shared_from_this(), o] {
       self->outcome = o;
@@ -73,6 +73,7 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   Signal events, writable;
   std::shared_ptr<logs::LogBuffer> log;
   std::string requestId;
+  int64_t version = 0;  // tags its log lines
   // State read and written on the connection's thread only.
   bool headArrived = false, done = false, bodyTooLarge = false;
   int sentStatus = 0;
@@ -378,6 +379,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   const auto started = std::chrono::steady_clock::now();
   auto exec = co_await asio::this_coro::executor;
   auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);
+  bridge->version = version;
   auto inv = runtime::Invocation::start(engine_, *component, head, opts, *bridge);
   if (!inv) {
     metrics::Metrics::Request m;
@@ -411,7 +413,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   if (o.kind != runtime::OutcomeKind::Ok && !o.message.empty()) {
     ex.annotate("detail", o.message);
     // The function's own log stream tells its owner why a request failed.
-    bridge->log->append(req.requestId, 2, "[fn0] " + reason + ": " + o.message);
+    bridge->log->append(req.requestId, 2, "[fn0] " + reason + ": " + o.message, version);
   }
 }
 

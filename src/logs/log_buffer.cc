@@ -6,8 +6,8 @@ namespace fn0::logs {
 
 LogBuffer::LogBuffer(size_t maxBytes) : maxBytes_(maxBytes) {}
 
-void LogBuffer::append(std::string_view requestId, int stream, std::string_view line) {
-  Entry e{0, std::chrono::system_clock::now(), std::string(requestId), stream, std::string(line)};
+void LogBuffer::append(std::string_view requestId, int stream, std::string_view line, int64_t version) {
+  Entry e{0, std::chrono::system_clock::now(), std::string(requestId), stream, std::string(line), version};
   std::lock_guard lock(mu_);
   e.seq = ++lastSeq_;
   bytes_ += cost(e);

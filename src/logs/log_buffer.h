@@ -1,4 +1,5 @@
-// A function's log stream: guest output lines tagged with the request id,
+// A function's log stream: guest output lines tagged with the request id
+// and the version,
 // kept in memory up to a byte budget (oldest dropped first). Readers page by
 // sequence number, which is also how a live follower catches up.
 #pragma once
@@ -21,6 +22,7 @@ struct Entry {
   std::string requestId;
   int stream = 1;  // 1 stdout, 2 stderr
   std::string line;
+  int64_t version = 0;  // the function's version that wrote it (0: not known)
 };
 
 class LogBuffer {
@@ -28,7 +30,7 @@ class LogBuffer {
   explicit LogBuffer(size_t maxBytes);
 
   // Thread-safe; called from the adapter's threads as guests write.
-  void append(std::string_view requestId, int stream, std::string_view line);
+  void append(std::string_view requestId, int stream, std::string_view line, int64_t version = 0);
 
   // Up to `limit` entries with seq > `seq`, oldest first.
   std::vector<Entry> after(uint64_t seq, size_t limit) const;

@@ -390,6 +390,7 @@ int serve(const NodeConfig& c) {
   admin::AdminDeps deps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
                         metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))};
   deps.admission = &invoker.admission();
+  deps.nodeLimits = limits;
   deps.cluster = clusterPart.get();
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {

@@ -31,6 +31,10 @@ namespace fn0::registry {
 // Function names and alias names are DNS labels: lowercase letters, digits
 // and hyphens, 1-63 characters, not starting or ending with a hyphen.
 bool isDnsLabel(const std::string& s);
+// The rule in one sentence, the same wherever a name is refused (API, CLI).
+inline constexpr const char* kFunctionNameRule =
+    "a function name is a DNS label: lowercase letters, digits and hyphens, at most 63 characters, not starting or "
+    "ending with a hyphen";
 // An alias may not look like a version ("v12") nor be reserved words.
 bool isValidAliasName(const std::string& s);
 

@@ -8,6 +8,7 @@
 
 #include "common/version.h"
 #include "cli/commands.h"
+#include "cli/usage.h"
 #include "node/node.h"
 #include "runtime/compile_worker.h"
 #include "runtime/engine.h"
@@ -20,7 +21,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version",
                        fmt::format("fn0 {} (wasmtime {})", fn0::kVersion, fn0::runtime::wasmtimeVersion()),
                        "Print fn0's version and the wasmtime version it embeds");
-  app.footer("Example:\n  fn0 serve --listen 127.0.0.1:8080\n  fn0 --version");
+  app.footer("Every client command takes --json: its result, or its error as {\"error\", \"message\", \"status\"},\n"
+             "as JSON on stdout; progress and notes go to stderr.\n"
+             "Exit codes: 0 done; 1 failed (the node refused or could not be reached, a build failed);\n"
+             "2 the command line is wrong (unknown command or option, missing or invalid argument).\n"
+             "Example:\n  fn0 serve --listen 127.0.0.1:8080\n  fn0 --version");
   app.require_subcommand(0, 1);
   fn0::node::NodeConfig serveConfig;
   auto* serve = fn0::node::addServeCommand(app, serveConfig);
@@ -28,9 +33,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; every usage error exits 2 (house convention).
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    // --help and --version exit 0; every usage error exits 2 (house
+    // convention), explained in a sentence (did you mean...?).
+    return fn0::cli::reportParseError(app, e, fn0::cli::wantsJson(argc, argv));
   }
   if (serve->parsed()) return fn0::node::serve(serveConfig);
   if (int code = commands.run(); code >= 0) return code;
