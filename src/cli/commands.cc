@@ -445,6 +445,17 @@ class Commands {
         const json to = {{"version", (*r)["version"]}};
         if (!api("PUT", "/functions/" + name_ + "/aliases/live", to.dump(), "application/json")) return 1;
         (*r)["live"] = true;
+        // The node named the version's URLs only (it was not live then): the live ones follow from them.
+        json& urls = (*r)["urls"];
+        const std::string version = (*r)["version"].get<std::string>();
+        if (urls.contains("path")) {
+          const std::string path = urls["path"].get<std::string>();
+          if (auto at = path.rfind("@" + version + "/"); at != std::string::npos) urls["live_path"] = path.substr(0, at) + "/";
+        }
+        if (urls.contains("version")) {
+          const std::string host = urls["version"].get<std::string>(), prefix = "http://" + version + ".";
+          if (host.rfind(prefix, 0) == 0) urls["live"] = "http://" + host.substr(prefix.size());
+        }
       }
     }
     for (const auto& [k, v] : env)

@@ -104,8 +104,7 @@ Result<Project> Project::load(const fs::path& dir) {
     }
   }
   if (!registry::isDnsLabel(p.name))
-    return Error{"fn0.toml: name must be a DNS label (lowercase letters, digits and hyphens, at most 63), got '" +
-                 p.name + "'"};
+    return Error{"fn0.toml: name '" + p.name + "' is not a function name: " + registry::kFunctionNameRule};
   if (p.language != "js" && p.language != "ts" && p.language != "c")
     return Error{"fn0.toml: language must be js, ts or c, got '" + p.language + "'"};
   if (p.entry.empty()) return Error{"fn0.toml: entry is missing (the source file the build starts from)"};
@@ -115,7 +114,7 @@ Result<Project> Project::load(const fs::path& dir) {
 
 Result<void> newProject(const std::string& name, const std::string& language, const fs::path& dir) {
   if (!registry::isDnsLabel(name))
-    return Error{"invalid name '" + name + "': use lowercase letters, digits and hyphens"};
+    return Error{"invalid name '" + name + "': " + registry::kFunctionNameRule};
   if (language != "js" && language != "ts" && language != "c")
     return Error{"unknown template '" + language + "': use js, ts or c"};
   if (fs::exists(dir) && !fs::is_empty(dir)) return Error{dir.string() + " already exists and is not empty"};
