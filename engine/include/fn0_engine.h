@@ -171,7 +171,9 @@ typedef struct fn0_outcome_t {
   uint64_t cpu_ns;           /* guest CPU time used */
   uint64_t wall_ns;
   uint64_t instantiate_ns;   /* store creation + instantiation */
-  fn0_str_t message; /* why, for anything but OK */
+  fn0_str_t message;   /* why, for anything but OK: a short cause, never a backtrace */
+  fn0_str_t backtrace; /* a trap's or interruption's wasm frames, innermost first, one per
+                        * line, at most ~20; empty if none. For the function's log only. */
 } fn0_outcome_t;
 
 /* Called on the thread that called fn0_invoke_start (during that call) or

@@ -37,6 +37,7 @@ extern "C" void onDoneThunk(void* ctx, const fn0_outcome_t* o) {
   out.wall = std::chrono::nanoseconds(o->wall_ns);
   out.instantiate = std::chrono::nanoseconds(o->instantiate_ns);
   out.message = std::string(view(o->message));
+  out.backtrace = std::string(view(o->backtrace));
   handlerOf(ctx).onDone(out);
 }
 

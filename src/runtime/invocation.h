@@ -89,7 +89,8 @@ struct Outcome {
   std::chrono::nanoseconds cpu{0};
   std::chrono::nanoseconds wall{0};
   std::chrono::nanoseconds instantiate{0};  // store creation + instantiation
-  std::string message;
+  std::string message;    // a short cause, never a backtrace
+  std::string backtrace;  // a trap's wasm frames, one per line; for the function's log only
 };
 
 // The status and `fn0-error` reason a platform-generated response carries
