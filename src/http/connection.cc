@@ -330,7 +330,7 @@ asio::awaitable<void> refuse(Conn& c, const Refusal& r, const std::string& id) {
   res.set("content-type", "application/json");
   res.set("fn0-error", r.reason);
   res.set("fn0-request-id", id);
-  if (r.status == 429 || r.status == 503) res.set("retry-after", "1");
+  if (retryHelps(r.reason)) res.set("retry-after", "1");
   res.keep_alive(false);
   res.body() = refusalBody(r, id);
   res.prepare_payload();
@@ -345,6 +345,11 @@ std::vector<Header> internalErrorHeaders() {
 std::string internalErrorBody() { return "{\"error\":\"internal\"}\n"; }
 
 }  // namespace
+
+bool retryHelps(std::string_view reason) {
+  return reason == "overloaded" || reason == "too-many-connections" || reason == "shutting-down" ||
+         reason == "store-unavailable" || reason == "registry-unavailable";
+}
 
 asio::awaitable<bool> respond(Exchange& ex, int status, std::vector<Header> headers, std::string body) {
   // Only named values in co_await expressions: g++ 12 miscompiles some
