@@ -152,6 +152,9 @@ typedef struct fn0_invoke_options_t {
    * first has to wait. 0: the body follows through fn0_request_body_write
    * and the guest runs on adapter threads. */
   uint32_t no_request_body;
+  /* The function's name, for the hints in the lines the engine writes to its
+   * log (a refused outbound request says how to allow it). */
+  fn0_str_t function;
 } fn0_invoke_options_t;
 
 enum {

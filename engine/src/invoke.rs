@@ -12,7 +12,7 @@ use crate::ffi::guard;
 use crate::host::Host;
 use crate::limits::{CpuLimitExceeded, CpuMeter, MemoryLimiter, Metered};
 use crate::logs::{LogSink, LogState, SinkSlot};
-use crate::outbound::{Cidr, NodeListener, Outbound};
+use crate::outbound::{AllowList, Cidr, NodeListener, Outbound};
 use crate::pipe::{Notify, Pipe, PipeBody, ReadStatus, WriteStatus};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -103,6 +103,9 @@ pub struct fn0_invoke_options_t {
     /// 1: the request has no body; the guest runs on the calling thread
     /// until it first waits (see run_inline_first).
     pub no_request_body: u32,
+    /// The function's name (UTF-8), for the hints in the lines written to
+    /// its log (a refused outbound request: how to allow it).
+    pub function: fn0_str_t,
 }
 
 pub const FN0_OUTCOME_OK: u32 = 0;
@@ -212,7 +215,7 @@ pub struct fn0_request_t {
 struct Plan {
     limits: fn0_limits_t,
     env: Vec<(String, String)>,
-    allow: Arc<Vec<Cidr>>,
+    allow: Arc<AllowList>,
     node: Arc<NodeListener>,
 }
 
@@ -288,7 +291,7 @@ fn acquire(
         wasi: wasi.build(),
         table: Default::default(),
         http,
-        outbound: Outbound { max_subrequests: 0, sent: 0, allow: Default::default(), node: Default::default() },
+        outbound: Outbound::default(),
         limiter: MemoryLimiter::new(0),
         meter: Default::default(),
         cpu_limit_ns: 0,
@@ -340,7 +343,7 @@ async fn run(
         let host = store.data_mut();
         host.meter = meter.clone();
         host.cpu_limit_ns = limits.cpu_time_ns;
-        host.outbound = Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow, node: plan.node };
+        host.outbound = Outbound::new(limits.max_subrequests, plan.allow, plan.node, gate.clone());
         // The memory a reused instance already holds still counts.
         host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
         host.limiter.hit = false;
@@ -535,12 +538,14 @@ unsafe fn build_plan(o: &fn0_invoke_options_t, engine: &fn0_engine_t) -> wasmtim
         .map(|h| Ok((h.name.string("env name")?, h.value.string("env value")?)))
         .collect::<wasmtime::Result<Vec<_>>>()?;
     let allow = if o.allow_count == 0 { &[][..] } else { std::slice::from_raw_parts(o.allow, o.allow_count) };
-    let allow = allow
+    let entries = allow.iter().map(|s| s.string("allow-list entry")).collect::<wasmtime::Result<Vec<_>>>()?;
+    let ranges = entries
         .iter()
-        .map(|s| Cidr::parse(&s.string("allow-list entry")?).map_err(|e| wasmtime::format_err!("{e}")))
+        .map(|s| Cidr::parse(s).map_err(|e| wasmtime::format_err!("{e}")))
         .collect::<wasmtime::Result<Vec<_>>>()?;
+    let function = o.function.string("function name")?;
     let node = engine.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok(Plan { limits, env, allow: Arc::new(allow), node })
+    Ok(Plan { limits, env, allow: Arc::new(AllowList { ranges, entries, function }), node })
 }
 
 /// Starts running `component` on the request described by `head`. Runs the

@@ -345,6 +345,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   opts.limits = functionLimits(fn.settings, limits_);
   opts.env = fn.env;
   opts.allowedDestinations = fn.settings.allow;
+  opts.function = fn.name;
   if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
     const std::string message =
         explainRefusal(*refused, fn.name, opts.limits, runtime::headerBytes(head), req.contentLength);

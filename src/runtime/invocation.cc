@@ -126,6 +126,7 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   o.allow = allow.data();
   o.allow_count = allow.size();
   o.no_request_body = options.noRequestBody ? 1 : 0;
+  o.function = str(options.function);
   fn0_invoke_callbacks_t cbs{&handler, onResponseThunk, onReadableThunk, onWritableThunk, onLogThunk, onDoneThunk};
   fn0_request_t* req = nullptr;
   if (auto* err = fn0_invoke_start(engine.raw(), component->raw(), &h, &o, &cbs, &req)) return takeError(err);

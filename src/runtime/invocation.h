@@ -58,6 +58,8 @@ struct InvokeOptions {
   // The request has no body: the guest sees it ended, and start() runs the
   // guest on the calling thread until it first waits (often to the end).
   bool noRequestBody = false;
+  // The function's name, for the hints the engine writes to its log.
+  std::string function;
 };
 
 // The adapter's kinds keep the adapter's numbers (FN0_OUTCOME_*).
