@@ -101,6 +101,13 @@ fn0_engine_error_t* fn0_component_compile(const fn0_engine_t* engine, const uint
 fn0_engine_error_t* fn0_component_load(const fn0_engine_t* engine, const char* path,
                                        size_t path_len, fn0_component_t** out);
 
+/* Does the one-time work the first request after a load would otherwise pay
+ * for out of its CPU budget: builds the copy-on-write memory images and
+ * brings the whole memory-mapped artifact into memory (reads it from disk if
+ * needed, maps every page). Costs the image size in page cache (clean,
+ * reclaimable). Blocks on disk reads: call it off the I/O threads. */
+fn0_engine_error_t* fn0_component_prefault(const fn0_component_t* component);
+
 /* Bytes of code and data the component maps (for cache accounting). */
 size_t fn0_component_image_size(const fn0_component_t* component);
 void fn0_component_delete(fn0_component_t* component);

@@ -361,15 +361,23 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   if (origin) cluster_->counters.ranForPeers++;
 
   bool cold = false;
-  auto component = cache_.get(hash, &cold);
+  Result<std::shared_ptr<const runtime::Component>> component = Error{"not loaded"};
+  Result<void> fetched;
+  if (cache_.resident(hash)) component = cache_.get(hash, &cold);
   if (!component) {
-    // Not on this node (deployed through another one, a wiped cache, a new
-    // wasmtime): download the shared artifact, or the original and compile
-    // it, on the fetch pool. A cold start, counted as one.
+    // Not in memory: loaded on the fetch pool, since a load reads the
+    // artifact from disk (ComponentCache::get) and the I/O thread has
+    // other connections to serve. Not on this node at all (deployed through
+    // another one, a wiped cache, a new wasmtime): download the shared
+    // artifact, or the original and compile it, there too. A cold start,
+    // counted as one.
     auto home = co_await asio::this_coro::executor;
     co_await asio::post(asio::bind_executor(fetchPool_, asio::use_awaitable));
-    auto fetched = library_.fetch(hash);
-    if (fetched) component = cache_.get(hash, &cold);
+    component = cache_.get(hash, &cold);
+    if (!component) {
+      fetched = library_.fetch(hash);
+      if (fetched) component = cache_.get(hash, &cold);
+    }
     co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
     if (!fetched && fetched.error().code == store::kStoreUnavailable) {
       const std::string reason = store::kStoreUnavailable;
@@ -425,6 +433,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   metrics_.record(fn.name, m);
   ex.annotate("outcome", o.kind == runtime::OutcomeKind::Ok ? "ok" : reason);
   ex.annotate("cpu_us", std::to_string(o.cpu.count() / 1000));
+  ex.annotate("instantiate_us", std::to_string(o.instantiate.count() / 1000));
   if (o.kind != runtime::OutcomeKind::Ok && !o.message.empty()) {
     ex.annotate("detail", o.message);
     // The function's own log stream tells its owner why a request failed,
