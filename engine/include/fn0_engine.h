@@ -101,6 +101,13 @@ fn0_engine_error_t* fn0_component_compile(const fn0_engine_t* engine, const uint
 fn0_engine_error_t* fn0_component_load(const fn0_engine_t* engine, const char* path,
                                        size_t path_len, fn0_component_t** out);
 
+/* Does the one-time work the first request after a load would otherwise pay
+ * for out of its CPU budget: builds the copy-on-write memory images and
+ * brings the whole memory-mapped artifact into memory (reads it from disk if
+ * needed, maps every page). Costs the image size in page cache (clean,
+ * reclaimable). Blocks on disk reads: call it off the I/O threads. */
+fn0_engine_error_t* fn0_component_prefault(const fn0_component_t* component);
+
 /* Bytes of code and data the component maps (for cache accounting). */
 size_t fn0_component_image_size(const fn0_component_t* component);
 void fn0_component_delete(fn0_component_t* component);
@@ -152,6 +159,9 @@ typedef struct fn0_invoke_options_t {
    * first has to wait. 0: the body follows through fn0_request_body_write
    * and the guest runs on adapter threads. */
   uint32_t no_request_body;
+  /* The function's name, for the hints in the lines the engine writes to its
+   * log (a refused outbound request says how to allow it). */
+  fn0_str_t function;
 } fn0_invoke_options_t;
 
 enum {
@@ -171,7 +181,9 @@ typedef struct fn0_outcome_t {
   uint64_t cpu_ns;           /* guest CPU time used */
   uint64_t wall_ns;
   uint64_t instantiate_ns;   /* store creation + instantiation */
-  fn0_str_t message; /* why, for anything but OK */
+  fn0_str_t message;   /* why, for anything but OK: a short cause, never a backtrace */
+  fn0_str_t backtrace; /* a trap's or interruption's wasm frames, innermost first, one per
+                        * line, at most ~20; empty if none. For the function's log only. */
 } fn0_outcome_t;
 
 /* Called on the thread that called fn0_invoke_start (during that call) or

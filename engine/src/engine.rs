@@ -65,6 +65,12 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<
     };
     let mut config = Config::new();
     config.wasm_component_model(true).epoch_interruption(true).memory_init_cow(true);
+    // Backtraces name frames from the component's name section, which the
+    // artifact keeps whatever this says (failure.rs). Parsing DWARF for file
+    // and line would cost memory per artifact, and leaving it to the
+    // WASMTIME_BACKTRACE_DETAILS variable (the default) would let one node's
+    // environment change the artifact fingerprint the cluster shares.
+    config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable);
     if cfg.on_demand_allocator == 0 {
         let mut pool = PoolingAllocationConfig::default();
         // One component may not take more than a few slots of each kind (the

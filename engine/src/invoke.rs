@@ -12,7 +12,7 @@ use crate::ffi::guard;
 use crate::host::Host;
 use crate::limits::{CpuLimitExceeded, CpuMeter, MemoryLimiter, Metered};
 use crate::logs::{LogSink, LogState, SinkSlot};
-use crate::outbound::{Cidr, NodeListener, Outbound};
+use crate::outbound::{AllowList, Cidr, NodeListener, Outbound};
 use crate::pipe::{Notify, Pipe, PipeBody, ReadStatus, WriteStatus};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -103,6 +103,9 @@ pub struct fn0_invoke_options_t {
     /// 1: the request has no body; the guest runs on the calling thread
     /// until it first waits (see run_inline_first).
     pub no_request_body: u32,
+    /// The function's name (UTF-8), for the hints in the lines written to
+    /// its log (a refused outbound request: how to allow it).
+    pub function: fn0_str_t,
 }
 
 pub const FN0_OUTCOME_OK: u32 = 0;
@@ -123,7 +126,12 @@ pub struct fn0_outcome_t {
     pub wall_ns: u64,
     /// Time to create the store and instantiate the component.
     pub instantiate_ns: u64,
+    /// Why, for anything but OK: a short cause, never a backtrace.
     pub message: fn0_str_t,
+    /// The guest's wasm frames when it trapped or was interrupted, innermost
+    /// first, one per line (failure.rs); empty otherwise. For the
+    /// function's log, not for the caller.
+    pub backtrace: fn0_str_t,
 }
 
 #[repr(C)]
@@ -207,13 +215,14 @@ pub struct fn0_request_t {
 struct Plan {
     limits: fn0_limits_t,
     env: Vec<(String, String)>,
-    allow: Arc<Vec<Cidr>>,
+    allow: Arc<AllowList>,
     node: Arc<NodeListener>,
 }
 
 struct Finished {
     kind: u32,
     message: String,
+    backtrace: String,
 }
 
 /// Wall time of store creation + instantiation, reported in the outcome.
@@ -224,46 +233,36 @@ struct Timing {
 
 impl Finished {
     fn ok() -> Self {
-        Finished { kind: FN0_OUTCOME_OK, message: String::new() }
+        Finished::new(FN0_OUTCOME_OK, "")
     }
     fn new(kind: u32, message: impl Into<String>) -> Self {
-        Finished { kind, message: message.into() }
+        Finished { kind, message: message.into(), backtrace: String::new() }
     }
 }
 
-fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, memory_hit: bool) -> Finished {
+/// What a guest failure was, with its cause and (for the log) its frames.
+/// The message never holds the backtrace: it reaches the caller.
+fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, limits: &fn0_limits_t, memory_hit: bool) -> Finished {
     // The pooling allocator had no free slot (instances, memories, tables,
     // stacks) for a new instance: the node is full, not the guest broken.
     if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
         return Finished::new(FN0_OUTCOME_OVERLOADED, format!("no free instance slot on this node: {full}"));
     }
-    if meter.exceeded.load(std::sync::atomic::Ordering::Relaxed) || e.downcast_ref::<CpuLimitExceeded>().is_some() {
-        return Finished::new(FN0_OUTCOME_CPU_LIMIT, format!("{e}"));
-    }
-    if memory_hit {
-        return Finished::new(FN0_OUTCOME_MEMORY_LIMIT, format!("memory limit reached, then: {}", trap_message(e)));
-    }
-    Finished::new(FN0_OUTCOME_TRAP, trap_message(e))
-}
-
-/// A short, useful description of a guest failure: the trap or root cause,
-/// without the wasm backtrace (which can run to thousands of frames).
-fn trap_message(e: &wasmtime::Error) -> String {
-    let mut msg = match e.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => {
-            let root = e.root_cause().to_string();
-            if root == trap.to_string() { root } else { format!("{root}: {trap}") }
-        }
-        None => e.root_cause().to_string(),
+    let mut f = if meter.exceeded.load(std::sync::atomic::Ordering::Relaxed)
+        || e.downcast_ref::<CpuLimitExceeded>().is_some()
+    {
+        Finished::new(FN0_OUTCOME_CPU_LIMIT, CpuLimitExceeded { limit_ns: limits.cpu_time_ns }.to_string())
+    } else if memory_hit {
+        let limit = crate::failure::bytes(limits.max_memory_bytes);
+        Finished::new(
+            FN0_OUTCOME_MEMORY_LIMIT,
+            format!("memory limit of {limit} reached, then: {}", crate::failure::cause(e)),
+        )
+    } else {
+        Finished::new(FN0_OUTCOME_TRAP, crate::failure::cause(e))
     };
-    if msg.len() > 1000 {
-        let mut cut = 1000;
-        while !msg.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        msg.truncate(cut);
-    }
-    msg
+    f.backtrace = crate::failure::backtrace(e);
+    f
 }
 
 /// The store a request runs in: a pooled instance of this component, or a
@@ -292,7 +291,7 @@ fn acquire(
         wasi: wasi.build(),
         table: Default::default(),
         http,
-        outbound: Outbound { max_subrequests: 0, sent: 0, allow: Default::default(), node: Default::default() },
+        outbound: Outbound::default(),
         limiter: MemoryLimiter::new(0),
         meter: Default::default(),
         cpu_limit_ns: 0,
@@ -344,7 +343,7 @@ async fn run(
         let host = store.data_mut();
         host.meter = meter.clone();
         host.cpu_limit_ns = limits.cpu_time_ns;
-        host.outbound = Outbound { max_subrequests: limits.max_subrequests, sent: 0, allow: plan.allow, node: plan.node };
+        host.outbound = Outbound::new(limits.max_subrequests, plan.allow, plan.node, gate.clone());
         // The memory a reused instance already holds still counts.
         host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
         host.limiter.hit = false;
@@ -404,7 +403,7 @@ async fn run(
             let g = match guest_done { Some(g) => g, None => guest.await };
             finish_logs();
             let f = match g.result {
-                Err(e) => classify_guest_error(&e, &meter, g.memory_hit),
+                Err(e) => classify_guest_error(&e, &meter, &limits, g.memory_hit),
                 Ok(_) => Finished::new(FN0_OUTCOME_INVALID_RESPONSE, "the guest returned without setting a response"),
             };
             return (f, meter_ns(&meter));
@@ -459,7 +458,7 @@ async fn run(
     let GuestDone { result, memory_hit, store } = g;
     let outcome = match result {
         Err(e) => {
-            let f = classify_guest_error(&e, &meter, memory_hit);
+            let f = classify_guest_error(&e, &meter, &limits, memory_hit);
             response_body.fail(f.message.clone());
             drop(store);
             f
@@ -539,12 +538,14 @@ unsafe fn build_plan(o: &fn0_invoke_options_t, engine: &fn0_engine_t) -> wasmtim
         .map(|h| Ok((h.name.string("env name")?, h.value.string("env value")?)))
         .collect::<wasmtime::Result<Vec<_>>>()?;
     let allow = if o.allow_count == 0 { &[][..] } else { std::slice::from_raw_parts(o.allow, o.allow_count) };
-    let allow = allow
+    let entries = allow.iter().map(|s| s.string("allow-list entry")).collect::<wasmtime::Result<Vec<_>>>()?;
+    let ranges = entries
         .iter()
-        .map(|s| Cidr::parse(&s.string("allow-list entry")?).map_err(|e| wasmtime::format_err!("{e}")))
+        .map(|s| Cidr::parse(s).map_err(|e| wasmtime::format_err!("{e}")))
         .collect::<wasmtime::Result<Vec<_>>>()?;
+    let function = o.function.string("function name")?;
     let node = engine.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok(Plan { limits, env, allow: Arc::new(allow), node })
+    Ok(Plan { limits, env, allow: Arc::new(AllowList { ranges, entries, function }), node })
 }
 
 /// Starts running `component` on the request described by `head`. Runs the
@@ -597,7 +598,7 @@ pub unsafe extern "C" fn fn0_invoke_start(
             let (finished, cpu_ns) = match result {
                 Some(Ok(r)) => r,
                 None => {
-                    let why = format!("duration limit of {} ms exceeded", duration.as_millis());
+                    let why = format!("duration limit of {} exceeded", crate::failure::duration(duration));
                     rb.fail(why.clone());
                     (Finished::new(FN0_OUTCOME_DURATION_LIMIT, why), 0)
                 }
@@ -614,6 +615,7 @@ pub unsafe extern "C" fn fn0_invoke_start(
                 wall_ns: start.elapsed().as_nanos() as u64,
                 instantiate_ns: timing.instantiate_ns.load(std::sync::atomic::Ordering::Relaxed),
                 message: fn0_str_t::of(finished.message.as_bytes()),
+                backtrace: fn0_str_t::of(finished.backtrace.as_bytes()),
             };
             g.done(&outcome);
         };

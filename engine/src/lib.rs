@@ -7,6 +7,7 @@ mod bytes;
 mod component;
 mod engine;
 mod error;
+mod failure;
 mod ffi;
 mod host;
 mod inspect;

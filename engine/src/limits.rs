@@ -63,7 +63,8 @@ pub(crate) struct CpuLimitExceeded {
 
 impl std::fmt::Display for CpuLimitExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CPU time limit of {} ms exceeded", self.limit_ns / 1_000_000)
+        let limit = crate::failure::duration(std::time::Duration::from_nanos(self.limit_ns));
+        write!(f, "CPU time limit of {limit} exceeded")
     }
 }
 impl std::error::Error for CpuLimitExceeded {}

@@ -3,6 +3,10 @@
 //! sent only to permitted destinations. The host name is resolved here, every
 //! resolved address is checked, and the connection goes to the checked
 //! address, so a name that resolves to 127.0.0.1 is refused like the literal.
+//! A refusal (by the destination policy or the subrequest limit) is written
+//! to the function's log with the destination, the reason and how to allow
+//! it; the guest sees the standard wasi:http error code.
+use crate::invoke::Gate;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -156,23 +160,100 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Whether a guest may connect to `addr`: the node's own listener only with
-/// an entry for exactly its port; other public addresses always; the rest
-/// only when an allow-list entry covers them.
-pub(crate) fn permitted(addr: SocketAddr, allow: &[Cidr], node: &NodeListener) -> bool {
+/// What a non-public address is, for a refusal's reason.
+fn kind_of(ip: IpAddr) -> &'static str {
+    match canonical(ip) {
+        IpAddr::V4(v4) if v4.is_loopback() => "loopback address",
+        IpAddr::V4(v4) if v4.is_private() => "private address",
+        IpAddr::V4(v4) if v4.is_link_local() => "link-local address",
+        IpAddr::V6(v6) if v6.is_loopback() => "loopback address",
+        IpAddr::V6(v6) if (v6.segments()[0] & 0xfe00) == 0xfc00 => "private (unique local) address",
+        IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80 => "link-local address",
+        _ => "non-public address",
+    }
+}
+
+/// Why a guest may not connect to `addr`, or None when it may: the node's
+/// own listener only with an entry for exactly its port; other public
+/// addresses always; the rest only when an allow-list entry covers them.
+pub(crate) fn refusal(addr: SocketAddr, allow: &[Cidr], node: &NodeListener) -> Option<String> {
     if node.reaches(addr) {
         let a = SocketAddr::new(canonical(addr.ip()), addr.port());
-        return allow.iter().any(|c| c.port == Some(addr.port()) && (c.contains(addr) || c.contains(a)));
+        if allow.iter().any(|c| c.port == Some(addr.port()) && (c.contains(addr) || c.contains(a))) {
+            return None;
+        }
+        return Some(format!(
+            "the node's own listener (port {}), reachable only through an allow-list entry naming that port",
+            addr.port()
+        ));
     }
-    is_public(addr.ip()) || allow.iter().any(|c| c.contains(addr))
+    if is_public(addr.ip()) || allow.iter().any(|c| c.contains(addr)) {
+        return None;
+    }
+    let kind = kind_of(addr.ip());
+    Some(if allow.is_empty() {
+        format!("{kind}, denied by default")
+    } else {
+        format!("{kind}, not in the function's allow list")
+    })
+}
+
+/// A function's allow list: the ranges, the entries as the owner wrote them
+/// (a refusal's hint repeats them: the setting is replaced as a whole) and
+/// the function's name.
+#[derive(Default)]
+pub(crate) struct AllowList {
+    pub(crate) ranges: Vec<Cidr>,
+    pub(crate) entries: Vec<String>,
+    pub(crate) function: String,
+}
+
+impl AllowList {
+    /// How the owner allows `addr`: the allow entry for exactly that address
+    /// and port, added to the function's own, in the CLI's and fn0.toml's
+    /// spelling.
+    fn hint(&self, addr: SocketAddr) -> String {
+        let entry = match canonical(addr.ip()) {
+            IpAddr::V4(v4) => format!("{v4}/32:{}", addr.port()),
+            IpAddr::V6(v6) => format!("[{v6}/128]:{}", addr.port()),
+        };
+        let mut entries = self.entries.clone();
+        if !entries.contains(&entry) {
+            entries.push(entry);
+        }
+        let name = if self.function.is_empty() { "NAME" } else { self.function.as_str() };
+        let toml: Vec<String> = entries.iter().map(|e| format!("\"{e}\"")).collect();
+        format!(
+            "allow it with: fn0 settings {name} allow={} (or [settings] allow = [{}] in fn0.toml)",
+            entries.join(","),
+            toml.join(", ")
+        )
+    }
 }
 
 /// The wasi:http hooks of one request.
+#[derive(Default)]
 pub(crate) struct Outbound {
     pub(crate) max_subrequests: u32,
     pub(crate) sent: u32,
-    pub(crate) allow: Arc<Vec<Cidr>>,
+    pub(crate) allow: Arc<AllowList>,
     pub(crate) node: Arc<NodeListener>,
+    /// The request's log stream, for the lines that say why a subrequest was
+    /// refused (None: nowhere).
+    log: Option<Arc<Gate>>,
+}
+
+impl Outbound {
+    pub(crate) fn new(max_subrequests: u32, allow: Arc<AllowList>, node: Arc<NodeListener>, log: Arc<Gate>) -> Self {
+        Outbound { max_subrequests, sent: 0, allow, node, log: Some(log) }
+    }
+}
+
+/// Writes one platform line to the request's log stream (stderr).
+fn log_line(log: &Option<Arc<Gate>>, line: &str) {
+    if let Some(gate) = log {
+        gate.log(2, format!("[fn0] {line}").as_bytes());
+    }
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -189,14 +270,26 @@ impl WasiHttpHooks for Outbound {
         self.sent += 1;
         let over = self.sent > self.max_subrequests;
         let max = self.max_subrequests;
-        let (allow, node) = (self.allow.clone(), self.node.clone());
+        if over && self.sent == max.saturating_add(1) {
+            // Once per request: a guest retrying in a loop must not flood its log.
+            let to = request.uri().authority().map(|a| a.as_str().to_string()).unwrap_or_default();
+            log_line(
+                &self.log,
+                &format!(
+                    "subrequest {} (to {to}) refused: the limit is {max} subrequests per request \
+                     (setting max_subrequests); later ones are refused too",
+                    self.sent
+                ),
+            );
+        }
+        let (allow, node, log) = (self.allow.clone(), self.node.clone(), self.log.clone());
         Box::new(async move {
             if over {
                 return Err(Error::InternalError(Some(format!(
                     "fn0: subrequest limit reached ({max} per request)"
                 ))));
             }
-            send(request, options, &allow, &node).await
+            send(request, options, &allow, &node, &log).await
         })
     }
 }
@@ -205,7 +298,13 @@ fn timeout(opt: Option<Duration>) -> Duration {
     opt.unwrap_or(Duration::from_secs(30))
 }
 
-async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr], node: &NodeListener) -> Result<SocketAddr, Error> {
+async fn resolve_permitted(
+    host: &str,
+    port: u16,
+    allow: &AllowList,
+    node: &NodeListener,
+    log: &Option<Arc<Gate>>,
+) -> Result<SocketAddr, Error> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
@@ -219,9 +318,14 @@ async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr], node: &NodeLis
     }
     // Every address the name resolves to must be permitted: a name that mixes
     // a public and a private address is refused rather than raced.
-    if addrs.iter().any(|a| !permitted(*a, allow, node)) {
-        // The guest sees the standard code; allow-listing the range per
-        // function is how a self-hoster opens it.
+    let refused = addrs.iter().find_map(|a| refusal(*a, &allow.ranges, node).map(|why| (*a, why)));
+    if let Some((addr, why)) = refused {
+        // The guest sees the standard code; its owner reads why, and how to
+        // allow it, in the function's log.
+        log_line(
+            log,
+            &format!("outbound request to {host}:{port} ({addr}) refused: {why}; {}", allow.hint(addr)),
+        );
         return Err(Error::DestinationIpProhibited);
     }
     Ok(addrs[0])
@@ -230,8 +334,9 @@ async fn resolve_permitted(host: &str, port: u16, allow: &[Cidr], node: &NodeLis
 async fn send(
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
-    allow: &[Cidr],
+    allow: &AllowList,
     node: &NodeListener,
+    log: &Option<Arc<Gate>>,
 ) -> Result<(http::Response<WasiBody>, IoFuture), Error> {
     use http_body_util::BodyExt;
     let uri = request.uri().clone();
@@ -240,7 +345,7 @@ async fn send(
     let port = uri.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
     let opts = options.unwrap_or_default();
 
-    let addr = resolve_permitted(&host, port, allow, node).await?;
+    let addr = resolve_permitted(&host, port, allow, node, log).await?;
     let tcp = tokio::time::timeout(timeout(opts.connect_timeout), TcpStream::connect(addr))
         .await
         .map_err(|_| Error::ConnectionTimeout)?

@@ -45,13 +45,15 @@ pub(crate) fn check(status: http::StatusCode, headers: &http::HeaderMap, max_byt
         let line = line_bytes(name, value);
         if line > MAX_RESPONSE_HEADER_LINE {
             return Err(format!(
-                "the guest's response header `{name}` is {line} bytes, over the limit of {MAX_RESPONSE_HEADER_LINE} for one header"
+                "the guest's response header `{name}` is {line} bytes, over the limit of {} for one header",
+                crate::failure::bytes(MAX_RESPONSE_HEADER_LINE as u64)
             ));
         }
         total += line as u64;
     }
     if total > max_bytes {
-        return Err(format!("the guest's response headers are {total} bytes, over the limit of {max_bytes}"));
+        let (total, max) = (crate::failure::bytes(total), crate::failure::bytes(max_bytes));
+        return Err(format!("the guest's response headers are {total}, over the limit of {max}"));
     }
     Ok(())
 }

@@ -206,10 +206,14 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     co_return;
   }
   if (path == "/_fn0/readyz") {
-    // Not ready while shutting down, so a load balancer stops sending.
+    // Not ready while shutting down, so a load balancer stops sending (and
+    // a client asking again later may find the node, or its successor, up).
     const bool ready = !ex.stopping();
-    const json state = json{{"status", ready ? "ready" : "stopping"}};
-    co_await sendJson(ex, ready ? 200 : 503, state);
+    std::vector<http::Header> headers = {{"content-type", "application/json"}};
+    if (!ready) headers.emplace_back("retry-after", "1");
+    std::string state = json{{"status", ready ? "ready" : "stopping"}}.dump() + "\n";
+    const int status = ready ? 200 : 503;  // named: no ?: inside a co_await (g++ 12)
+    co_await http::respond(ex, status, std::move(headers), std::move(state));
     co_return;
   }
   if (path == "/_fn0/api/v1/openapi.json") {

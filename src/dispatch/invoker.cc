@@ -4,6 +4,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <algorithm>
 
+#include "dispatch/explain.h"
 #include "dispatch/function_limits.h"
 #include "dispatch/respond.h"
 
@@ -42,8 +43,16 @@ class Signal {
 // Receives the invocation's callbacks on adapter threads and hands them to
 // the connection's executor (its I/O thread), where the pumps read the state.
 struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge> {
-  Bridge(asio::any_io_executor ex, std::shared_ptr<logs::LogBuffer> log, std::string requestId)
-      : exec(std::move(ex)), events(exec), writable(exec), log(std::move(log)), requestId(std::move(requestId)) {}
+  Bridge(asio::any_io_executor ex, std::shared_ptr<logs::LogBuffer> log, std::string requestId, std::string function,
+         runtime::Limits limits, runtime::Limits node)
+      : exec(std::move(ex)),
+        events(exec),
+        writable(exec),
+        log(std::move(log)),
+        requestId(std::move(requestId)),
+        function(std::move(function)),
+        limits(limits),
+        node(node) {}
 
   void onResponse(uint16_t s, std::vector<runtime::Header> hs) override {
     asio::post(exec, [self = shared_from_this(), s, hs = std::move(hs)]() mutable {
@@ -74,6 +83,10 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
   std::shared_ptr<logs::LogBuffer> log;
   std::string requestId;
   int64_t version = 0;  // tags its log lines
+  // What error messages name: the function and the limits of this request
+  // (and the node's, to say when a setting made one tighter).
+  std::string function;
+  runtime::Limits limits, node;
   // State read and written on the connection's thread only.
   bool headArrived = false, done = false, bodyTooLarge = false;
   int sentStatus = 0;
@@ -145,7 +158,8 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
     if (!headWritten && b.bodyTooLarge) {
       headWritten = bodyEnded = true;
       b.sentStatus = 413;
-      co_await sendError(ex, 413, "body-too-large", "the request body is larger than this function accepts");
+      const std::string message = explainRefusal(runtime::OutcomeKind::BodyTooLarge, b.function, b.limits);
+      co_await sendError(ex, 413, "body-too-large", message);
     }
     if (!headWritten && b.headArrived) {
       headWritten = true;
@@ -198,8 +212,8 @@ asio::awaitable<void> pumpResponse(http::Exchange& ex, runtime::Invocation& inv,
       headWritten = bodyEnded = true;
       auto kind = b.outcome.kind == runtime::OutcomeKind::Ok ? runtime::OutcomeKind::InvalidResponse : b.outcome.kind;
       b.sentStatus = runtime::httpStatusFor(kind);
-      co_await sendError(ex, runtime::httpStatusFor(kind), std::string(runtime::errorReasonFor(kind)),
-                         b.outcome.message);
+      const std::string message = explainOutcome(b.outcome, b.function, b.limits, b.node).message;
+      co_await sendError(ex, runtime::httpStatusFor(kind), std::string(runtime::errorReasonFor(kind)), message);
     }
     if (bodyEnded && b.done) break;
     co_await b.events.wait();
@@ -235,7 +249,8 @@ asio::awaitable<void> exchange(http::Exchange& ex, runtime::Invocation& inv, Bri
   const bool known = b.done && b.outcome.kind != runtime::OutcomeKind::Ok;
   const int status = known ? runtime::httpStatusFor(b.outcome.kind) : 500;
   const std::string reason = known ? std::string(runtime::errorReasonFor(b.outcome.kind)) : "internal";
-  const std::string message = known ? b.outcome.message : "the request failed inside the node";
+  const std::string message =
+      known ? explainOutcome(b.outcome, b.function, b.limits, b.node).message : "the request failed inside the node";
   b.sentStatus = status;
   co_await sendError(ex, status, reason, message);
 }
@@ -331,9 +346,11 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   opts.limits = functionLimits(fn.settings, limits_);
   opts.env = envOverlay_ ? envOverlay_->apply(fn.name, fn.env) : fn.env;
   opts.allowedDestinations = fn.settings.allow;
+  opts.function = fn.name;
   if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
-    co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)),
-                       "the request exceeds this function's limits");
+    const std::string message =
+        explainRefusal(*refused, fn.name, opts.limits, runtime::headerBytes(head), req.contentLength);
+    co_await sendError(ex, runtime::httpStatusFor(*refused), std::string(runtime::errorReasonFor(*refused)), message);
     co_return;
   }
 
@@ -345,15 +362,23 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   if (origin) cluster_->counters.ranForPeers++;
 
   bool cold = false;
-  auto component = cache_.get(hash, &cold);
+  Result<std::shared_ptr<const runtime::Component>> component = Error{"not loaded"};
+  Result<void> fetched;
+  if (cache_.resident(hash)) component = cache_.get(hash, &cold);
   if (!component) {
-    // Not on this node (deployed through another one, a wiped cache, a new
-    // wasmtime): download the shared artifact, or the original and compile
-    // it, on the fetch pool. A cold start, counted as one.
+    // Not in memory: loaded on the fetch pool, since a load reads the
+    // artifact from disk (ComponentCache::get) and the I/O thread has
+    // other connections to serve. Not on this node at all (deployed through
+    // another one, a wiped cache, a new wasmtime): download the shared
+    // artifact, or the original and compile it, there too. A cold start,
+    // counted as one.
     auto home = co_await asio::this_coro::executor;
     co_await asio::post(asio::bind_executor(fetchPool_, asio::use_awaitable));
-    auto fetched = library_.fetch(hash);
-    if (fetched) component = cache_.get(hash, &cold);
+    component = cache_.get(hash, &cold);
+    if (!component) {
+      fetched = library_.fetch(hash);
+      if (fetched) component = cache_.get(hash, &cold);
+    }
     co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
     if (!fetched && fetched.error().code == store::kStoreUnavailable) {
       const std::string reason = store::kStoreUnavailable;
@@ -378,7 +403,7 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   opts.noRequestBody = ex.bodyDone();
   const auto started = std::chrono::steady_clock::now();
   auto exec = co_await asio::this_coro::executor;
-  auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId);
+  auto bridge = std::make_shared<Bridge>(exec, logs_.get(fn.name), req.requestId, fn.name, opts.limits, limits_);
   bridge->version = version;
   auto inv = runtime::Invocation::start(engine_, *component, head, opts, *bridge);
   if (!inv) {
@@ -410,10 +435,13 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   metrics_.record(fn.name, m);
   ex.annotate("outcome", o.kind == runtime::OutcomeKind::Ok ? "ok" : reason);
   ex.annotate("cpu_us", std::to_string(o.cpu.count() / 1000));
+  ex.annotate("instantiate_us", std::to_string(o.instantiate.count() / 1000));
   if (o.kind != runtime::OutcomeKind::Ok && !o.message.empty()) {
     ex.annotate("detail", o.message);
-    // The function's own log stream tells its owner why a request failed.
-    bridge->log->append(req.requestId, 2, "[fn0] " + reason + ": " + o.message, version);
+    // The function's own log stream tells its owner why a request failed,
+    // with the backtrace of a trap (never sent to the caller).
+    for (const auto& line : explainOutcome(o, fn.name, opts.limits, limits_).logLines)
+      bridge->log->append(req.requestId, 2, line, version);
   }
 }
 
@@ -428,7 +456,7 @@ asio::awaitable<Admission::Ticket> Invoker::place(http::Exchange& ex, const regi
       // A peer's request this node cannot take: the peer tries another.
       // (Not counted as the function's overload: it runs elsewhere.)
       if (fromPeer) cluster_->counters.rejectedForPeers++;
-      co_await overloaded(ex, fn.name, why, false, !fromPeer);
+      co_await overloaded(ex, fn.name, ownLimit, why, false, !fromPeer);
     }
     co_return ticket;
   }
@@ -457,7 +485,7 @@ asio::awaitable<Admission::Ticket> Invoker::place(http::Exchange& ex, const regi
   }
   // 4. The whole cluster is full.
   cluster_->counters.overloaded++;
-  co_await overloaded(ex, fn.name, why, true);
+  co_await overloaded(ex, fn.name, ownLimit, why, true);
   co_return Admission::Ticket{};
 }
 
@@ -488,21 +516,29 @@ asio::awaitable<bool> Invoker::tryPeer(http::Exchange& ex, const std::string& id
   co_return true;
 }
 
-asio::awaitable<void> Invoker::overloaded(http::Exchange& ex, const std::string& function, Admission::Refusal why,
-                                          bool wholeCluster, bool record) {
+asio::awaitable<void> Invoker::overloaded(http::Exchange& ex, const std::string& function, uint32_t ownLimit,
+                                          Admission::Refusal why, bool wholeCluster, bool record) {
   if (record) {
     metrics::Metrics::Request m;
     m.status = 503;
     m.overloaded = true;
     metrics_.record(function, m);
   }
+  // The limit and its value: the node's, or the function's share of it
+  // (tightened by its max_concurrency setting).
+  const uint32_t share = admission_.functionShare();
+  const bool bySetting = ownLimit != 0 && ownLimit < share;
+  auto atOnce = [](uint32_t n) { return std::to_string(n) + (n == 1 ? " request at once" : " requests at once"); };
+  const std::string functionLimit = atOnce(bySetting ? ownLimit : share) +
+                                    (bySetting ? " (its max_concurrency setting)" : " (this node's share per function)");
   std::string message;
   if (wholeCluster)
-    message = "every node of the cluster is at its concurrency limit for this function; retry shortly";
+    message = "every node of the cluster is at its concurrency limit for function '" + function +
+              "'; retry shortly";
   else if (why == Admission::Refusal::Node)
-    message = "the node is at its concurrency limit; retry shortly";
+    message = "this node is at its concurrency limit of " + atOnce(admission_.nodeLimit()) + "; retry shortly";
   else
-    message = "function '" + function + "' is at its concurrency limit; retry shortly";
+    message = "function '" + function + "' is at its concurrency limit of " + functionLimit + "; retry shortly";
   ex.annotate("outcome", "overloaded");
   co_await sendError(ex, 503, "overloaded", message);
 }

@@ -45,8 +45,8 @@ class Invoker {
                                                   const std::string& hash, int64_t version, bool fromPeer);
   // True when the peer answered (or the exchange is over); false: try elsewhere.
   boost::asio::awaitable<bool> tryPeer(http::Exchange& ex, const std::string& id, int64_t version);
-  boost::asio::awaitable<void> overloaded(http::Exchange& ex, const std::string& function, Admission::Refusal why,
-                                          bool wholeCluster, bool record = true);
+  boost::asio::awaitable<void> overloaded(http::Exchange& ex, const std::string& function, uint32_t ownLimit,
+                                          Admission::Refusal why, bool wholeCluster, bool record = true);
 
   const runtime::Engine& engine_;
   runtime::ComponentCache& cache_;

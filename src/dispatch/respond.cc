@@ -6,7 +6,7 @@ boost::asio::awaitable<void> sendError(http::Exchange& ex, int status, std::stri
   ex.annotate("error", reason);
   nlohmann::json body = {{"error", reason}, {"message", message}, {"request_id", ex.request().requestId}};
   std::vector<http::Header> headers = {{"content-type", "application/json"}, {"fn0-error", reason}};
-  if (status == 503) headers.emplace_back("retry-after", "1");
+  if (http::retryHelps(reason)) headers.emplace_back("retry-after", "1");
   std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   co_await http::respond(ex, status, std::move(headers), std::move(text));
 }

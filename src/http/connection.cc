@@ -1,8 +1,10 @@
 // One connection: read a request head (strictly: request_head.h), run the
 // handler through an Exchange, keep-alive, lingering close. Nothing a
 // client sends may end this coroutine with an exception that escapes it.
+#include <nlohmann/json.hpp>
 #include <random>
 
+#include "common/units.h"
 #include "http/server_impl.h"
 
 namespace fn0::http {
@@ -22,11 +24,22 @@ bool clientGone(const beast::error_code& ec) {
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == bhttp::error::partial_message;
 }
 
-Refusal refusalFor(const beast::error_code& ec) {
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
-    return {431, "headers-too-large", ec.message()};
-  if (ec == bhttp::error::body_limit) return {413, "body-too-large", ec.message()};
+Refusal headersTooLarge(const ServerConfig& cfg) {
+  return {431, "headers-too-large", "the request head is larger than this node's limit of " +
+                                        formatBytes(cfg.maxHeaderBytes)};
+}
+
+Refusal refusalFor(const beast::error_code& ec, const ServerConfig& cfg) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) return headersTooLarge(cfg);
+  if (ec == bhttp::error::body_limit)
+    return {413, "body-too-large", "the request body exceeds this node's limit of " + formatBytes(cfg.maxBodyBytes)};
   return {400, "bad-request", ec.message()};
+}
+
+// The JSON body of a refusal: the reason, what it means, the request id.
+std::string refusalBody(const Refusal& r, const std::string& id) {
+  const nlohmann::json body = {{"error", r.reason}, {"message", r.detail}, {"request_id", id}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 class ExchangeImpl : public Exchange {
@@ -196,7 +209,7 @@ class ExchangeImpl : public Exchange {
     keepAlive_ = false;
     notes_["error"] = r.reason;
     notes_["detail"] = r.detail;
-    const std::string body = "{\"error\":\"" + r.reason + "\",\"request_id\":\"" + req_.requestId + "\"}\n";
+    const std::string body = refusalBody(r, req_.requestId);
     const std::vector<Header> headers = {{"content-type", "application/json"}, {"fn0-error", r.reason}};
     refusal_.reset();  // write it as an ordinary response, once
     const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(body.data()), body.size());
@@ -243,11 +256,13 @@ class ExchangeImpl : public Exchange {
     if (cancelled && ec == asio::error::operation_aborted) return;  // the handler stopped reading
     if (ec == beast::error::timeout) {
       conn_.srv.counters.bodyTimeouts++;
-      refusal_ = Refusal{408, "request-timeout", "the request body arrived too slowly"};
+      refusal_ = Refusal{408, "request-timeout",
+                         "the request body arrived too slowly (this node needs " + std::to_string(cfg_.bodyMinRate) +
+                             " bytes/s on average after the first " + std::to_string(cfg_.bodyGrace.count()) + " s)"};
     } else if (ec == bhttp::error::partial_message || ec == asio::error::eof || ec == bhttp::error::end_of_stream) {
       refusal_ = Refusal{400, "bad-request", "the request body ended early"};
     } else if (!clientGone(ec)) {
-      refusal_ = refusalFor(ec);
+      refusal_ = refusalFor(ec, cfg_);
     }
     // Never let a guest's answer to a broken body pass as complete.
     if (refusal_ && headSent_) abort();
@@ -315,9 +330,9 @@ asio::awaitable<void> refuse(Conn& c, const Refusal& r, const std::string& id) {
   res.set("content-type", "application/json");
   res.set("fn0-error", r.reason);
   res.set("fn0-request-id", id);
-  if (r.status == 429 || r.status == 503) res.set("retry-after", "1");
+  if (retryHelps(r.reason)) res.set("retry-after", "1");
   res.keep_alive(false);
-  res.body() = "{\"error\":\"" + r.reason + "\",\"request_id\":\"" + id + "\"}\n";
+  res.body() = refusalBody(r, id);
   res.prepare_payload();
   c.stream.expires_after(std::chrono::seconds(10));
   co_await bhttp::async_write(c.stream, res, kTuple);
@@ -330,6 +345,11 @@ std::vector<Header> internalErrorHeaders() {
 std::string internalErrorBody() { return "{\"error\":\"internal\"}\n"; }
 
 }  // namespace
+
+bool retryHelps(std::string_view reason) {
+  return reason == "overloaded" || reason == "too-many-connections" || reason == "shutting-down" ||
+         reason == "store-unavailable" || reason == "registry-unavailable";
+}
 
 asio::awaitable<bool> respond(Exchange& ex, int status, std::vector<Header> headers, std::string body) {
   // Only named values in co_await expressions: g++ 12 miscompiles some
@@ -380,7 +400,7 @@ asio::awaitable<HeadResult> Conn::readHead(RequestParser& parser, bool first) {
       const std::string_view head = bytes.substr(0, from + end);
       if (head.size() > cfg.maxHeaderBytes) {
         out.kind = HeadResult::Refused;
-        out.refusal = {431, "headers-too-large", "the request head is larger than the header limit"};
+        out.refusal = headersTooLarge(cfg);
         co_return out;
       }
       if (auto r = scanRawHead(head)) {
@@ -398,7 +418,7 @@ asio::awaitable<HeadResult> Conn::readHead(RequestParser& parser, bool first) {
       if (!ec && !parser.is_header_done()) ec = bhttp::error::bad_value;
       if (ec) {
         out.kind = HeadResult::Refused;
-        out.refusal = refusalFor(ec);
+        out.refusal = refusalFor(ec, cfg);
         co_return out;
       }
       buffer.consume(used);
@@ -418,13 +438,13 @@ asio::awaitable<HeadResult> Conn::readHead(RequestParser& parser, bool first) {
     }
     if (bytes.size() > cfg.maxHeaderBytes) {
       out.kind = HeadResult::Refused;
-      out.refusal = {431, "headers-too-large", "the request head is larger than the header limit"};
+      out.refusal = headersTooLarge(cfg);
       co_return out;
     }
     const size_t room = std::min<size_t>(64 * 1024, buffer.max_size() - buffer.size());
     if (room == 0) {
       out.kind = HeadResult::Refused;
-      out.refusal = {431, "headers-too-large", "the request head is larger than the header limit"};
+      out.refusal = headersTooLarge(cfg);
       co_return out;
     }
     if (firstByte)
@@ -439,7 +459,7 @@ asio::awaitable<HeadResult> Conn::readHead(RequestParser& parser, bool first) {
       out.kind = HeadResult::Closed;
       if (firstByte && !clientGone(ec) && ec != beast::error::timeout) {
         out.kind = HeadResult::Refused;
-        out.refusal = refusalFor(ec);
+        out.refusal = refusalFor(ec, cfg);
       }
       co_return out;
     }
@@ -451,7 +471,9 @@ asio::awaitable<void> Conn::serve() {
   const auto& cfg = srv.cfg;
   if (!admitted) {
     srv.counters.refusedClients++;
-    const Refusal r{429, "too-many-connections", "this client has too many open connections"};
+    const Refusal r{429, "too-many-connections",
+                    "this client address has too many open connections (this node allows " +
+                        std::to_string(cfg.maxConnectionsPerClient) + "); retry after closing some"};
     const std::string id = newRequestId();
     co_await refuse(*this, r, id);
     shutdown();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -74,5 +75,13 @@ using Handler = std::function<asio::awaitable<void>(Exchange&)>;
 
 // A complete small response (errors, JSON).
 asio::awaitable<bool> respond(Exchange& ex, int status, std::vector<Header> headers, std::string body);
+
+// Whether the same request, sent again a little later, may succeed: the
+// node or the cluster was full (`overloaded`, `too-many-connections`), is
+// shutting down, or a store it needs was briefly out of reach. Only these
+// errors carry `Retry-After`; a limit the request itself overran (CPU,
+// memory, duration, sizes) or a crash would happen again, so a client told
+// to retry would only add load.
+bool retryHelps(std::string_view reason);
 
 }  // namespace fn0::http

@@ -23,4 +23,9 @@ Result<std::shared_ptr<const Component>> Component::load(const Engine& engine,
   return std::shared_ptr<const Component>(new Component(handle));
 }
 
+Result<void> Component::prefault() const {
+  if (auto* err = fn0_component_prefault(handle_)) return takeError(err);
+  return {};
+}
+
 }  // namespace fn0::runtime

@@ -46,6 +46,10 @@ class Component {
   Component& operator=(const Component&) = delete;
 
   size_t imageBytes() const { return fn0_component_image_size(handle_); }
+  // The one-time work of a freshly loaded component, done before any
+  // request runs (fn0_component_prefault): its artifact read and mapped,
+  // its memory images built. Blocks on disk reads.
+  Result<void> prefault() const;
   const fn0_component_t* raw() const { return handle_; }
 
  private:

@@ -80,6 +80,10 @@ Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& 
   // functions keep being served meanwhile.
   auto loaded = Component::load(engine_, artifactPath(hash));
   if (!loaded) return loaded.error();
+  // Its one-time costs (page faults of the mapped artifact, wasmtime's lazy
+  // images) are paid here, not by the first request's CPU budget. A
+  // failure only means the first request pays them after all.
+  (void)(*loaded)->prefault();
   std::lock_guard lock(mu_);
   stats_.loads++;
   if (wasLoaded) *wasLoaded = true;

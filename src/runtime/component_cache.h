@@ -37,7 +37,10 @@ class ComponentCache {
   void compileInChildProcess(CompileIsolation how) { isolation_ = std::move(how); }
 
   // The pre-linked component for `hash`: from memory, or loaded from its
-  // artifact (no compilation). Fails if it was never prepared.
+  // artifact (no compilation; the artifact read into memory and mapped
+  // before this returns: a load blocks on the disk, so call it off the I/O
+  // threads when the component is not resident). Fails if it was never
+  // prepared.
   // `loaded` (optional) tells whether this call had to load it: a cold start.
   Result<std::shared_ptr<const Component>> get(const std::string& hash, bool* loaded = nullptr);
 

@@ -37,6 +37,7 @@ extern "C" void onDoneThunk(void* ctx, const fn0_outcome_t* o) {
   out.wall = std::chrono::nanoseconds(o->wall_ns);
   out.instantiate = std::chrono::nanoseconds(o->instantiate_ns);
   out.message = std::string(view(o->message));
+  out.backtrace = std::string(view(o->backtrace));
   handlerOf(ctx).onDone(out);
 }
 
@@ -125,6 +126,7 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   o.allow = allow.data();
   o.allow_count = allow.size();
   o.no_request_body = options.noRequestBody ? 1 : 0;
+  o.function = str(options.function);
   fn0_invoke_callbacks_t cbs{&handler, onResponseThunk, onReadableThunk, onWritableThunk, onLogThunk, onDoneThunk};
   fn0_request_t* req = nullptr;
   if (auto* err = fn0_invoke_start(engine.raw(), component->raw(), &h, &o, &cbs, &req)) return takeError(err);

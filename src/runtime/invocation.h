@@ -58,6 +58,8 @@ struct InvokeOptions {
   // The request has no body: the guest sees it ended, and start() runs the
   // guest on the calling thread until it first waits (often to the end).
   bool noRequestBody = false;
+  // The function's name, for the hints the engine writes to its log.
+  std::string function;
 };
 
 // The adapter's kinds keep the adapter's numbers (FN0_OUTCOME_*).
@@ -89,7 +91,8 @@ struct Outcome {
   std::chrono::nanoseconds cpu{0};
   std::chrono::nanoseconds wall{0};
   std::chrono::nanoseconds instantiate{0};  // store creation + instantiation
-  std::string message;
+  std::string message;    // a short cause, never a backtrace
+  std::string backtrace;  // a trap's wasm frames, one per line; for the function's log only
 };
 
 // The status and `fn0-error` reason a platform-generated response carries
