@@ -209,17 +209,19 @@ pub(crate) struct AllowList {
 }
 
 impl AllowList {
-    /// How the owner allows `addr`: the allow entry for exactly that address
+    /// How the owner allows `addrs`: an allow entry for exactly each address
     /// and port, added to the function's own, in the CLI's and fn0.toml's
     /// spelling.
-    fn hint(&self, addr: SocketAddr) -> String {
-        let entry = match canonical(addr.ip()) {
-            IpAddr::V4(v4) => format!("{v4}/32:{}", addr.port()),
-            IpAddr::V6(v6) => format!("[{v6}/128]:{}", addr.port()),
-        };
+    fn hint(&self, addrs: &[SocketAddr]) -> String {
         let mut entries = self.entries.clone();
-        if !entries.contains(&entry) {
-            entries.push(entry);
+        for addr in addrs {
+            let entry = match canonical(addr.ip()) {
+                IpAddr::V4(v4) => format!("{v4}/32:{}", addr.port()),
+                IpAddr::V6(v6) => format!("[{v6}/128]:{}", addr.port()),
+            };
+            if !entries.contains(&entry) {
+                entries.push(entry);
+            }
         }
         let name = if self.function.is_empty() { "NAME" } else { self.function.as_str() };
         let toml: Vec<String> = entries.iter().map(|e| format!("\"{e}\"")).collect();
@@ -318,13 +320,29 @@ async fn resolve_permitted(
     }
     // Every address the name resolves to must be permitted: a name that mixes
     // a public and a private address is refused rather than raced.
-    let refused = addrs.iter().find_map(|a| refusal(*a, &allow.ranges, node).map(|why| (*a, why)));
-    if let Some((addr, why)) = refused {
+    let refused: Vec<(SocketAddr, String)> =
+        addrs.iter().filter_map(|a| refusal(*a, &allow.ranges, node).map(|why| (*a, why))).collect();
+    if !refused.is_empty() {
         // The guest sees the standard code; its owner reads why, and how to
-        // allow it, in the function's log.
+        // allow it (every refused address of the name at once), in the
+        // function's log.
+        let shown: Vec<String> = refused.iter().map(|(a, _)| a.to_string()).collect();
+        let mut reasons: Vec<&str> = Vec::new();
+        for (_, why) in &refused {
+            if !reasons.contains(&why.as_str()) {
+                reasons.push(why);
+            }
+        }
+        let addrs: Vec<SocketAddr> = refused.iter().map(|(a, _)| *a).collect();
+        let name = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
         log_line(
             log,
-            &format!("outbound request to {host}:{port} ({addr}) refused: {why}; {}", allow.hint(addr)),
+            &format!(
+                "outbound request to {name}:{port} ({}) refused: {}; {}",
+                shown.join(", "),
+                reasons.join("; "),
+                allow.hint(&addrs)
+            ),
         );
         return Err(Error::DestinationIpProhibited);
     }
