@@ -78,7 +78,7 @@ class Node:
 
     # ---- admin API ---------------------------------------------------------
     def api(self, method: str, path: str, body=None, token: str | None = "default",
-            content_type: str | None = None) -> Reply:
+            content_type: str | None = None, timeout: float = 60) -> Reply:
         headers = []
         tok = self.token if token == "default" else token
         if tok:
@@ -90,12 +90,13 @@ class Node:
             headers.append(("Content-Type", content_type))
         if body is None and method in ("POST", "PUT"):
             body = b""
-        return self.client().request(method, "/_fn0/api/v1" + path, body=body, headers=headers)
+        return self.client(timeout).request(method, "/_fn0/api/v1" + path, body=body, headers=headers)
 
     def deploy(self, name: str, wasm: Path, live: bool = True) -> Reply:
         q = "" if live else "?live=false"
+        # A JS component compiles for 5 s idle, minutes on a loaded 2-core machine.
         return self.api("POST", f"/functions/{name}/versions{q}", Path(wasm).read_bytes(),
-                        content_type="application/wasm")
+                        content_type="application/wasm", timeout=300)
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
         if self.proc and self.proc.poll() is None:
