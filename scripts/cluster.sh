@@ -173,8 +173,10 @@ deploy_examples() {
   echo "deploying the examples through haproxy:"
   for n in "${names[@]}"; do
     [[ -f $build/examples/$n.wasm ]] || continue
-    if ! out=$(FN0_SERVER=$lb FN0_TOKEN=$token "$build/fn0" deploy "$build/examples/$n.wasm" --name "$n" --json 2>&1); then
-      die "deploying $n failed: $out"
+    # --json: the result alone on stdout; progress and errors on stderr.
+    if ! out=$(FN0_SERVER=$lb FN0_TOKEN=$token "$build/fn0" deploy "$build/examples/$n.wasm" --name "$n" --json \
+               2>"$dir/deploy.err"); then
+      die "deploying $n failed: $out $(cat "$dir/deploy.err")"
     fi
     v=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])' <<<"$out")
     printf '  %-9s %-4s %-32s http://%s.%s:%s/\n' "$n" "$v" "$lb/$n/" "$n" "$domain" "$port_haproxy"
