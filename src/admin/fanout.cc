@@ -91,19 +91,4 @@ asio::awaitable<std::vector<PeerAnswer>> askPeers(cluster::Peers& peers, std::ve
   co_return answers;
 }
 
-std::string queryEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace fn0::admin

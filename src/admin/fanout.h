@@ -7,6 +7,8 @@
 // long as the slowest peer, at most the deadline.
 #pragma once
 
+#include "common/percent_encode.h"
+
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
@@ -41,8 +43,5 @@ std::vector<std::string> upPeers(cluster::Cluster& cluster);
 boost::asio::awaitable<std::vector<PeerAnswer>> askPeers(cluster::Peers& peers, std::vector<PeerQuestion> questions,
                                                         std::vector<http::Header> headers, size_t maxBody,
                                                         std::chrono::milliseconds deadline = kPeerDeadline);
-
-// Percent-encodes a query parameter's value.
-std::string queryEncode(std::string_view s);
 
 }  // namespace fn0::admin

@@ -84,7 +84,7 @@ void addCounters(json& total, const json& node) {
 }
 
 std::string peerTarget(const std::string& name, const std::string& what) {
-  return "/_fn0/api/v1/functions/" + queryEncode(name) + "/" + what + "?local=true";
+  return "/_fn0/api/v1/functions/" + percentEncode(name) + "/" + what + "?local=true";
 }
 
 }  // namespace
@@ -122,7 +122,7 @@ asio::awaitable<AdminApi::GatheredLogs> AdminApi::gatherLogs(const http::Request
     std::string target = peerTarget(name, "logs") + "&limit=" + std::to_string(limit);
     if (auto it = cursor.find(id); it != cursor.end()) {
       const LogCursor mine{{id, it->second}};
-      target += "&cursor=" + queryEncode(formatLogCursor(mine));
+      target += "&cursor=" + percentEncode(formatLogCursor(mine));
     }
     questions.push_back({id, std::move(target)});
   }

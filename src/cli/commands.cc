@@ -676,7 +676,7 @@ class Commands {
       fmt::print(stderr, "no output from {} {}\n", name_, follow_ ? "yet; waiting for new lines (Ctrl-C stops)" : "in the node's recent logs");
     if (!follow_) return 0;
     // A node before cluster-wide logs gives no cursor, only its last seq.
-    const std::string from = r->contains("cursor") ? "cursor=" + urlEncode((*r)["cursor"].get<std::string>())
+    const std::string from = r->contains("cursor") ? "cursor=" + percentEncode((*r)["cursor"].get<std::string>())
                                                    : "after=" + std::to_string((*r)["last_seq"].get<uint64_t>());
     EventStream events([&](const std::string& event, const std::string& data) {
       auto j = json::parse(data, nullptr, false);

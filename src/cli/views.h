@@ -4,6 +4,8 @@
 // Server-Sent Events stream (logs --follow). Pure: JSON in, text out.
 #pragma once
 
+#include "common/percent_encode.h"
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -34,9 +36,6 @@ std::string metricsTable(const nlohmann::json& metrics);
 
 // A warning for the peers a cluster-wide answer had to leave out ("" for none).
 std::string unreachableNote(const nlohmann::json& answer);
-
-// A query parameter's value, percent-encoded.
-std::string urlEncode(std::string_view s);
 
 // Server-Sent Events, fed as the bytes arrive; each complete event (its
 // `event:` name, "" for a plain message, and its data) goes to the callback.
