@@ -28,6 +28,12 @@ apt_packages=(
   "libclang-rt-$CLANG_VERSION-dev"  # libFuzzer and the sanitizers, for fuzz/
   wrk python3
   postgresql-15 libpq-dev haproxy  # scale-out: registry on PostgreSQL, a load balancer in the cluster tests
+  # Guest languages (src/cli/lang/): Rust's std built for wasm32-wasip1
+  # (rustup cannot add targets here), libc++ for C++ guests, venvs for
+  # componentize-py.
+  rustc-web cargo-web rust-web-src
+  "libc++-$CLANG_VERSION-dev-wasm32" "libc++abi-$CLANG_VERSION-dev-wasm32"
+  python3-venv
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -2,7 +2,9 @@
 # from the single binary. Called by CMake at configure time.
 function(fn0_embed_templates out_file)
   set(root ${PROJECT_SOURCE_DIR}/templates)
-  file(GLOB_RECURSE files RELATIVE ${root} CONFIGURE_DEPENDS ${root}/js/* ${root}/ts/* ${root}/c/*)
+  # Every folder under templates/ is a language's template (lang/language.h).
+  file(GLOB_RECURSE files RELATIVE ${root} CONFIGURE_DEPENDS ${root}/*)
+  list(FILTER files INCLUDE REGEX "/")
   set(extra "c/src/http.c|${PROJECT_SOURCE_DIR}/examples/c-lib/http.c"
             "c/src/http.h|${PROJECT_SOURCE_DIR}/examples/c-lib/http.h")
   set(body "// Generated from templates/ by templates/embed.cmake.\n#include \"cli/templates.h\"\nnamespace fn0::cli {\nconst std::vector<TemplateFile>& templateFiles() {\n  static const std::vector<TemplateFile> files = {\n")

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "cli/js_bundle.h"
+#include "cli/lang/language.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
 
@@ -30,49 +30,6 @@ Result<void> checkJsWorld(const fs::path& wit) {
   }
   return Error{"wit/: the world must import wasi:cli/environment@0.2.10 (fn0's JS runtime reads env through it): "
                "add `import wasi:cli/environment@0.2.10;` to your world next to `include wasi:http/proxy@0.2.10;`"};
-}
-
-Result<fs::path> buildC(const Project& p, const fs::path& work, const fs::path& out) {
-  const fs::path gen = work / "gen";
-  auto wit = witFolder(p, work);
-  if (!wit) return wit.error();
-  if (auto r = runTool({std::string(FN0_TOOLS_BIN) + "/wit-bindgen", "c", "--world", "c-handler", "--out-dir",
-                        gen.string(), wit->string()});
-      !r)
-    return r.error();
-  std::vector<std::string> cc = {FN0_WASM_CLANG, "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-                                 "-I" + gen.string(), "-I" + (p.dir / "src").string(), "-o",
-                                 (work / "core.wasm").string()};
-  for (const auto& e : fs::directory_iterator(p.dir / "src"))
-    if (e.path().extension() == ".c") cc.push_back(fs::absolute(e.path()).string());
-  cc.push_back((gen / "c_handler.c").string());
-  cc.push_back((gen / "c_handler_component_type.o").string());
-  if (auto r = runTool(cc); !r) return r.error();
-  if (auto r = runTool({std::string(FN0_TOOLS_BIN) + "/wasm-tools", "component", "new", (work / "core.wasm").string(),
-                        "--adapt", std::string("wasi_snapshot_preview1=") + FN0_PREVIEW1_REACTOR, "-o", out.string()});
-      !r)
-    return r.error();
-  return out;
-}
-
-Result<fs::path> buildJs(const Project& p, const fs::path& work, const fs::path& out) {
-  auto bundle = bundleForComponent(p);
-  if (!bundle) return bundle.error();
-  auto wit = witFolder(p, work);
-  if (!wit) return wit.error();
-  // Same bundle, WIT and toolchain as the last build: the same component.
-  const std::string key = componentizeKey("fn0-js-build-v1", *bundle, *wit);
-  const fs::path stamp = work / "component.inputs";
-  if (fs::exists(out) && readFile(stamp) == key) {
-    fmt::print(stderr, "fn0 build: nothing changed since the last build: {}\n", out.string());
-    return out;
-  }
-  std::error_code ec;
-  fs::remove(stamp, ec);
-  fmt::print(stderr, "fn0 build: bundled; componentize-js is embedding it in the JS engine (10-60 s)...\n");
-  if (auto r = componentize(work, bundle->filename().string(), *wit, out); !r) return r.error();
-  std::ofstream(stamp, std::ios::binary) << key;
-  return out;
 }
 
 }  // namespace
@@ -118,13 +75,20 @@ Result<void> componentize(const fs::path& cwd, const std::string& source, const 
 }
 
 Result<fs::path> buildProject(const Project& p) {
+  const Language* lang = findLanguage(p.language);
+  if (!lang) return Error{"fn0.toml: unknown language '" + p.language + "' (fn0 knows " + languageNames() + ")"};
+  if (auto missing = lang->check(); !missing.empty()) {
+    std::string msg = "cannot build " + lang->title + ": its toolchain is not installed here:";
+    for (const auto& m : missing) msg += "\n  missing " + m.what + "\n    fix: " + m.fix;
+    msg += "\n(`fn0 doctor` checks every language)";
+    return Error{msg, "toolchain-missing"};
+  }
   const fs::path work = fs::absolute(p.workDir());
   fs::create_directories(work);
   const fs::path out = fs::absolute(p.outputPath());
   fs::create_directories(out.parent_path());
   if (!fs::exists(p.dir / p.entry)) return Error{"fn0.toml: entry " + p.entry + " does not exist"};
-  if (p.language == "c") return buildC(p, work, out);
-  return buildJs(p, work, out);
+  return lang->build(p, work, out);
 }
 
 }  // namespace fn0::cli

@@ -1,8 +1,5 @@
-// `fn0 build`: a project -> a standard, self-contained wasi:http component.
-// C: wit-bindgen + clang + the preview1 adapter. JS/TS: esbuild bundles the
-// project with fn0's runtime glue (js_bundle.h), componentize-js embeds the
-// bundle in the StarlingMonkey engine. A JS build whose inputs did not change
-// reuses the last component (so a redeploy creates no version).
+// `fn0 build`: a project -> a standard, self-contained wasi:http component,
+// by its language's recipe (lang/), after checking that recipe's toolchain.
 #pragma once
 
 #include <filesystem>

@@ -15,6 +15,8 @@
 #include "cli/client.h"
 #include "cli/config.h"
 #include "cli/dev.h"
+#include "cli/doctor.h"
+#include "cli/lang/language.h"
 #include "cli/apply_config.h"
 #include "cli/build.h"
 #include "cli/input.h"
@@ -82,13 +84,17 @@ class Commands {
 
     new_ = app.add_subcommand("new", "Create a project from a template");
     new_->add_option("name", name_, "Function name (also the folder)")->required();
-    new_->add_option("--template,-t", template_, "js | ts | c")->capture_default_str()->check(CLI::IsMember({"js", "ts", "c"}));
+    std::vector<std::string> langs;
+    for (const auto& l : languages()) langs.push_back(l.name);
+    new_->add_option("--template,-t", template_, languageNames())->capture_default_str()->check(CLI::IsMember(langs));
     new_->add_option("--dir", file_, "Folder to create (default: NAME)");
     new_->footer("Example:\n  fn0 new hello --template ts && cd hello && fn0 dev");
     jsonFlag(new_);
 
     build_ = app.add_subcommand("build", "Build the project in this folder (fn0.toml)");
     build_->add_option("--dir", dir_, "Project folder")->capture_default_str();
+    build_->add_option("--build-dir", buildDir_, "Where intermediate files and the component go (default: the "
+                       "project's build/ and its fn0.toml output)");
     build_->footer("The tools' output goes to stderr; stdout gets the component's path (or JSON).\n"
                    "Example:\n  fn0 build");
     jsonFlag(build_);
@@ -205,6 +211,10 @@ class Commands {
     status_->footer("Example:\n  fn0 status");
     jsonFlag(status_);
 
+    doctor_ = app.add_subcommand("doctor", "Check which languages this machine can build, and how to fix the others");
+    doctor_->footer("Exit code 0 when every language is ready, 1 when one is not.\nExample:\n  fn0 doctor");
+    jsonFlag(doctor_);
+
     version_cmd_ = app.add_subcommand("version", "Print fn0's version and the wasmtime it embeds");
     version_cmd_->footer("Example:\n  fn0 version --json");
     jsonFlag(version_cmd_);
@@ -250,6 +260,7 @@ class Commands {
       return 0;
     }
     if (login_->parsed()) return login();
+    if (doctor_->parsed()) return runDoctor(json_);
     if (new_->parsed()) {
       if (auto bad = checkFunctionName(name_); !bad) return fail(bad.error(), kExitUsage);
       std::filesystem::path dir = file_.empty() ? std::filesystem::path(name_) : std::filesystem::path(file_);
@@ -264,11 +275,12 @@ class Commands {
       auto p = Project::load(dir_);
       if (!p) return fail(p.error().message);
       if (dev_->parsed()) return runDev(*p, port_);
+      if (!buildDir_.empty()) p->buildDir = std::filesystem::absolute(buildDir_);
       Progress progress(live());
       progress_ = &progress;
       progress.begin("building " + p->name + " (" + p->language + ")");
       auto out = buildProject(*p);
-      if (!out) return fail(Failure{"build-failed", out.error().message});
+      if (!out) return fail(Failure{out.error().code.empty() ? "build-failed" : out.error().code, out.error().message});
       progress.end("built " + p->name);
       std::error_code ec;
       auto shown = std::filesystem::relative(*out, ec);
@@ -395,7 +407,7 @@ class Commands {
       if (!api("GET", "/status")) return 1;
       progress.begin("building " + p->name + " (" + p->language + ")");
       auto out = buildProject(*p);
-      if (!out) return fail(Failure{"build-failed", out.error().message});
+      if (!out) return fail(Failure{out.error().code.empty() ? "build-failed" : out.error().code, out.error().message});
       progress.end("built " + p->name);
       file_ = out->string();
       if (name_.empty()) name_ = p->name;
@@ -753,12 +765,12 @@ class Commands {
   }
 
   CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_,
-      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_;
+      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_, *doctor_;
   std::unique_ptr<Client> client_;
   Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false;
   double since_ = 0;
-  std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".";
+  std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".", buildDir_;
   uint16_t port_ = 8787;
   std::vector<std::string> envs_, args_;
 };

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "cli/lang/language.h"
 #include "cli/templates.h"
 #include "registry/registry.h"
 
@@ -105,8 +106,8 @@ Result<Project> Project::load(const fs::path& dir) {
   }
   if (!registry::isDnsLabel(p.name))
     return Error{"fn0.toml: name '" + p.name + "' is not a function name: " + registry::kFunctionNameRule};
-  if (p.language != "js" && p.language != "ts" && p.language != "c")
-    return Error{"fn0.toml: language must be js, ts or c, got '" + p.language + "'"};
+  if (!findLanguage(p.language))
+    return Error{"fn0.toml: language must be one of " + languageNames() + ", got '" + p.language + "'"};
   if (p.entry.empty()) return Error{"fn0.toml: entry is missing (the source file the build starts from)"};
   if (p.output.empty()) p.output = "build/" + p.name + ".wasm";
   return p;
@@ -115,8 +116,7 @@ Result<Project> Project::load(const fs::path& dir) {
 Result<void> newProject(const std::string& name, const std::string& language, const fs::path& dir) {
   if (!registry::isDnsLabel(name))
     return Error{"invalid name '" + name + "': " + registry::kFunctionNameRule};
-  if (language != "js" && language != "ts" && language != "c")
-    return Error{"unknown template '" + language + "': use js, ts or c"};
+  if (!findLanguage(language)) return Error{"unknown template '" + language + "': use one of " + languageNames()};
   if (fs::exists(dir) && !fs::is_empty(dir)) return Error{dir.string() + " already exists and is not empty"};
   bool any = false;
   for (const auto& f : templateFiles()) {
@@ -128,7 +128,7 @@ Result<void> newProject(const std::string& name, const std::string& language, co
     fs::create_directories(out.parent_path());
     std::ofstream(out, std::ios::binary) << text;
   }
-  if (!any) return Error{"unknown template '" + language + "': use js, ts or c"};
+  if (!any) return Error{"template '" + language + "' has no files in this build of fn0"};
   std::ofstream(dir / ".gitignore") << "build/\nnode_modules/\n.dev.vars\n";
   return {};
 }

@@ -21,8 +21,13 @@ struct Project {
   std::string name, language, entry, output;
   Vars vars;                                // [vars]: set on every deploy
   std::optional<std::string> settingsJson;  // [settings] as the API's JSON; none: left as they are
-  std::filesystem::path outputPath() const { return dir / output; }
-  std::filesystem::path workDir() const { return dir / "build" / ".fn0"; }
+  // `fn0 build --build-dir`: intermediate files and the component go there
+  // instead of the project's build/ and `output`.
+  std::filesystem::path buildDir;
+  std::filesystem::path outputPath() const {
+    return buildDir.empty() ? dir / output : buildDir / std::filesystem::path(output).filename();
+  }
+  std::filesystem::path workDir() const { return (buildDir.empty() ? dir / "build" : buildDir) / ".fn0"; }
   bool isJs() const { return language == "js" || language == "ts"; }
   // Reads <dir>/fn0.toml; errors name the file, line and key.
   static Result<Project> load(const std::filesystem::path& dir);

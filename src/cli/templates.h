@@ -7,7 +7,7 @@
 namespace fn0::cli {
 
 struct TemplateFile {
-  const char* language;  // js | ts | c
+  const char* language;  // a language (lang/language.h), or "guest-js" for the JS glue
   const char* path;      // relative to the project
   const char* content;   // "{{name}}" is replaced by the project name
 };
