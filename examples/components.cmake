@@ -5,6 +5,8 @@
 #   fn0_js_component(NAME ENTRY [DEPS...])
 #                                  componentize-js (TypeScript bundled by
 #                                  esbuild first)
+#   fn0_project_component(NAME DIR) an fn0 project (any language) built by
+#                                  `fn0 build`
 # Every component is checked with `wasm-tools validate` as it is built.
 include_guard()
 
@@ -86,6 +88,33 @@ function(fn0_js_component name entry)
             ${FN0_WIT_JS}/world.wit ${PROJECT_SOURCE_DIR}/tools/js/package-lock.json
     JOB_POOL fn0_js
     COMMENT "JS component ${name} (componentize-js, ~40 s)")
+  set_property(GLOBAL APPEND PROPERTY ${FN0_COMPONENT_GROUP} ${out})
+endfunction()
+
+# An fn0 project (a folder with fn0.toml named NAME) built by `fn0 build`,
+# exactly as its user would build it. The folder is copied under the build
+# directory first, so whatever the build writes (node_modules, a cargo target
+# dir, generated bindings) stays out of the source tree; a project with a
+# package.json gets `npm install` there.
+function(fn0_project_component name dir)
+  _fn0_component_dest()
+  set(copy ${FN0_COMPONENT_OUT}/${name}.project)
+  set(out ${FN0_COMPONENT_OUT}/${name}.wasm)
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${dir}/*)
+  list(FILTER srcs EXCLUDE REGEX "/(build|target|node_modules|__pycache__)/")
+  set(npm "")
+  if(EXISTS ${dir}/package.json)
+    set(npm COMMAND npm install --no-audit --no-fund --loglevel=error --prefix ${copy} --cache ${FN0_CACHE}/npm)
+  endif()
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E copy_directory ${dir} ${copy}
+    ${npm}
+    COMMAND $<TARGET_FILE:fn0> build --dir ${copy}
+    COMMAND ${CMAKE_COMMAND} -E copy ${copy}/build/${name}.wasm ${out}
+    COMMAND ${WASM_TOOLS} validate ${out}
+    DEPENDS ${srcs} fn0
+    JOB_POOL fn0_js
+    COMMENT "fn0 build ${name}")
   set_property(GLOBAL APPEND PROPERTY ${FN0_COMPONENT_GROUP} ${out})
 endfunction()
 
