@@ -7,6 +7,9 @@
 #include <fstream>
 
 #include "cli/input.h"
+#include "cli/lang/language.h"
+#include "cli/project.h"
+#include "cli/templates.h"
 #include "cli/settings.h"
 #include "cli/views.h"
 #include "registry/registry.h"
@@ -33,6 +36,45 @@ TEST(Names, ARefusedNameStatesTheRuleAndASuggestion) {
   EXPECT_EQ(bad.error().code, "invalid-name");
   EXPECT_NE(bad.error().message.find(registry::kFunctionNameRule), std::string::npos);
   EXPECT_NE(bad.error().message.find("try 'hello-world'"), std::string::npos);
+}
+
+TEST(Languages, EachHasATemplateThatNamesIt) {
+  ASSERT_FALSE(languages().empty());
+  for (const auto& l : languages()) {
+    const fs::path dir = fs::temp_directory_path() / ("fn0-lang-test-" + l.name);
+    fs::remove_all(dir);
+    ASSERT_TRUE(newProject("app-" + l.name, l.name, dir)) << l.name;
+    auto p = Project::load(dir);
+    ASSERT_TRUE(p) << l.name << ": " << p.error().message;
+    EXPECT_EQ(p->language, l.name);
+    EXPECT_EQ(p->name, "app-" + l.name);
+    EXPECT_TRUE(fs::exists(dir / p->entry)) << l.name << ": entry " << p->entry;
+    EXPECT_TRUE(fs::exists(dir / "README.md")) << l.name;
+    fs::remove_all(dir);
+  }
+}
+
+TEST(Languages, AnUnknownOneIsRefusedWithTheList) {
+  EXPECT_EQ(findLanguage("cobol"), nullptr);
+  const fs::path dir = fs::temp_directory_path() / "fn0-lang-test-unknown";
+  fs::remove_all(dir);
+  auto r = newProject("app", "cobol", dir);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find(languageNames()), std::string::npos) << r.error().message;
+  fs::create_directories(dir);
+  std::ofstream(dir / "fn0.toml") << "name = \"app\"\nlanguage = \"cobol\"\nentry = \"x\"\n";
+  auto p = Project::load(dir);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("one of js, ts, c"), std::string::npos) << p.error().message;
+  fs::remove_all(dir);
+}
+
+TEST(Languages, AMissingToolIsNamedWithItsFix) {
+  EXPECT_FALSE(needProgram("/nonexistent/clang-99", "apt-get install clang-99")->what.empty());
+  EXPECT_EQ(needProgram("/nonexistent/clang-99", "apt-get install clang-99")->fix, "apt-get install clang-99");
+  EXPECT_FALSE(needProgram("sh", "x"));
+  EXPECT_TRUE(needProgram("no-such-program-fn0", "x"));
+  EXPECT_FALSE(needPath("/", "root", "x"));
 }
 
 TEST(Nearest, FindsTyposNotStrangers) {

@@ -109,3 +109,31 @@ def test_dev_serves_and_reloads_on_change(build_dir, tmp_path):
     finally:
         if dev.poll() is None:
             dev.kill()
+
+
+def test_doctor_lists_every_language(build_dir, tmp_path):
+    r = run(build_dir, tmp_path, "doctor", "--json")
+    langs = {l["language"]: l for l in json.loads(r.stdout)["languages"]}
+    assert {"js", "ts", "c"} <= set(langs)
+    for l in langs.values():
+        assert l["ready"] == (not l["missing"]), l
+    # On the machines make test runs on, setup.sh installed every toolchain.
+    assert r.returncode == 0, [l for l in langs.values() if not l["ready"]]
+    human = run(build_dir, tmp_path, "doctor")
+    assert human.returncode == 0 and f"{len(langs)} of {len(langs)} ready" in human.stdout
+
+
+def test_a_missing_toolchain_is_named_with_its_fix(build_dir, tmp_path):
+    assert run(build_dir, tmp_path, "new", "nodeless", "--template", "js").returncode == 0
+    # No node on PATH (fn0's own tools are found by their full paths).
+    env = dict(os.environ, PATH="/nonexistent")
+    r = subprocess.run([str(build_dir / "fn0"), "build"], cwd=tmp_path / "nodeless", capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 1
+    assert "missing node (not on PATH)" in r.stderr and "fix: apt-get install nodejs" in r.stderr, r.stderr
+    j = subprocess.run([str(build_dir / "fn0"), "build", "--json"], cwd=tmp_path / "nodeless",
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert json.loads(j.stdout)["error"] == "toolchain-missing"
+    d = subprocess.run([str(build_dir / "fn0"), "doctor"], cwd=tmp_path, capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert d.returncode == 1 and "NOT READY" in d.stdout and "fix: apt-get install nodejs" in d.stdout, d.stdout
