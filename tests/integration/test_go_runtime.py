@@ -11,9 +11,14 @@ and sufficient, on an fn0 node where one instance serves every request
 - without the per-request `Unpin()`, every buffer the host allocated stays
   pinned: the instance's memory grows until it hits the memory limit.
 
-Each variant is the template with one line deleted from fn0.go."""
+Each variant is the template with fn0.go edited. (Seen by hand under
+`wasmtime serve` too: without the GC workaround every 4 MB echo traps in
+wasi:clocks/wall-clock `now`, called from the adapter's clock_time_get by the
+GC inside cabi_realloc during input-stream.blocking-read; the status line has
+gone out by then, so the client sees a 200 with a truncated body.)"""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -33,8 +38,11 @@ reuse_instance_requests = 1000
 cpu_ms = 5000
 memory_mb = {MEMORY_MB}
 """
-GC_LINE = "debug.SetGCPercent(-1)"
-UNPIN_LINE = "witRuntime.Unpin()"
+# Each variant: (text in fn0.go, what it becomes). Go's default GC percent
+# (100) brings automatic collections back; without Unpin its import goes too.
+NO_GC = [("debug.SetGCPercent(-1)", "debug.SetGCPercent(100)")]
+NO_UNPIN = [("\t\twitRuntime.Unpin()\n", ""),
+            ('\twitRuntime "go.bytecodealliance.org/pkg/wit/runtime"\n', "")]
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +54,17 @@ def go_node(build_dir, tmp_path_factory):
     n.kill()
 
 
-def variant(build_dir, root: Path, name: str, drop: str | None) -> Path:
-    """`fn0 new --template go`, fn0.go without the line holding `drop`, built."""
+def variant(build_dir, root: Path, name: str, edits: list) -> Path:
+    """`fn0 new --template go`, fn0.go edited, built."""
     r = fn0(build_dir, root, "new", name, "--template", "go")
     assert r.returncode == 0, r.stderr
     proj = root / name
-    if drop:
-        src = proj / "fn0.go"
-        lines = src.read_text().splitlines(keepends=True)
-        kept = [l for l in lines if drop not in l]
-        assert len(kept) == len(lines) - 1, f"fn0.go must hold exactly one line with {drop}"
-        src.write_text("".join(kept))
+    src = proj / "fn0.go"
+    text = src.read_text()
+    for old, new in edits:
+        assert text.count(old) == 1, f"fn0.go must hold {old!r} once"
+        text = text.replace(old, new)
+    src.write_text(text)
     with open(proj / "fn0.toml", "a") as f:
         f.write(SETTINGS)
     b = fn0(build_dir, proj, "build")
@@ -89,7 +97,7 @@ def hammer(node, name: str, stop_at_failure: bool = True) -> list[dict]:
                 r = client.request("GET", f"/{name}/")
                 ok = r.status == 200 and json.loads(r.body)["language"] == "go"
             seen.append({"i": i, "echo": echo, "ok": ok, "status": r.status, "error": r.header("fn0-error")})
-        except OSError as e:  # the connection dropped mid-body
+        except (OSError, http.client.HTTPException) as e:  # the body ended early (a trap mid-response)
             seen.append({"i": i, "echo": echo, "ok": False, "status": None, "error": repr(e)})
         if stop_at_failure and not seen[-1]["ok"]:
             break
@@ -106,7 +114,7 @@ def logs(build_dir, node, proj: Path) -> str:
 
 
 def test_template_serves_300_requests_with_4mb_bodies_on_one_instance(build_dir, go_node, tmp_path):
-    proj = variant(build_dir, tmp_path, "go-rt-ok", drop=None)
+    proj = variant(build_dir, tmp_path, "go-rt-ok", edits=[])
     name = deploy(build_dir, go_node, proj)
     seen = hammer(go_node, name)
     assert all(s["ok"] for s in seen) and len(seen) == REQUESTS, [s for s in seen if not s["ok"]][:3]
@@ -118,7 +126,7 @@ def test_template_serves_300_requests_with_4mb_bodies_on_one_instance(build_dir,
 
 
 def test_without_the_gc_workaround_a_4mb_echo_traps(build_dir, go_node, tmp_path):
-    proj = variant(build_dir, tmp_path, "go-rt-nogc", drop=GC_LINE)
+    proj = variant(build_dir, tmp_path, "go-rt-nogc", edits=NO_GC)
     name = deploy(build_dir, go_node, proj)
     seen = hammer(go_node, name)
     failed = seen[-1]
@@ -131,11 +139,14 @@ def test_without_the_gc_workaround_a_4mb_echo_traps(build_dir, go_node, tmp_path
 
 
 def test_without_unpin_memory_grows_to_the_limit(build_dir, go_node, tmp_path):
-    proj = variant(build_dir, tmp_path, "go-rt-nounpin", drop=UNPIN_LINE)
+    proj = variant(build_dir, tmp_path, "go-rt-nounpin", edits=NO_UNPIN)
     name = deploy(build_dir, go_node, proj)
     seen = hammer(go_node, name)
     failed = seen[-1]
     assert not failed["ok"], "all 300 requests succeeded without Unpin"
-    assert failed["status"] == 503 and failed["error"] == "memory-limit", failed
+    # The echo answers its status line before it reads the body, so the
+    # client sees a 503 or a cut-off 200; the node's log says which limit.
+    assert failed["status"] in (503, None), failed
+    assert outcomes(go_node, name)[-1]["outcome"] == "memory-limit", failed
     # It served some big echoes first: the memory grew request by request.
     assert sum(s["echo"] and s["ok"] for s in seen) >= 2, seen
