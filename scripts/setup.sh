@@ -114,6 +114,59 @@ else
     cargo run --quiet --release --locked --manifest-path "$repo/tools/adapter-extract/Cargo.toml" -- "$adapter_dir"
 fi
 
+# ---- Go guests: the runtime of wit-bindgen's Go bindings ---------------------
+# `wit-bindgen go` emits code that imports go.bytecodealliance.org/pkg, which
+# is not on the Go module proxy: it ships inside the crate wit-bindgen-go
+# (src/pkg). cargo fetches that crate for a one-dependency manifest and
+# `cargo metadata` says where its source is; src/pkg is copied to
+# $tools/go-wit-runtime/<version>, its `go 1.27.1` line lowered to `go 1.25`
+# (no such Go release exists; the code builds with 1.25). `fn0 build` copies
+# it into each Go project's build/ (src/cli/lang/go.cc).
+if [[ "$WIT_BINDGEN_GO_VERSION" != "$WIT_BINDGEN_VERSION" ]]; then
+  log "versions.env: WIT_BINDGEN_GO_VERSION must equal WIT_BINDGEN_VERSION (the bindings and their runtime)"; exit 1
+fi
+go_rt="$tools/go-wit-runtime/$WIT_BINDGEN_GO_VERSION"
+if [[ -s "$go_rt/wit/runtime/runtime.go" ]] && grep -qx 'go 1.25' "$go_rt/go.mod" 2>/dev/null; then
+  log "go: wit-bindgen-go $WIT_BINDGEN_GO_VERSION runtime present"
+else
+  log "go: extracting the wit-bindgen-go $WIT_BINDGEN_GO_VERSION runtime (go.bytecodealliance.org/pkg)"
+  fetch="$cache/go-wit-runtime-fetch"
+  mkdir -p "$fetch"
+  cat >"$fetch/Cargo.toml" <<EOF
+# Written by fn0's scripts/setup.sh: only there to make cargo fetch wit-bindgen-go.
+[package]
+name = "fn0-go-wit-runtime-fetch"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[lib]
+path = "lib.rs"
+
+[dependencies]
+wit-bindgen-go = "=$WIT_BINDGEN_GO_VERSION"
+
+[workspace]
+EOF
+  : >"$fetch/lib.rs"
+  cargo fetch --quiet --manifest-path "$fetch/Cargo.toml"
+  crate_dir="$(cargo metadata --format-version 1 --offline --manifest-path "$fetch/Cargo.toml" |
+    python3 -c 'import json, os, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p["name"] == "wit-bindgen-go": print(os.path.dirname(p["manifest_path"]))')"
+  if [[ ! -s "$crate_dir/src/pkg/go.mod" ]]; then
+    log "go: no src/pkg/go.mod in the wit-bindgen-go crate (${crate_dir:-not found})"; exit 1
+  fi
+  rm -rf "$go_rt.partial" && mkdir -p "$(dirname "$go_rt")"
+  cp -R "$crate_dir/src/pkg" "$go_rt.partial"
+  chmod -R u+w "$go_rt.partial"
+  sed -i 's/^go 1\.27\.1$/go 1.25/' "$go_rt.partial/go.mod"
+  if ! grep -qx 'go 1.25' "$go_rt.partial/go.mod"; then
+    log "go: unexpected go line in the runtime's go.mod: $(grep '^go ' "$go_rt.partial/go.mod")"; exit 1
+  fi
+  rm -rf "$go_rt" && mv "$go_rt.partial" "$go_rt"
+fi
+
 # ---- npm tools (JS/TS guests) ----------------------------------------------
 js="$repo/tools/js"
 if [[ -d "$js/node_modules/@bytecodealliance/componentize-js" ]] \
