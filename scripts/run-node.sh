@@ -10,8 +10,11 @@ data="$build/run-data"
 base="fn0.localhost"
 mkdir -p "$data"
 
+# The node's CPU and memory per request are also the most a function's
+# settings may ask for: image-resize asks for more than the defaults (10 ms,
+# 128 MB), so they are raised here (functions without settings get them too).
 "$build/fn0" serve --listen "127.0.0.1:$port" --data-dir "$data" --base-domain "$base" \
-  >"$data/access.log" 2>"$data/node.log" &
+  --cpu-ms 500 --memory-mb 256 >"$data/access.log" 2>"$data/node.log" &
 node=$!
 trap 'kill -TERM $node 2>/dev/null; wait $node 2>/dev/null' EXIT INT TERM
 
@@ -28,7 +31,11 @@ fi
 
 echo "$("$build/fn0" --version) — node on http://127.0.0.1:$port/"
 echo "deploying the examples:"
-for name in hello-c echo-c hello-js echo-js hello-ts; do
+# Settings per function (JSON for PUT .../settings), as its fn0.toml asks.
+declare -A settings=(
+  [image-resize]='{"cpu_ms": 200, "memory_mb": 256, "max_subrequests": 1}'
+)
+for name in hello-c echo-c hello-js echo-js hello-ts image-resize; do
   out=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/wasm' --data-binary "@$build/examples/$name.wasm" \
     "http://127.0.0.1:$port/_fn0/api/v1/functions/$name/versions")
@@ -38,13 +45,19 @@ for name in hello-c echo-c hello-js echo-js hello-ts; do
     echo "  $name: deploy failed ($code): ${out%$'\n'*}" >&2
     continue
   fi
-  printf '  %-9s %-5s http://127.0.0.1:%s/%s/   http://%s.%s:%s/\n' "$name" "$version" "$port" "$name" "$name" "$base" "$port"
+  if [[ -n "${settings[$name]:-}" ]]; then
+    curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      --data "${settings[$name]}" "http://127.0.0.1:$port/_fn0/api/v1/functions/$name/settings" ||
+      echo "  $name: settings not applied" >&2
+  fi
+  printf '  %-12s %-5s http://127.0.0.1:%s/%s/   http://%s.%s:%s/\n' "$name" "$version" "$port" "$name" "$name" "$base" "$port"
 done
 cat <<EOT
 
 admin token: $token   (saved in $data/admin-token)
 try:  curl http://127.0.0.1:$port/hello-c/
       curl -X POST --data-binary 'hi' http://127.0.0.1:$port/echo-c/some/path?x=1 -i
+      curl -X POST --data-binary @photo.jpg 'http://127.0.0.1:$port/image-resize/?w=256&format=webp' -o small.webp
       curl -H "Authorization: Bearer $token" http://127.0.0.1:$port/_fn0/api/v1/functions
 logs: $data/access.log (access log), $data/node.log; Ctrl-C stops the node
 EOT

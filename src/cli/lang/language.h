@@ -45,6 +45,7 @@ std::string languageNames();
 Language jsLanguage();
 Language tsLanguage();
 Language cLanguage();
+Language rustLanguage();
 Language goLanguage();
 
 // ---- shared by the language files -----------------------------------------
