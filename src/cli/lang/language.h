@@ -45,6 +45,7 @@ std::string languageNames();
 Language jsLanguage();
 Language tsLanguage();
 Language cLanguage();
+Language pythonLanguage();
 
 // ---- shared by the language files -----------------------------------------
 
