@@ -12,7 +12,7 @@ namespace fn0::cli {
 namespace fs = std::filesystem;
 
 const std::vector<Language>& languages() {
-  static const std::vector<Language> all = {jsLanguage(), tsLanguage(), cLanguage(), pythonLanguage()};
+  static const std::vector<Language> all = {jsLanguage(), tsLanguage(), cLanguage(), pythonLanguage(), cppLanguage()};
   return all;
 }
 

@@ -46,6 +46,7 @@ Language jsLanguage();
 Language tsLanguage();
 Language cLanguage();
 Language pythonLanguage();
+Language cppLanguage();
 
 // ---- shared by the language files -----------------------------------------
 
