@@ -183,6 +183,21 @@ else
   cp "$cache/package-lock.json.committed" "$js/package-lock.json"
   cp "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0"
 fi
+# ---- Python guests (src/cli/lang/python.cc) ---------------------------------
+# componentize-py from PyPI, pinned, in its own venv (one per version) that
+# `fn0 build` runs it from; pip's downloads are cached under $cache.
+cpy_venv="$tools/componentize-py/$COMPONENTIZE_PY_VERSION"
+if [[ -x "$cpy_venv/bin/componentize-py" ]] \
+   && "$cpy_venv/bin/componentize-py" --version 2>/dev/null | grep -qF "$COMPONENTIZE_PY_VERSION"; then
+  log "python: componentize-py $COMPONENTIZE_PY_VERSION present"
+else
+  log "python: installing componentize-py $COMPONENTIZE_PY_VERSION in a venv ($cpy_venv)"
+  rm -rf "$cpy_venv"
+  python3 -m venv "$cpy_venv" ||
+    { log "python3 -m venv failed: a fresh Debian needs apt-get install python3-venv"; exit 1; }
+  "$cpy_venv/bin/pip" install --quiet --disable-pip-version-check --cache-dir "$cache/pip" \
+    "componentize-py==$COMPONENTIZE_PY_VERSION"
+fi
 # ---- Python test runner -------------------------------------------------------
 if python3 -m pytest --version >/dev/null 2>&1; then
   log "python: pytest present"

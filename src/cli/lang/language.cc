@@ -12,7 +12,8 @@ namespace fn0::cli {
 namespace fs = std::filesystem;
 
 const std::vector<Language>& languages() {
-  static const std::vector<Language> all = {jsLanguage(), tsLanguage(), cLanguage(), rustLanguage(), goLanguage()};
+  static const std::vector<Language> all = {jsLanguage(),   tsLanguage(),     cLanguage(), cppLanguage(),
+                                            rustLanguage(), pythonLanguage(), goLanguage()};
   return all;
 }
 

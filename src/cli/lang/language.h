@@ -45,7 +45,9 @@ std::string languageNames();
 Language jsLanguage();
 Language tsLanguage();
 Language cLanguage();
+Language cppLanguage();
 Language rustLanguage();
+Language pythonLanguage();
 Language goLanguage();
 
 // ---- shared by the language files -----------------------------------------
