@@ -12,7 +12,8 @@ mkdir -p "$data"
 
 # The node's CPU and memory per request are also the most a function's
 # settings may ask for: image-resize asks for more than the defaults (10 ms,
-# 128 MB), so they are raised here (functions without settings get them too).
+# 128 MB), so they are raised here; every other example is held to the
+# defaults by its settings below.
 "$build/fn0" serve --listen "127.0.0.1:$port" --data-dir "$data" --base-domain "$base" \
   --cpu-ms 500 --memory-mb 256 >"$data/access.log" 2>"$data/node.log" &
 node=$!
@@ -31,7 +32,9 @@ fi
 
 echo "$("$build/fn0" --version) — node on http://127.0.0.1:$port/"
 echo "deploying the examples:"
-# Settings per function (JSON for PUT .../settings), as its fn0.toml asks.
+# Settings per function (JSON for PUT .../settings), as its fn0.toml asks;
+# the others keep fn0's default limits.
+default_settings='{"cpu_ms": 10, "memory_mb": 128}'
 declare -A settings=(
   [image-resize]='{"cpu_ms": 200, "memory_mb": 256, "max_subrequests": 1}'
 )
@@ -45,11 +48,9 @@ for name in hello-c echo-c hello-js echo-js hello-ts image-resize; do
     echo "  $name: deploy failed ($code): ${out%$'\n'*}" >&2
     continue
   fi
-  if [[ -n "${settings[$name]:-}" ]]; then
-    curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-      --data "${settings[$name]}" "http://127.0.0.1:$port/_fn0/api/v1/functions/$name/settings" ||
-      echo "  $name: settings not applied" >&2
-  fi
+  curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    --data "${settings[$name]:-$default_settings}" "http://127.0.0.1:$port/_fn0/api/v1/functions/$name/settings" ||
+    echo "  $name: settings not applied" >&2
   printf '  %-12s %-5s http://127.0.0.1:%s/%s/   http://%s.%s:%s/\n' "$name" "$version" "$port" "$name" "$name" "$base" "$port"
 done
 cat <<EOT

@@ -246,14 +246,14 @@ int runDev(const Project& project, uint16_t port) {
   cfg.onRequest = printRequest;
   cfg.envOverlay = overlay;
   cfg.artifactsDir = userCacheDir() / "dev-artifacts";
-  if (project.isJs()) {
-    uint64_t cpu = 10;
-    if (project.settingsJson) {
-      auto s = json::parse(*project.settingsJson);
-      if (s.contains("cpu_ms") && s["cpu_ms"].is_number_unsigned()) cpu = s["cpu_ms"].get<uint64_t>();
-    }
-    cfg.cpuMs = std::max<uint64_t>(cfg.cpuMs, cpu) + kDevScriptCpuAllowanceMs;
+  // The local node allows what the project's [settings] ask for (a CPython
+  // guest asks for more than the default), plus the JS dev engine's work.
+  uint64_t cpu = cfg.cpuMs;
+  if (project.settingsJson) {
+    auto s = json::parse(*project.settingsJson);
+    if (s.contains("cpu_ms") && s["cpu_ms"].is_number_unsigned()) cpu = s["cpu_ms"].get<uint64_t>();
   }
+  cfg.cpuMs = std::max<uint64_t>(cfg.cpuMs, cpu) + (project.isJs() ? kDevScriptCpuAllowanceMs : 0);
   std::atomic<bool> nodeDone{false};
   std::atomic<int> nodeExit{0};
   std::thread nodeThread([&] {
