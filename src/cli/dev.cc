@@ -36,15 +36,19 @@ struct Changes {
 
 using Snapshot = std::map<std::string, fs::file_time_type>;
 
-// Modification times of the project's files (build/, node_modules/ and
-// dot-folders excluded).
+// Modification times of the project's files (build/, node_modules/,
+// __pycache__/, dot-folders and a cargo project's target/ excluded: tools
+// write there).
 Snapshot snapshot(const fs::path& dir) {
   Snapshot out;
   std::error_code ec;
+  const bool cargo = fs::exists(dir / "Cargo.toml", ec);
   for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     const std::string name = it->path().filename().string();
-    if (it->is_directory(ec) && (name == "build" || name == "node_modules" || (name.size() > 1 && name[0] == '.'))) {
+    if (it->is_directory(ec) && (name == "build" || name == "node_modules" || name == "__pycache__" ||
+                                 (cargo && name == "target" && it.depth() == 0) ||
+                                 (name.size() > 1 && name[0] == '.'))) {
       it.disable_recursion_pending();
       continue;
     }
