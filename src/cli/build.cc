@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "cli/files.h"
 #include "cli/lang/language.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
@@ -14,11 +15,6 @@ namespace fn0::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // The world a JS build needs: fn0's runtime reads the function's variables
 // through wasi:cli/environment, which componentize-js binds only when the

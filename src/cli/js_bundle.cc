@@ -5,6 +5,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "cli/files.h"
 #include "cli/build.h"
 #include "cli/templates.h"
 #include "cli/tool.h"
@@ -15,11 +16,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void writeIfDifferent(const fs::path& p, const std::string& text) {
   if (fs::exists(p) && readFile(p) == text) return;

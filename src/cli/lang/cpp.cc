@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "cli/build.h"
+#include "cli/files.h"
 #include "cli/lang/language.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kLibcxxInclude = "/usr/include/wasm32-wasi/c++/v1";
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 std::string clangxx() { return std::string("clang++-") + FN0_CLANG_VERSION; }
 

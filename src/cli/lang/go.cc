@@ -21,6 +21,7 @@
 #include <iterator>
 
 #include "cli/build.h"
+#include "cli/files.h"
 #include "cli/lang/language.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
@@ -60,11 +61,6 @@ func Handle(request *wasi_http_types.IncomingRequest, responseOut *wasi_http_typ
 	handler(request, responseOut)
 }
 )go";
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // "go1.26.8" -> 26 (the minor version of Go 1.x), -1 when unreadable.
 int goMinor(const std::string& version) {

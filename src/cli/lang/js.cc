@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "cli/build.h"
+#include "cli/files.h"
 #include "cli/js_bundle.h"
 #include "cli/lang/language.h"
 
@@ -18,11 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 Result<fs::path> buildJs(const Project& p, const fs::path& work, const fs::path& out) {
   auto bundle = bundleForComponent(p);
   if (!bundle) return bundle.error();
@@ -31,15 +27,10 @@ Result<fs::path> buildJs(const Project& p, const fs::path& work, const fs::path&
   // Same bundle, WIT and toolchain as the last build: the same component.
   const std::string key = componentizeKey("fn0-js-build-v1", *bundle, *wit);
   const fs::path stamp = work / "component.inputs";
-  if (fs::exists(out) && readFile(stamp) == key) {
-    fmt::print(stderr, "fn0 build: nothing changed since the last build: {}\n", out.string());
-    return out;
-  }
-  std::error_code ec;
-  fs::remove(stamp, ec);
+  if (unchangedSinceLastBuild(out, stamp, key)) return out;
   fmt::print(stderr, "fn0 build: bundled; componentize-js is embedding it in the JS engine (10-60 s)...\n");
   if (auto r = componentize(work, bundle->filename().string(), *wit, out); !r) return r.error();
-  std::ofstream(stamp, std::ios::binary) << key;
+  writeStamp(stamp, key);
   return out;
 }
 

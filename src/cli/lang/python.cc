@@ -14,6 +14,7 @@
 #include <map>
 
 #include "cli/build.h"
+#include "cli/files.h"
 #include "cli/lang/language.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
@@ -25,11 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kWorld = "wasi:http/proxy@0.2.12";
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 bool skippedFolder(const fs::path& dir, const Project& p) {
   const std::string name = dir.filename().string();
@@ -76,12 +72,8 @@ Result<fs::path> buildPython(const Project& p, const fs::path& work, const fs::p
   const auto sources = pythonSources(p);
   const std::string key = inputsKey(p, sources, *wit);
   const fs::path stamp = work / "component.inputs";
-  if (fs::exists(out) && readFile(stamp) == key) {
-    fmt::print(stderr, "fn0 build: nothing changed since the last build: {}\n", out.string());
-    return out;
-  }
+  if (unchangedSinceLastBuild(out, stamp, key)) return out;
   std::error_code ec;
-  fs::remove(stamp, ec);
   const fs::path py = work / "python", src = py / "src", bindings = py / "bindings", tmp = py / "tmp";
   fs::remove_all(src, ec);
   fs::remove_all(bindings, ec);
@@ -104,7 +96,7 @@ Result<fs::path> buildPython(const Project& p, const fs::path& work, const fs::p
   if (auto r = runTool(argv, env, py); !r) return r.error();
   fs::rename(partial, out, ec);
   if (ec) return Error{"cannot write " + out.string() + ": " + ec.message()};
-  std::ofstream(stamp, std::ios::binary) << key;
+  writeStamp(stamp, key);
   return out;
 }
 
