@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import socket
+import urllib.request
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -65,3 +67,19 @@ class EmptyOk(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a process that needs a fixed one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> bytes | None:
+    """GET url's body, or None when it cannot be had yet (polling a server that starts)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read()
+    except Exception:
+        return None

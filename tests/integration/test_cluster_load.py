@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 import time
 
 from cluster import C_BODY, members, node_id, wait_for
 from load import steady, variant
+from http_client import free_port
 
 
 def cold_starts(node) -> int:
     body = node.get("/_fn0/metrics").body.decode()
     return sum(int(float(v)) for v in re.findall(r'^fn0_cold_starts_total\{function="[^"]+"\} ([0-9.e+]+)$', body, re.M))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_node_killed_under_load_costs_at_most_its_requests_in_flight_and_rejoins(cluster, examples_dir):

@@ -12,6 +12,7 @@ import threading
 import time
 
 from cluster import C_BODY, members, metric, node_id, wait_for
+from http_client import free_port
 
 
 def served_by(node, target: str = "/hello/") -> str:
@@ -234,12 +235,6 @@ def test_deploy_through_one_node_and_rollback_through_another_reach_every_node_w
         wait_for(lambda: n.get("/hello/").body == C_BODY, timeout=1, every=0.005)
     print(f"new state on all three nodes: deploy {took_deploy * 1000:.0f} ms, "
           f"rollback {(time.monotonic() - start) * 1000:.0f} ms")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def peak_rss_mb(node) -> float:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from http_client import free_port
 
 MODULE = """\
 export default {
@@ -49,12 +49,6 @@ addEventListener('fetch', (event) => {
   event.respondWith(new Response('event style in dev\\n'));
 });
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Dev:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from node import TOKEN
+from http_client import free_port, fetch
 
 # Every language whose template keeps the contract. The one a CTest entry
 # runs is FN0_LANGUAGE (all of them when it is unset).
@@ -154,20 +153,6 @@ def test_same_answers_as_the_reference_host(project, reference_host, lang):
     wasm = proj / "build" / f"{proj.name}.wasm"
     host = reference_host(wasm, extra_args=["--env", "GREETING=Hello"])
     check_contract(host.client(), proj.name, lang)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url: str) -> bytes | None:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.read()
-    except Exception:
-        return None
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

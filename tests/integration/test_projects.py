@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from node import TOKEN
+from http_client import free_port, fetch
 
 EXPECTED = {"c": b"Hello from app-c!\n", "js": b"Hello from app-js!\n"}
 
@@ -68,20 +67,6 @@ def test_project_errors(build_dir, tmp_path):
     assert r.returncode == 2 and "not empty" in r.stderr
     r = run(build_dir, tmp_path, "new", "Bad_Name")
     assert r.returncode == 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url: str) -> bytes | None:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.read()
-    except Exception:
-        return None
 
 
 def test_dev_serves_and_reloads_on_change(build_dir, tmp_path):
