@@ -67,6 +67,17 @@ class Node:
     def access_log(self) -> list[dict]:
         return [json.loads(l) for l in self._out.decode(errors="replace").splitlines() if l.startswith("{")]
 
+    def access_log_lines(self, keep, count: int, timeout: float = 10) -> list[dict]:
+        """The access-log lines `keep` accepts, once there are `count` of them:
+        a line is written after its response went out, so a client can read
+        the log before the last line is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [e for e in self.access_log() if keep(e)]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
+
     def client(self, timeout: float = 60) -> HttpClient:
         return HttpClient("127.0.0.1", self.port, timeout=timeout)
 

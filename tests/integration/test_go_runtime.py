@@ -21,7 +21,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -104,9 +103,9 @@ def hammer(node, name: str, stop_at_failure: bool = True) -> list[dict]:
     return seen
 
 
-def outcomes(node, name: str) -> list[dict]:
-    time.sleep(0.3)
-    return [e for e in node.access_log() if e.get("function") == name and "outcome" in e]
+def outcomes(node, name: str, count: int) -> list[dict]:
+    """The access-log lines of `name`'s requests, once all `count` are there."""
+    return node.access_log_lines(lambda e: e.get("function") == name and "outcome" in e, count)
 
 
 def logs(build_dir, node, proj: Path) -> str:
@@ -118,7 +117,7 @@ def test_template_serves_300_requests_with_4mb_bodies_on_one_instance(build_dir,
     name = deploy(build_dir, go_node, proj)
     seen = hammer(go_node, name)
     assert all(s["ok"] for s in seen) and len(seen) == REQUESTS, [s for s in seen if not s["ok"]][:3]
-    entries = outcomes(go_node, name)
+    entries = outcomes(go_node, name, REQUESTS)
     assert len(entries) == REQUESTS and {e["outcome"] for e in entries} == {"ok"}
     # One instance: only the first request instantiated the component.
     inst = [int(e["instantiate_us"]) for e in entries]
@@ -132,7 +131,7 @@ def test_without_the_gc_workaround_a_4mb_echo_traps(build_dir, go_node, tmp_path
     failed = seen[-1]
     assert not failed["ok"], "all 300 requests succeeded without the GC workaround"
     assert failed["echo"], failed  # a big body, not a GET
-    entries = outcomes(go_node, name)
+    entries = outcomes(go_node, name, len(seen))
     assert entries[-1]["outcome"] == "trap", entries[-1]
     assert "cannot leave component instance" in entries[-1].get("detail", "") + logs(build_dir, go_node, proj), \
         entries[-1]
@@ -147,6 +146,6 @@ def test_without_unpin_memory_grows_to_the_limit(build_dir, go_node, tmp_path):
     # The echo answers its status line before it reads the body, so the
     # client sees a 503 or a cut-off 200; the node's log says which limit.
     assert failed["status"] in (503, None), failed
-    assert outcomes(go_node, name)[-1]["outcome"] == "memory-limit", failed
+    assert outcomes(go_node, name, len(seen))[-1]["outcome"] == "memory-limit", failed
     # It served some big echoes first: the memory grew request by request.
     assert sum(s["echo"] and s["ok"] for s in seen) >= 2, seen

@@ -250,8 +250,8 @@ def test_cpu_for_a_typical_resize(node_factory, component, build_dir):
     for _ in range(10):
         r = t.post("?w=256", photo)
         assert r.status == 200 and dimensions(r.body) == ("jpeg", 256, 192)
-    cpus = sorted(int(e["cpu_us"]) for e in node.access_log()
-                  if e.get("function") == NAME and "cpu_us" in e and "w=256" in e.get("target", ""))
+    cpus = sorted(int(e["cpu_us"]) for e in node.access_log_lines(
+        lambda e: e.get("function") == NAME and "cpu_us" in e and "w=256" in e.get("target", ""), 10))
     assert len(cpus) == 10
     time.sleep(0.3)
     entries = json.loads(node.api("GET", f"/functions/{NAME}/logs").body)["entries"]
