@@ -46,6 +46,7 @@ bench: configure
 	@python3 bench/cluster_bench.py
 	@python3 bench/dev_loop.py
 	@python3 bench/first_request.py
+	@python3 bench/kv_bench.py
 
 FUZZ_SECONDS ?= 600
 fuzz: configure

@@ -25,7 +25,9 @@ set(FN0_PREVIEW1_REACTOR
     ${FN0_CACHE}/preview1-adapter/${FN0_PIN_WASMTIME_VERSION}/wasi_snapshot_preview1.reactor.wasm
     CACHE INTERNAL "")
 
-# WIT folders: our world file + the WASI packages of the pinned host crate.
+# WIT folders: our world file + the WASI packages of the pinned host crate +
+# wasi:keyvalue (wit/keyvalue, copied as it is: no relabelling).
+file(GLOB _kv_wit ${PROJECT_SOURCE_DIR}/wit/keyvalue/*.wit)
 function(_fn0_wit_dir out_var kind world_file)
   set(dir ${_ex_out}/wit-${kind})
   set(stamp ${dir}/deps/http.wit)
@@ -33,8 +35,9 @@ function(_fn0_wit_dir out_var kind world_file)
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${dir}
     COMMAND ${Python3_EXECUTABLE} ${_wit_deps_tool} --manifest ${PROJECT_SOURCE_DIR}/engine/Cargo.toml
             --out ${dir} ${ARGN}
+    COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/wit/keyvalue ${dir}/deps/keyvalue
     COMMAND ${CMAKE_COMMAND} -E copy ${world_file} ${dir}/world.wit
-    DEPENDS ${_wit_deps_tool} ${_engine_lock} ${world_file}
+    DEPENDS ${_wit_deps_tool} ${_engine_lock} ${world_file} ${_kv_wit}
     COMMENT "WIT for ${kind} guests")
   set(${out_var} ${dir} CACHE INTERNAL "")
 endfunction()
@@ -96,9 +99,17 @@ endfunction()
 # directory first, so whatever the build writes (node_modules, a cargo target
 # dir, generated bindings) stays out of the source tree; a project with a
 # package.json gets `npm install` there.
+# With KEYVALUE the project gets the wasi:keyvalue WIT (wit/keyvalue) as
+# its wit/ folder.
 function(fn0_project_component name dir)
+  cmake_parse_arguments(P "KEYVALUE" "" "" ${ARGN})
   _fn0_component_dest()
   set(copy ${FN0_COMPONENT_OUT}/${name}.project)
+  set(wit "")
+  if(P_KEYVALUE)
+    file(GLOB wit_files ${PROJECT_SOURCE_DIR}/wit/keyvalue/*.wit)
+    set(wit COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/wit/keyvalue ${copy}/wit)
+  endif()
   set(out ${FN0_COMPONENT_OUT}/${name}.wasm)
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${dir}/*)
   list(FILTER srcs EXCLUDE REGEX "/(build|target|node_modules|__pycache__)/")
@@ -108,11 +119,12 @@ function(fn0_project_component name dir)
   endif()
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -E copy_directory ${dir} ${copy}
+    ${wit}
     ${npm}
-    COMMAND $<TARGET_FILE:fn0> build --dir ${copy}
+    COMMAND ${CMAKE_COMMAND} -E env FN0_RUST_TARGET_DIR=${FN0_CACHE}/rust-target $<TARGET_FILE:fn0> build --dir ${copy}
     COMMAND ${CMAKE_COMMAND} -E copy ${copy}/build/${name}.wasm ${out}
     COMMAND ${WASM_TOOLS} validate ${out}
-    DEPENDS ${srcs} fn0
+    DEPENDS ${srcs} ${wit_files} fn0
     JOB_POOL fn0_js
     COMMENT "fn0 build ${name}")
   set_property(GLOBAL APPEND PROPERTY ${FN0_COMPONENT_GROUP} ${out})

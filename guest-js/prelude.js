@@ -4,7 +4,8 @@
 //
 //   export default { async fetch(request, env, ctx) { ... } }
 //
-// with `env` holding the function's environment variables and secrets and
+// with `env` holding the function's environment variables and secrets, its
+// key-value bucket as `env.KV` (Workers KV's methods, guest-js/kv.js), and
 // `ctx.waitUntil(promise)`, while the fetch-event style
 // (`addEventListener('fetch', ...)`) keeps working. It also turns uncaught
 // exceptions and rejected promises into one log line naming the project file
@@ -12,6 +13,7 @@
 // look, instead of the engine's bare "no fetch-event handler triggered".
 import { getEnvironment } from 'wasi:cli/environment@0.2.10';
 import { SourceMap, mapStack } from './sourcemap.js';
+import { KvNamespace } from './kv.js';
 
 const realAddEventListener = globalThis.addEventListener.bind(globalThis);
 const fetchListeners = [];
@@ -67,6 +69,8 @@ export function resetListeners() {
 export function readEnv() {
   const env = {};
   for (const [k, v] of getEnvironment()) if (!hidden(k)) env[k] = v;
+  // The function's own key-value bucket, unless a variable took the name.
+  if (!('KV' in env)) env.KV = new KvNamespace('default');
   return env;
 }
 

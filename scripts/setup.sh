@@ -84,23 +84,30 @@ fi
 # Installed into fn0's own tool folder ($tools/bin, which the Makefile and the
 # tests put first on PATH), never over a user's ~/.cargo/bin. Each tool builds
 # in its own target dir under the cache, so a reinstall is incremental.
+# A tool installed with extra arguments (features) records them; other
+# arguments install it again.
 cargo_tool() { # crate version binary [cargo install args...]
   local crate="$1" version="$2" bin="$3"; shift 3
-  if [[ -x "$tools/bin/$bin" ]] && "$tools/bin/$bin" --version 2>/dev/null | grep -qF "$version"; then
+  local stamp="$tools/.$crate.args"
+  if [[ -x "$tools/bin/$bin" ]] && "$tools/bin/$bin" --version 2>/dev/null | grep -qF "$version" &&
+     { [[ $# -eq 0 ]] || [[ "$(cat "$stamp" 2>/dev/null)" == "$*" ]]; }; then
     log "cargo: $crate $version present"
     return
   fi
   log "cargo: installing $crate $version (this takes a while the first time)"
   CARGO_TARGET_DIR="$cache/cargo-install/$crate" \
-    cargo install --locked --quiet --root "$tools" "$crate" --version "=$version" "$@"
+    cargo install --locked --quiet --force --root "$tools" "$crate" --version "=$version" "$@"
+  echo "$*" > "$stamp"
 }
 cargo_tool wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
 cargo_tool wit-bindgen-cli "$WIT_BINDGEN_VERSION" wit-bindgen
 # The reference host: only what `wasmtime serve` needs, same features a
-# production build of it has for serving (pooling allocator, cache, p2/p3).
+# production build of it has for serving (pooling allocator, cache, p2/p3),
+# and wasi-keyvalue (-Skeyvalue: its in-memory store) for components that
+# use the key-value interfaces.
 cargo_tool wasmtime-cli "$WASMTIME_VERSION" wasmtime \
   --no-default-features \
-  --features run,serve,wasi-http,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
+  --features run,serve,wasi-http,wasi-keyvalue,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
 
 # ---- WASI preview1 adapter -------------------------------------------------
 # Shipped inside the crate wasi-preview1-component-adapter-provider; a tiny

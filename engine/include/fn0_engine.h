@@ -162,6 +162,10 @@ typedef struct fn0_invoke_options_t {
   /* The function's name, for the hints in the lines the engine writes to its
    * log (a refused outbound request says how to allow it). */
   fn0_str_t function;
+  /* Handed to the key-value handler with each of this request's calls
+   * (fn0_engine_set_kv_handler); must stay valid until fn0_request_delete
+   * returns. NULL: the guest's wasi:keyvalue open() fails (no-such-store). */
+  void* kv_session;
 } fn0_invoke_options_t;
 
 enum {
@@ -231,6 +235,69 @@ uint32_t fn0_response_body_read(fn0_request_t* req, fn0_bytes_t* chunk);
 /* Frees the request, cancelling the guest if it still runs. No callback runs
  * after this returns, so `ctx` may then be freed. */
 void fn0_request_delete(fn0_request_t* req);
+
+/* ---- key-value store (engine/src/kv.rs) --------------------------------
+ * A guest's wasi:keyvalue@0.2.0-draft calls (store, atomics, batch) go to
+ * the node: the adapter copies each into a fn0_kv_call_t and hands it to the
+ * handler, which answers through fn0_kv_complete exactly once, from any
+ * thread, during the call or later. Meanwhile the guest waits without
+ * using CPU time. The node checks access and limits; the adapter only
+ * marshals. */
+
+enum {
+  FN0_KV_OPEN = 0, /* may the guest open `bucket`? */
+  FN0_KV_GET = 1,
+  FN0_KV_SET = 2,
+  FN0_KV_DELETE = 3,
+  FN0_KV_EXISTS = 4,
+  FN0_KV_LIST_KEYS = 5,
+  FN0_KV_INCREMENT = 6,
+  FN0_KV_GET_MANY = 7,
+  FN0_KV_SET_MANY = 8,
+  FN0_KV_DELETE_MANY = 9,
+};
+
+/* Valid only during the handler call: copy what is kept. */
+typedef struct fn0_kv_call_t {
+  uint32_t op;            /* FN0_KV_* */
+  fn0_str_t bucket;       /* the identifier the guest opened the bucket with */
+  const fn0_str_t* keys;  /* one for a single-key operation, none for OPEN and LIST_KEYS */
+  size_t key_count;
+  const fn0_str_t* values; /* SET: one; SET_MANY: one per key */
+  size_t value_count;
+  uint64_t number;     /* INCREMENT: the delta; LIST_KEYS: the cursor, if has_number */
+  uint32_t has_number;
+} fn0_kv_call_t;
+
+enum {
+  FN0_KV_STATUS_OK = 0,
+  FN0_KV_STATUS_NO_SUCH_STORE = 1,
+  FN0_KV_STATUS_ACCESS_DENIED = 2,
+  FN0_KV_STATUS_OTHER = 3, /* `error` is the message the guest receives */
+};
+
+/* Copied by fn0_kv_complete. */
+typedef struct fn0_kv_result_t {
+  uint32_t status; /* FN0_KV_STATUS_* */
+  fn0_str_t error;
+  /* GET: none (no such key) or the value; GET_MANY: one per key asked, with
+   * present[i] = 0 where there is none (present NULL: all there);
+   * LIST_KEYS: the page's keys. */
+  const fn0_str_t* items;
+  const uint8_t* present;
+  size_t item_count;
+  uint64_t number; /* EXISTS: 0 or 1; INCREMENT: the new value; LIST_KEYS: the next cursor, if has_number */
+  uint32_t has_number;
+} fn0_kv_result_t;
+
+typedef struct fn0_kv_done_t fn0_kv_done_t;
+typedef void (*fn0_kv_handler_t)(void* session, const fn0_kv_call_t* call, fn0_kv_done_t* done);
+
+/* Sets the handler of every request's key-value calls; call it before the
+ * first request. */
+void fn0_engine_set_kv_handler(const fn0_engine_t* engine, fn0_kv_handler_t handler);
+/* Answers a call; frees `done`. */
+void fn0_kv_complete(fn0_kv_done_t* done, const fn0_kv_result_t* result);
 
 /* ---- S3 code store (engine/src/store.rs) ------------------------------
  * Not part of running guests: a blocking client for one S3 bucket, used by

@@ -44,6 +44,8 @@ pub struct fn0_engine_t {
     /// Where the node listens: guests do not reach it (outbound.rs). Set
     /// once the listener is bound, hence behind a lock.
     pub(crate) listener: std::sync::RwLock<Arc<NodeListener>>,
+    /// The node's key-value handler (kv.rs), set once before requests run.
+    kv_handler: std::sync::OnceLock<crate::kv::fn0_kv_handler_t>,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -114,6 +116,7 @@ fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     // address unless the invocation allows them (host.rs).
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    crate::kv::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -130,6 +133,7 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
             runtime,
             max_memory_bytes: max_memory,
             listener: Default::default(),
+            kv_handler: Default::default(),
             ticker: None,
             stop_ticker,
         });
@@ -155,9 +159,24 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
         runtime,
         max_memory_bytes: max_memory,
         listener: Default::default(),
+        kv_handler: Default::default(),
         ticker: Some(ticker),
         stop_ticker,
     })
+}
+
+impl fn0_engine_t {
+    pub(crate) fn kv_handler(&self) -> Option<crate::kv::fn0_kv_handler_t> {
+        self.kv_handler.get().copied()
+    }
+}
+
+/// Sets the handler of guests' key-value calls (kv.rs); the first call wins.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_engine_set_kv_handler(engine: *const fn0_engine_t, handler: crate::kv::fn0_kv_handler_t) {
+    if let Some(e) = engine.as_ref() {
+        let _ = e.kv_handler.set(handler);
+    }
 }
 
 /// Creates an engine. On success `*out` owns it (free with

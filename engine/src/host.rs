@@ -13,6 +13,8 @@ pub(crate) struct Host {
     pub(crate) table: ResourceTable,
     pub(crate) http: WasiHttpCtx,
     pub(crate) outbound: Outbound,
+    /// Where this request's key-value calls go (kv.rs).
+    pub(crate) kv: crate::kv::KvLink,
     pub(crate) limiter: MemoryLimiter,
     /// Per request: the CPU meter of the request being served and its budget
     /// (read by the epoch callback), and where guest output goes.

@@ -43,7 +43,7 @@ pub struct fn0_str_t {
 }
 
 impl fn0_str_t {
-    unsafe fn bytes<'a>(&self) -> &'a [u8] {
+    pub(crate) unsafe fn bytes<'a>(&self) -> &'a [u8] {
         if self.len == 0 { &[] } else { std::slice::from_raw_parts(self.data, self.len) }
     }
     unsafe fn string(&self, what: &str) -> wasmtime::Result<String> {
@@ -51,7 +51,7 @@ impl fn0_str_t {
             .map_err(|_| wasmtime::format_err!("{what} is not UTF-8"))?
             .to_string())
     }
-    fn of(b: &[u8]) -> Self {
+    pub(crate) fn of(b: &[u8]) -> Self {
         Self { data: b.as_ptr(), len: b.len() }
     }
 }
@@ -106,6 +106,9 @@ pub struct fn0_invoke_options_t {
     /// The function's name (UTF-8), for the hints in the lines written to
     /// its log (a refused outbound request: how to allow it).
     pub function: fn0_str_t,
+    /// Passed to the key-value handler with this request's calls (kv.rs);
+    /// NULL: no store.
+    pub kv_session: *mut std::ffi::c_void,
 }
 
 pub const FN0_OUTCOME_OK: u32 = 0;
@@ -213,6 +216,7 @@ pub struct fn0_request_t {
 // ---- the invocation ---------------------------------------------------------
 
 struct Plan {
+    kv: crate::kv::KvLink,
     limits: fn0_limits_t,
     env: Vec<(String, String)>,
     allow: Arc<AllowList>,
@@ -292,6 +296,7 @@ fn acquire(
         table: Default::default(),
         http,
         outbound: Outbound::default(),
+        kv: Default::default(),
         limiter: MemoryLimiter::new(0),
         meter: Default::default(),
         cpu_limit_ns: 0,
@@ -343,6 +348,7 @@ async fn run(
         let host = store.data_mut();
         host.meter = meter.clone();
         host.cpu_limit_ns = limits.cpu_time_ns;
+        host.kv = plan.kv;
         host.outbound = Outbound::new(limits.max_subrequests, plan.allow, plan.node, gate.clone());
         // The memory a reused instance already holds still counts.
         host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
@@ -545,7 +551,8 @@ unsafe fn build_plan(o: &fn0_invoke_options_t, engine: &fn0_engine_t) -> wasmtim
         .collect::<wasmtime::Result<Vec<_>>>()?;
     let function = o.function.string("function name")?;
     let node = engine.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
-    Ok(Plan { limits, env, allow: Arc::new(AllowList { ranges, entries, function }), node })
+    let kv = crate::kv::KvLink { handler: engine.kv_handler(), session: o.kv_session };
+    Ok(Plan { kv, limits, env, allow: Arc::new(AllowList { ranges, entries, function }), node })
 }
 
 /// Starts running `component` on the request described by `head`. Runs the

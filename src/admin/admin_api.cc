@@ -28,28 +28,6 @@ struct RegistryFailure {
   Error error;
 };
 
-// 503 with the error's code when the registry database or the code store
-// is away (the client may retry); otherwise `status`.
-asio::awaitable<void> failed(http::Exchange& ex, const Error& e, int status = 500, std::string reason = "internal") {
-  if (e.code == registry::kRegistryUnavailable || e.code == store::kStoreUnavailable) {
-    const std::string code = e.code;
-    co_await sendError(ex, 503, code, e.message);
-    co_return;
-  }
-  co_await sendError(ex, status, reason, e.message);
-}
-
-// Reads the whole request body (admin requests only; bounded).
-asio::awaitable<std::optional<std::string>> readAll(http::Exchange& ex, uint64_t limit) {
-  std::string body;
-  for (;;) {
-    auto piece = co_await ex.readBody();
-    if (piece.kind == http::BodyPiece::End) co_return body;
-    if (piece.kind != http::BodyPiece::Data || body.size() + piece.data.size() > limit) co_return std::nullopt;
-    body.append(reinterpret_cast<const char*>(piece.data.data()), piece.data.size());
-  }
-}
-
 // sha256 hex of the request's bearer token, "" without one. Tokens are
 // compared as hashes: the registry stores only those.
 std::string bearerHash(const http::Request& r) {
@@ -166,6 +144,11 @@ asio::awaitable<std::invoke_result_t<Op&>> AdminApi::db(Op op) {
   }
   co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
   co_return std::move(*r);
+}
+
+asio::awaitable<Result<void>> AdminApi::kvRun(bool write, std::function<void(kv::KvStore&)> f) {
+  auto op = [&] { return d_.kv->runAndWait(write, f); };
+  co_return co_await db(op);
 }
 
 // The function `name`, std::nullopt if there is none; a registry failure
@@ -380,10 +363,29 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       co_return;
     }
     if (m == "DELETE") {
+      // Its key-value data goes only when asked to (?kv=delete) or is kept
+      // on purpose (?kv=keep); a bucket with data and neither is a 409.
+      const std::string kvChoice = queryParam(query, "kv");
+      if (!kvChoice.empty() && kvChoice != "delete" && kvChoice != "keep")
+        co_return co_await sendError(ex, 400, "bad-request", "kv must be 'delete' or 'keep'");
+      kv::KvUsage usage;
+      if (d_.kv && kvChoice.empty()) {
+        auto u = co_await kvRun(false, [&](kv::KvStore& s) { usage = s.usage(kv::functionBucket(name)); });
+        if (!u) co_return co_await failed(ex, u.error());
+        if (usage.keys > 0)
+          co_return co_await sendError(
+              ex, 409, "has-data",
+              "'" + name + "' has " + std::to_string(usage.keys) + " keys (" + std::to_string(usage.bytes) +
+                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them");
+      }
       auto op = [&] { return d_.registry.deleteFunction(name); };
       auto r = co_await db(op);
       if (!r) co_return co_await failed(ex, r.error());
       if (!*r) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
+      if (d_.kv && kvChoice == "delete") {
+        auto dropped = co_await kvRun(true, [&](kv::KvStore& s) { s.dropBucket(kv::functionBucket(name)); });
+        if (!dropped) co_return co_await failed(ex, dropped.error());
+      }
       d_.logs.drop(name);
       d_.metrics.forget(name);
       {
@@ -512,6 +514,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       co_return;
     }
   }
+  if (route.rfind("/functions/{name}/kv", 0) == 0) co_return co_await kvRoute(ex, route, p, query);
   if (route == "/functions/{name}/settings") {
     std::string name = p[0];
     auto f = co_await loadFunction(name);

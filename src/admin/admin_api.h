@@ -19,6 +19,8 @@
 #include "admin/route_match.h"
 #include "cluster/cluster.h"
 #include "dispatch/admission.h"
+#include "kv/guest_api.h"
+#include "kv/kv_service.h"
 #include "http/exchange.h"
 #include "logs/log_buffer.h"
 #include "metrics/metrics.h"
@@ -50,6 +52,8 @@ struct AdminDeps {
   // `function_limits`, which `fn0 settings` shows next to a function's own).
   runtime::Limits nodeLimits{};
   cluster::Cluster* cluster = nullptr;              // in a cluster
+  kv::KvService* kv = nullptr;                      // functions' key-value buckets
+  kv::KvLimits kvLimits{};                          // the node's (admin writes obey them too)
 };
 
 // The OpenAPI document; apiRoutes() (route_match.h) lists the same routes.
@@ -65,6 +69,11 @@ class AdminApi {
   boost::asio::awaitable<void> api(http::Exchange& ex, const std::string& route, const std::vector<std::string>& params,
                                    const std::string& query);
   boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
+  // Runs `f` on the key-value store's threads, waiting on the registry pool.
+  boost::asio::awaitable<Result<void>> kvRun(bool write, std::function<void(kv::KvStore&)> f);
+  // /functions/{name}/kv... (kv_views.cc).
+  boost::asio::awaitable<void> kvRoute(http::Exchange& ex, const std::string& route,
+                                       const std::vector<std::string>& params, const std::string& query);
   // A function's logs and metrics, the whole cluster's or this node's
   // (function_views.cc).
   boost::asio::awaitable<void> logs(http::Exchange& ex, std::string name, std::string query);

@@ -47,6 +47,7 @@ TEST(OpenApi, DocumentsTheSettingRangesTheRegistryEnforces) {
   }
   EXPECT_EQ(props["allow"]["maxItems"], registry::kMaxAllowEntries);
   EXPECT_EQ(props["allow"]["items"]["maxLength"], registry::kMaxAllowEntryBytes);
+  EXPECT_EQ(props["kv_buckets"]["maxItems"], registry::kMaxKvBuckets);
   const auto& key = doc["components"]["parameters"]["key"]["schema"];
   EXPECT_EQ(key["maxLength"], registry::kMaxVarNameBytes);
   EXPECT_EQ(doc["components"]["schemas"]["Value"]["properties"]["value"]["maxLength"], registry::kMaxVarValueBytes);

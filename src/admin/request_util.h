@@ -1,8 +1,11 @@
 // Small readers of an admin request the API's files share.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <optional>
 #include <string>
 
+#include "common/result.h"
 #include "http/exchange.h"
 
 namespace fn0::admin {
@@ -13,5 +16,13 @@ std::string queryParam(const std::string& query, const std::string& name);
 
 // A request header's value, "" when absent (names compared without case).
 std::string requestHeader(const http::Request& r, const std::string& name);
+
+// Answers a failure: 503 with the error's code when the registry database
+// or the code store is away (the client may retry), otherwise `status`.
+boost::asio::awaitable<void> failed(http::Exchange& ex, const Error& e, int status = 500,
+                                    std::string reason = "internal");
+
+// Reads the whole request body (admin requests only); nullopt past `limit`.
+boost::asio::awaitable<std::optional<std::string>> readAll(http::Exchange& ex, uint64_t limit);
 
 }  // namespace fn0::admin

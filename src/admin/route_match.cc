@@ -59,6 +59,12 @@ const std::vector<std::string>& apiRoutes() {
       "GET /functions/{name}/metrics",
       "GET /functions/{name}/settings",
       "PUT /functions/{name}/settings",
+      "GET /functions/{name}/kv",
+      "GET /functions/{name}/kv/{key}",
+      "PUT /functions/{name}/kv/{key}",
+      "DELETE /functions/{name}/kv/{key}",
+      "GET /functions/{name}/kv-export",
+      "POST /functions/{name}/kv-import",
   };
   return routes;
 }

@@ -20,12 +20,18 @@ namespace {
 // through wasi:cli/environment, which componentize-js binds only when the
 // world imports it by name.
 Result<void> checkJsWorld(const fs::path& wit) {
-  for (const auto& e : fs::directory_iterator(wit)) {
-    if (e.path().extension() != ".wit") continue;
-    if (readFile(e.path()).find("wasi:cli/environment@0.2.10") != std::string::npos) return {};
-  }
-  return Error{"wit/: the world must import wasi:cli/environment@0.2.10 (fn0's JS runtime reads env through it): "
-               "add `import wasi:cli/environment@0.2.10;` to your world next to `include wasi:http/proxy@0.2.10;`"};
+  std::string all;
+  for (const auto& e : fs::directory_iterator(wit))
+    if (e.path().extension() == ".wit") all += readFile(e.path());
+  for (const char* needed : {"wasi:cli/environment@0.2.10", "wasi:keyvalue/store@0.2.0-draft",
+                             "wasi:keyvalue/atomics@0.2.0-draft"})
+    if (all.find(needed) == std::string::npos)
+      return Error{std::string("wit/: the world must import ") + needed +
+                   " (fn0's JS runtime reads env and env.KV through wasi:cli/environment and wasi:keyvalue): add "
+                   "`import wasi:cli/environment@0.2.10;`, `import wasi:keyvalue/store@0.2.0-draft;` and "
+                   "`import wasi:keyvalue/atomics@0.2.0-draft;` to your world next to "
+                   "`include wasi:http/proxy@0.2.10;`"};
+  return {};
 }
 
 }  // namespace

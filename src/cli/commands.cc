@@ -16,6 +16,7 @@
 #include "cli/config.h"
 #include "cli/dev.h"
 #include "cli/doctor.h"
+#include "cli/files.h"
 #include "cli/lang/language.h"
 #include "cli/apply_config.h"
 #include "cli/build.h"
@@ -24,6 +25,7 @@
 #include "cli/project.h"
 #include "cli/settings.h"
 #include "cli/views.h"
+#include "common/percent_encode.h"
 #include "common/version.h"
 #include "registry/registry.h"
 #include "runtime/engine.h"
@@ -150,8 +152,22 @@ class Commands {
     delete_ = app.add_subcommand("delete", "Delete a function and all its versions");
     delete_->add_option("name", name_)->required();
     delete_->add_flag("--yes,-y", yes_, "Do not ask");
-    delete_->footer("Example:\n  fn0 delete hello --yes");
+    delete_->add_flag("--delete-data", deleteData_, "Also delete its key-value data (without asking)");
+    delete_->add_flag("--keep-data", keepData_, "Keep its key-value data (a function of the same name sees it again)");
+    delete_->footer("Example:\n  fn0 delete hello --yes --delete-data");
     jsonFlag(delete_);
+
+    kv_ = app.add_subcommand("kv", "Read and write a function's key-value bucket; export and import it");
+    kv_->add_option("name", name_)->required();
+    kv_->add_option("action", action_, "get | set | delete | list | export | import")
+        ->required()
+        ->check(CLI::IsMember({"get", "set", "delete", "list", "export", "import"}));
+    kv_->add_option("args", args_, "get KEY | set KEY [VALUE] | delete KEY | import FILE");
+    kv_->add_option("--prefix", prefix_, "list: only keys starting with this");
+    kv_->add_option("--file,-f", file_, "set: the value from this file ('-': stdin); get, export: write it here");
+    kv_->footer("Examples:\n  fn0 kv hello list --prefix user/\n  fn0 kv hello set greeting 'hi there'\n"
+                "  fn0 kv hello get greeting\n  fn0 kv hello export -f backup.jsonl\n  fn0 kv hello import backup.jsonl");
+    jsonFlag(kv_);
 
     env_ = app.add_subcommand("env", "Manage a function's environment variables");
     env_->add_option("name", name_)->required();
@@ -290,7 +306,7 @@ class Commands {
       return 0;
     }
     for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, settings_, logs_,
-                        export_, metrics_, status_})
+                        export_, metrics_, status_, kv_})
       if (c->parsed()) {
         if (c != deploy_ && c != list_ && c != status_)
           if (auto bad = checkFunctionName(name_); !bad) return fail(bad.error(), kExitUsage);
@@ -311,6 +327,7 @@ class Commands {
         if (c == export_) return exportVersion();
         if (c == metrics_) return metrics();
         if (c == status_) return status();
+        if (c == kv_) return kvCommand();
       }
     return -1;
   }
@@ -571,9 +588,110 @@ class Commands {
       std::getline(std::cin, answer);
       if (answer != "y" && answer != "yes") return fail(Failure{"cancelled", "not deleted"});
     }
-    auto r = api("DELETE", "/functions/" + name_);
+    if (deleteData_ && keepData_) return fail("--delete-data and --keep-data exclude each other", 2);
+    std::string choice = deleteData_ ? "?kv=delete" : keepData_ ? "?kv=keep" : "";
+    auto first = client_->call("DELETE", "/functions/" + name_ + choice);
+    if (first && first->status == 409 && choice.empty()) {
+      // It has key-value data: ask, or say how to choose.
+      const std::string what = callFailure(first).message;
+      if (!::isatty(0) || json_ || yes_)
+        return fail(Failure{"has-data", what + " (fn0 delete: --delete-data or --keep-data)", 409});
+      fmt::print(stderr, "{}\ndelete that data too? [y/N] ", what);
+      std::string answer;
+      std::getline(std::cin, answer);
+      choice = answer == "y" || answer == "yes" ? "?kv=delete" : "?kv=keep";
+      first = client_->call("DELETE", "/functions/" + name_ + choice);
+    }
+    if (!first || first->status >= 300) return fail(callFailure(first));
+    const json r = json::parse(first->body, nullptr, false);
+    print(r, [&] {
+      fmt::print("deleted {}{}\n", name_, choice == "?kv=delete" ? " and its key-value data"
+                                          : choice == "?kv=keep"  ? " (its key-value data is kept)"
+                                                                  : "");
+    });
+    return 0;
+  }
+
+  // fn0 kv NAME get|set|delete|list|export|import (docs/kv.md).
+  int kvCommand() {
+    const std::string base = "/functions/" + name_ + "/kv";
+    auto keyPath = [&](const std::string& k) { return base + "/" + percentEncode(k); };
+    auto writeOut = [&](const std::string& bytes) {
+      if (file_.empty() || file_ == "-") {
+        fwrite(bytes.data(), 1, bytes.size(), stdout);
+        return true;
+      }
+      std::ofstream out(file_, std::ios::binary);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      return static_cast<bool>(out);
+    };
+    const bool needsKey = action_ == "get" || action_ == "set" || action_ == "delete";
+    if (needsKey && args_.empty()) return fail("usage: fn0 kv NAME " + action_ + " KEY" + (action_ == "set" ? " [VALUE]" : ""), 2);
+    if (action_ == "get") {
+      auto r = client_->call("GET", keyPath(args_[0]));
+      if (!r || r->status != 200) return fail(callFailure(r));
+      if (!writeOut(r->body)) return fail(Failure{"io", "cannot write " + file_});
+      return 0;
+    }
+    if (action_ == "set") {
+      std::string value;
+      if (args_.size() > 1) {
+        value = args_[1];
+      } else if (file_ == "-" || (file_.empty() && !::isatty(0))) {
+        value.assign(std::istreambuf_iterator<char>(std::cin), {});
+      } else if (!file_.empty()) {
+        if (!std::filesystem::is_regular_file(file_)) return fail(Failure{"io", "cannot read " + file_});
+        value = readFile(file_);
+      } else {
+        return fail("usage: fn0 kv NAME set KEY VALUE (or --file FILE, or the value on stdin)", 2);
+      }
+      auto r = api("PUT", keyPath(args_[0]), value, "application/octet-stream");
+      if (!r) return 1;
+      print(*r, [&] { fmt::print("set {} ({})\n", args_[0], sizeText(value.size())); });
+      return 0;
+    }
+    if (action_ == "delete") {
+      auto r = api("DELETE", keyPath(args_[0]));
+      if (!r) return 1;
+      print(*r, [&] { fmt::print("deleted {}\n", args_[0]); });
+      return 0;
+    }
+    if (action_ == "list") {
+      json keys = json::array(), usage;
+      std::string after;
+      for (;;) {
+        auto r = api("GET", base + "?limit=1000&prefix=" + percentEncode(prefix_) + "&after=" + percentEncode(after));
+        if (!r) return 1;
+        for (auto& k : (*r)["keys"]) keys.push_back(k);
+        usage = (*r)["usage"];
+        if ((*r)["next"].is_null()) break;
+        after = (*r)["next"].get<std::string>();
+      }
+      print(json{{"function", name_}, {"keys", keys}, {"usage", usage}}, [&] {
+        for (const auto& k : keys) fmt::print("{}\t{}\n", k["key"].get<std::string>(), sizeText(k["bytes"].get<uint64_t>()));
+        fmt::print(stderr, "{} of {} keys, {} in all\n", keys.size(), usage["keys"].get<uint64_t>(),
+                   sizeText(usage["bytes"].get<uint64_t>()));
+      });
+      return 0;
+    }
+    if (action_ == "export") {
+      auto r = client_->call("GET", "/functions/" + name_ + "/kv-export");
+      if (!r || r->status != 200) return fail(callFailure(r));
+      if (!writeOut(r->body)) return fail(Failure{"io", "cannot write " + file_});
+      return 0;
+    }
+    // import FILE (or - / stdin)
+    std::string lines;
+    const std::string from = args_.empty() ? "-" : args_[0];
+    if (from == "-") {
+      lines.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      if (!std::filesystem::is_regular_file(from)) return fail(Failure{"io", "cannot read " + from});
+      lines = readFile(from);
+    }
+    auto r = api("POST", "/functions/" + name_ + "/kv-import", lines, "application/x-ndjson");
     if (!r) return 1;
-    print(*r, [&] { fmt::print("deleted {}\n", name_); });
+    print(*r, [&] { fmt::print("imported {} entries into {}\n", (*r)["imported"].get<uint64_t>(), name_); });
     return 0;
   }
 
@@ -765,12 +883,13 @@ class Commands {
   }
 
   CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_,
-      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_, *doctor_;
+      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_, *doctor_, *kv_;
   std::unique_ptr<Client> client_;
   Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
-  bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false;
+  bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false, deleteData_ = false,
+       keepData_ = false;
   double since_ = 0;
-  std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".", buildDir_;
+  std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".", buildDir_, prefix_;
   uint16_t port_ = 8787;
   std::vector<std::string> envs_, args_;
 };

@@ -16,6 +16,7 @@ const std::vector<std::string>& settingNames() {
     std::vector<std::string> v;
     for (const auto& r : registry::settingRanges()) v.emplace_back(r.name);
     v.emplace_back("allow");
+    v.emplace_back("kv_buckets");
     return v;
   }();
   return names;
@@ -39,7 +40,7 @@ Result<json> applySettingEdits(json current, const std::vector<std::string>& edi
     }
     if (value.empty()) {
       current.erase(key);
-    } else if (key == "allow") {
+    } else if (key == "allow" || key == "kv_buckets") {  // comma-separated lists
       json list = json::array();
       size_t start = 0;
       while (start <= value.size()) {
@@ -78,7 +79,8 @@ json effectiveSettings(const json& settings, const json& limits) {
       out[k] = settings[k];
     }
   }
-  out["allow"] = settings.contains("allow") && settings["allow"].is_array() ? settings["allow"] : json::array();
+  for (const char* list : {"allow", "kv_buckets"})
+    out[list] = settings.contains(list) && settings[list].is_array() ? settings[list] : json::array();
   return out;
 }
 
@@ -111,6 +113,8 @@ std::string settingsTable(const std::string& function, const json& settings, con
     std::string now;
     if (k == "allow") {
       now = set.is_array() && !set.empty() ? "as set" : "none: private addresses are refused";
+    } else if (k == "kv_buckets") {
+      now = set.is_array() && !set.empty() ? "as set" : "none: only its own bucket";
     } else if (effective.is_null() || !effective.contains(k)) {
       now = set.is_null() ? "the node's" : text(set) + " (at most the node's)";
     } else {

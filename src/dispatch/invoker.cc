@@ -347,6 +347,9 @@ asio::awaitable<void> Invoker::serve(http::Exchange& ex, const Route& route) {
   opts.env = envOverlay_ ? envOverlay_->apply(fn.name, fn.env) : fn.env;
   opts.allowedDestinations = fn.settings.allow;
   opts.function = fn.name;
+  if (kv_)
+    opts.kvSession =
+        kv_->session(fn.name, fn.settings.kvBuckets, kv::functionKvLimits(fn.settings, kv_->nodeLimits()));
   if (auto refused = runtime::admit(head, req.contentLength, opts.limits)) {
     const std::string message =
         explainRefusal(*refused, fn.name, opts.limits, runtime::headerBytes(head), req.contentLength);

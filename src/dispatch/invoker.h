@@ -18,6 +18,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "cluster/cluster.h"
+#include "kv/guest_api.h"
 #include "code/library.h"
 
 namespace fn0::dispatch {
@@ -37,6 +38,8 @@ class Invoker {
   void joinCluster(cluster::Cluster* c) { cluster_ = c; }
   // fn0 dev: variables added in memory to functions' own (set before serving).
   void useEnvOverlay(const EnvOverlay* o) { envOverlay_ = o; }
+  // Guests' key-value calls (set before serving; none: no store).
+  void useKv(kv::KvGuestApi* kv) { kv_ = kv; }
 
  private:
   // A held slot when the request runs here; an empty ticket when it went
@@ -62,6 +65,7 @@ class Invoker {
   Admission admission_;
   cluster::Cluster* cluster_ = nullptr;
   const EnvOverlay* envOverlay_ = nullptr;
+  kv::KvGuestApi* kv_ = nullptr;
 };
 
 }  // namespace fn0::dispatch

@@ -22,6 +22,8 @@
 #include "dispatch/respond.h"
 #include "dispatch/router.h"
 #include "http/server.h"
+#include "kv/guest_api.h"
+#include "kv/kv_service.h"
 #include "logs/log_buffer.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
@@ -96,6 +98,17 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
       ->capture_default_str();
   s->add_option("--body-min-rate", c.bodyMinRate,
                 "Bytes per second a request body must average after the grace time (0: off); slower gets 408")
+      ->capture_default_str();
+  s->add_option("--kv-max-key-bytes", c.kvMaxKeyBytes, "Longest key a function may use in its key-value store")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{65536}));
+  s->add_option("--kv-max-value-bytes", c.kvMaxValueBytes, "Largest value a function may store")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30));
+  s->add_option("--kv-max-operations", c.kvMaxOperations,
+                "Key-value operations per request (a batch counts one per key)")
+      ->capture_default_str();
+  s->add_option("--kv-max-bytes", c.kvMaxBytes, "Bytes of keys and values one bucket may hold")
       ->capture_default_str();
   s->add_option("--max-client-connections", c.maxClientConnections,
                 "Open connections per client address; more get 429 (0: no cap; raise it behind a load balancer)")
@@ -324,6 +337,23 @@ int serve(const NodeConfig& c) {
   http::AccessLog accessLog(c.accessLog ? stdout : nullptr, c.onRequest);
   invoker.useEnvOverlay(c.envOverlay.get());
 
+  // The key-value store: SQLite next to the registry, or the registry's
+  // PostgreSQL database (docs/kv.md).
+  auto kvService = c.registryUrl.empty() ? kv::KvService::openSqlite((c.dataDir / "kv.db").string())
+                                         : kv::KvService::openPostgres(c.registryUrl);
+  if (!kvService) {
+    fmt::print(stderr, "fn0 serve: {}\n", kvService.error().message);
+    return 1;
+  }
+  kv::KvGuestApi kvApi(**kvService, kv::KvLimits{c.kvMaxKeyBytes, c.kvMaxValueBytes, c.kvMaxOperations, c.kvMaxBytes});
+  engine->setKvHandler(&kv::KvGuestApi::handleCall);
+  invoker.useKv(&kvApi);
+  metrics.addNodeGauges([&] {
+    auto v = kvApi.metrics().values();
+    v.emplace_back("fn0_kv_queued", static_cast<double>(kvApi.service().queued()));
+    return v;
+  });
+
   std::unique_ptr<admin::AdminApi> adminApi;
   http::Server server(
       sc,
@@ -392,6 +422,8 @@ int serve(const NodeConfig& c) {
   deps.admission = &invoker.admission();
   deps.nodeLimits = limits;
   deps.cluster = clusterPart.get();
+  deps.kv = kvService->get();
+  deps.kvLimits = kvApi.nodeLimits();
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
@@ -452,6 +484,8 @@ int serve(const NodeConfig& c) {
   compilePool.join();
   registryPool.join();
   fetchPool.join();
+  // Finishes the key-value jobs still queued while what they report to lives.
+  kvService->reset();
   fmt::print(stderr, "fn0: stopped\n");
   return 0;
 }

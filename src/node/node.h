@@ -31,6 +31,9 @@ struct NodeConfig {
   // Node limits: defaults for every function and the maxima they may not pass.
   uint64_t cpuMs = 10, durationMs = 15000, memoryMb = 128, maxBodyMb = 100, maxHeaderKb = 128;
   uint32_t maxSubrequests = 50;
+  // The key-value store's limits (docs/kv.md): per key, per value, per
+  // request (operations), per bucket (bytes of keys and values).
+  uint64_t kvMaxKeyBytes = 512, kvMaxValueBytes = 1 << 20, kvMaxOperations = 1000, kvMaxBytes = 64ull << 20;
   // Instances the pooling allocator has slots for (0: max-concurrency + 16,
   // at least 64); a request finding none answers 503 overloaded.
   uint32_t pooledInstances = 0;

@@ -50,6 +50,8 @@ class PgConnection final : public SqlConnection {
       for (int c = 0; c < cols; c++) {
         if (PQgetisnull(r.get(), i, c))
           row.cells.emplace_back();
+        else if (PQftype(r.get(), c) == kByteaOid)
+          row.cells.emplace_back(fromHex(PQgetvalue(r.get(), i, c), PQgetlength(r.get(), i, c)));
         else
           row.cells.emplace_back(std::string(PQgetvalue(r.get(), i, c), PQgetlength(r.get(), i, c)));
       }
@@ -86,6 +88,7 @@ class PgConnection final : public SqlConnection {
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) connect();
   }
   const char* bigint() const override { return "BIGINT"; }
+  Dialect dialect() const override { return Dialect::Postgres; }
 
   PGconn* raw() { return conn_; }
 
@@ -100,18 +103,41 @@ class PgConnection final : public SqlConnection {
 
   void simple(const std::string& sql) { ResultPtr r(checked(PQexec(conn_, sql.c_str()), sql), &PQclear); }
 
+  // Text parameters, except bytes (SqlBlob): those go in binary, as BYTEA.
   ResultPtr run(const std::string& sql, const SqlParams& params) {
-    std::vector<std::string> text;
-    text.reserve(params.size());
-    for (const auto& p : params)
-      text.push_back(std::holds_alternative<int64_t>(p) ? std::to_string(std::get<int64_t>(p)) : std::get<std::string>(p));
-    std::vector<const char*> values;
-    for (const auto& t : text) values.push_back(t.c_str());
-    return ResultPtr(checked(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                          nullptr, nullptr, 0),
+    const size_t n = params.size();
+    std::vector<std::string> text(n);
+    std::vector<const char*> values(n);
+    std::vector<int> lengths(n, 0), formats(n, 0);
+    std::vector<Oid> types(n, 0);
+    for (size_t i = 0; i < n; i++) {
+      if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
+        values[i] = blob->bytes.data();
+        lengths[i] = static_cast<int>(blob->bytes.size());
+        formats[i] = 1;
+        types[i] = kByteaOid;
+        continue;
+      }
+      text[i] = std::holds_alternative<int64_t>(params[i]) ? std::to_string(std::get<int64_t>(params[i]))
+                                                           : std::get<std::string>(params[i]);
+      values[i] = text[i].c_str();
+    }
+    return ResultPtr(checked(PQexecParams(conn_, sql.c_str(), static_cast<int>(n), types.data(), values.data(),
+                                          lengths.data(), formats.data(), 0),
                              sql),
                      &PQclear);
   }
+
+  // A BYTEA column in text form: "\x" and two hex digits per byte.
+  static std::string fromHex(const char* s, int len) {
+    auto digit = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    std::string out;
+    if (len < 2 || s[0] != '\\' || s[1] != 'x') return std::string(s, len);
+    out.reserve((len - 2) / 2);
+    for (int i = 2; i + 1 < len; i += 2) out.push_back(static_cast<char>(digit(s[i]) << 4 | digit(s[i + 1])));
+    return out;
+  }
+  static constexpr Oid kByteaOid = 17;
 
   PGresult* checked(PGresult* r, const std::string& sql) {
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

@@ -43,7 +43,11 @@ bool isValidAliasName(const std::string& s);
 // private. Unset fields fall back to the node's values.
 struct FunctionSettings {
   std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests, maxConcurrency;
+  // The key-value store's limits (src/kv/guest_api.h KvLimits).
+  std::optional<uint64_t> kvMaxKeyBytes, kvMaxValueBytes, kvMaxOperations, kvMaxBytes;
   std::vector<std::string> allow;  // CIDRs
+  // Shared key-value buckets this function may open (besides its own).
+  std::vector<std::string> kvBuckets;
   // Parses the JSON the API accepts; errors name the bad field and its
   // allowed range. Every number is range-checked here, so nothing later
   // (a conversion to nanoseconds or bytes) can overflow.
@@ -60,6 +64,8 @@ struct SettingRange {
 };
 const std::vector<SettingRange>& settingRanges();
 inline constexpr size_t kMaxAllowEntries = 64, kMaxAllowEntryBytes = 128;
+// Shared bucket names: DNS labels (isDnsLabel), at most this many.
+inline constexpr size_t kMaxKvBuckets = 16;
 
 // Environment variable and secret names: [A-Za-z_][A-Za-z0-9_]*, at most
 // kMaxVarNameBytes (what POSIX and every guest language accept as a name: no

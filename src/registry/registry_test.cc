@@ -190,6 +190,17 @@ TEST(Settings, EveryNumberIsRangeChecked) {
   EXPECT_EQ(st->maxConcurrency, 3u);
   EXPECT_EQ(FunctionSettings::fromJson(st->toJson())->durationMs, 3600000u);
   EXPECT_FALSE(FunctionSettings::fromJson(R"({"allow": [")" + std::string(200, 'a') + R"("]})").ok());
+  // Shared key-value buckets: a list of DNS labels, bounded.
+  auto kv = FunctionSettings::fromJson(R"({"kv_buckets": ["team", "sessions-2"], "kv_max_bytes": 1024})");
+  ASSERT_TRUE(kv.ok()) << kv.error().message;
+  EXPECT_EQ(FunctionSettings::fromJson(kv->toJson())->kvBuckets, (std::vector<std::string>{"team", "sessions-2"}));
+  EXPECT_EQ(kv->kvMaxBytes, 1024u);
+  for (const char* bad : {R"({"kv_buckets": "team"})", R"({"kv_buckets": ["Team"]})", R"({"kv_buckets": ["a/b"]})",
+                          R"({"kv_buckets": [""]})", R"({"kv_buckets": [1]})"})
+    EXPECT_FALSE(FunctionSettings::fromJson(bad).ok()) << bad;
+  std::string many = R"({"kv_buckets": [)";
+  for (size_t i = 0; i <= kMaxKvBuckets; i++) many += (i ? ",\"b" : "\"b") + std::to_string(i) + "\"";
+  EXPECT_FALSE(FunctionSettings::fromJson(many + "]}").ok());
   // Deeply nested input is refused without recursing (the parser is iterative).
   EXPECT_FALSE(FunctionSettings::fromJson(std::string(1 << 20, '[')).ok());
   EXPECT_FALSE(FunctionSettings::fromJson("{\"allow\": " + std::string(100000, '[') + std::string(100000, ']') + "}").ok());

@@ -1,7 +1,8 @@
 // The little SQL the registry needs, over two engines: SQLite (one file in
 // the data directory) and PostgreSQL (shared by a cluster). The registry's
 // statements are written once, in the dialect both accept: `$1, $2, ...`
-// parameters, ON CONFLICT, RETURNING. Values travel as text; a failure
+// parameters, ON CONFLICT, RETURNING. Values travel as text, or as bytes
+// (SqlBlob, a BLOB / BYTEA column, read back as the same bytes); a failure
 // throws SqlError, which the registry turns into a Result.
 #pragma once
 
@@ -15,7 +16,11 @@
 
 namespace fn0::registry {
 
-using SqlValue = std::variant<int64_t, std::string>;
+// Bytes for a BLOB (SQLite) / BYTEA (PostgreSQL) column; any byte values.
+struct SqlBlob {
+  std::string bytes;
+};
+using SqlValue = std::variant<int64_t, std::string, SqlBlob>;
 using SqlParams = std::vector<SqlValue>;
 
 struct SqlRow {
@@ -61,6 +66,9 @@ class SqlConnection {
   virtual void ensureConnected() = 0;
   // Text for a 64-bit integer column in CREATE TABLE ("INTEGER" or "BIGINT").
   virtual const char* bigint() const = 0;
+  // Where the dialects differ beyond that (the key-value store's schema).
+  enum class Dialect { Sqlite, Postgres };
+  virtual Dialect dialect() const = 0;
 };
 
 // One transaction: rolled back unless committed.

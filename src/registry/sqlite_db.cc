@@ -70,16 +70,22 @@ class SqliteConnection final : public SqlConnection {
   void notifyChanged() override {}     // one process: nobody else to tell
   void ensureConnected() override {}
   const char* bigint() const override { return "INTEGER"; }
+  Dialect dialect() const override { return Dialect::Sqlite; }
 
  private:
   SQLite::Statement prepare(const std::string& sql, const SqlParams& params) {
     SQLite::Statement st(db_, sql);
     for (size_t i = 0; i < params.size(); i++) {
       const std::string name = "$" + std::to_string(i + 1);
-      if (std::holds_alternative<int64_t>(params[i]))
+      if (std::holds_alternative<int64_t>(params[i])) {
         st.bind(name, std::get<int64_t>(params[i]));
-      else
+      } else if (const auto* blob = std::get_if<SqlBlob>(&params[i])) {
+        // An empty blob still binds as a value (a NULL pointer would be NULL).
+        static const char kNothing = 0;
+        st.bind(name, blob->bytes.empty() ? &kNothing : blob->bytes.data(), static_cast<int>(blob->bytes.size()));
+      } else {
         st.bind(name, std::get<std::string>(params[i]));
+      }
     }
     return st;
   }

@@ -24,6 +24,10 @@ const std::vector<NumberField>& numberFields() {
       {{"max_subrequests", 0, 100'000}, &FunctionSettings::maxSubrequests},
       {{"reuse_instance_requests", 0, 1'000'000}, &FunctionSettings::reuseInstanceRequests},
       {{"max_concurrency", 1, 1'000'000}, &FunctionSettings::maxConcurrency},
+      {{"kv_max_key_bytes", 1, 65'536}, &FunctionSettings::kvMaxKeyBytes},
+      {{"kv_max_value_bytes", 0, 1ull << 30}, &FunctionSettings::kvMaxValueBytes},     // 1 GiB
+      {{"kv_max_operations", 0, 1'000'000}, &FunctionSettings::kvMaxOperations},
+      {{"kv_max_bytes", 0, 1ull << 40}, &FunctionSettings::kvMaxBytes},                  // 1 TiB
   };
   return fields;
 }
@@ -73,6 +77,17 @@ Result<FunctionSettings> FunctionSettings::fromJson(const std::string& text) {
         s.allow.push_back(a.get<std::string>());
       }
     }
+    if (key == "kv_buckets") {
+      known = true;
+      const std::string rule = "kv_buckets must be a list of at most " + std::to_string(kMaxKvBuckets) +
+                               " shared bucket names (lowercase letters, digits and '-', at most 63 bytes), e.g. "
+                               "[\"sessions\"]";
+      if (!value.is_array() || value.size() > kMaxKvBuckets) return Error{rule};
+      for (const auto& b : value) {
+        if (!b.is_string() || !isDnsLabel(b.get<std::string>())) return Error{rule};
+        s.kvBuckets.push_back(b.get<std::string>());
+      }
+    }
     if (!known) return Error{"unknown setting '" + key.substr(0, 64) + "'"};
   }
   return s;
@@ -83,6 +98,7 @@ std::string FunctionSettings::toJson() const {
   for (const auto& [range, field] : numberFields())
     if (const auto& v = this->*field) j[range.name] = *v;
   if (!allow.empty()) j["allow"] = allow;
+  if (!kvBuckets.empty()) j["kv_buckets"] = kvBuckets;
   return j.dump();
 }
 

@@ -39,6 +39,9 @@ class Engine {
   // an allow-list entry names exactly that port.
   Result<void> setListener(const std::string& host, uint16_t port) const;
 
+  // Where guests' key-value calls go (kv/guest_api.h); before any request.
+  void setKvHandler(fn0_kv_handler_t handler) const { fn0_engine_set_kv_handler(handle_.get(), handler); }
+
  private:
   struct Deleter {
     void operator()(fn0_engine_t* e) const { fn0_engine_delete(e); }

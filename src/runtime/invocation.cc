@@ -127,10 +127,11 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   o.allow_count = allow.size();
   o.no_request_body = options.noRequestBody ? 1 : 0;
   o.function = str(options.function);
+  o.kv_session = options.kvSession.get();
   fn0_invoke_callbacks_t cbs{&handler, onResponseThunk, onReadableThunk, onWritableThunk, onLogThunk, onDoneThunk};
   fn0_request_t* req = nullptr;
   if (auto* err = fn0_invoke_start(engine.raw(), component->raw(), &h, &o, &cbs, &req)) return takeError(err);
-  return std::unique_ptr<Invocation>(new Invocation(std::move(component), req, l.maxRequestBodyBytes, options.noRequestBody));
+  return std::unique_ptr<Invocation>(new Invocation(std::move(component), options.kvSession, req, l.maxRequestBodyBytes, options.noRequestBody));
 }
 
 Invocation::~Invocation() { fn0_request_delete(req_); }

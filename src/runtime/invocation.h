@@ -60,6 +60,10 @@ struct InvokeOptions {
   bool noRequestBody = false;
   // The function's name, for the hints the engine writes to its log.
   std::string function;
+  // The request's key-value session (kv/guest_api.h), handed to the
+  // engine's kv handler with each call and kept alive until the guest is
+  // gone; null: the guest has no store.
+  std::shared_ptr<void> kvSession;
 };
 
 // The adapter's kinds keep the adapter's numbers (FN0_OUTCOME_*).
@@ -136,9 +140,11 @@ class Invocation {
   BodyRead readBody();
 
  private:
-  Invocation(std::shared_ptr<const Component> c, fn0_request_t* r, uint64_t maxBody, bool bodyFinished)
-      : component_(std::move(c)), req_(r), maxBody_(maxBody), bodyFinished_(bodyFinished) {}
+  Invocation(std::shared_ptr<const Component> c, std::shared_ptr<void> kv, fn0_request_t* r, uint64_t maxBody,
+             bool bodyFinished)
+      : component_(std::move(c)), kv_(std::move(kv)), req_(r), maxBody_(maxBody), bodyFinished_(bodyFinished) {}
   std::shared_ptr<const Component> component_;  // kept alive while the guest runs
+  std::shared_ptr<void> kv_;                    // likewise (freed after req_)
   fn0_request_t* req_;
   uint64_t maxBody_;
   bool bodyFinished_;

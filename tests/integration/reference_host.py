@@ -29,6 +29,7 @@ class ReferenceHost:
             "--addr", "127.0.0.1:0",       # the kernel picks a free port
             "-O", "pooling-allocator=y",
             "-Scli",
+            "-Skeyvalue",  # an in-memory store for components that import wasi:keyvalue
             *(extra_args or []),
             str(self.component),
         ]

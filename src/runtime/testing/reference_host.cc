@@ -23,7 +23,7 @@ ReferenceHost::ReferenceHost(const std::filesystem::path& component) {
   const std::string wasmtime = std::string(FN0_TOOLS_BIN) + "/wasmtime";
   const std::string path = component.string();
   std::vector<std::string> args = {wasmtime, "serve", "--addr", "127.0.0.1:0", "-O", "pooling-allocator=y",
-                                   "-Scli", path};
+                                   "-Scli", "-Skeyvalue", path};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
