@@ -7,6 +7,10 @@ function(fn0_embed_templates out_file)
   list(FILTER files INCLUDE REGEX "/")
   set(extra "c/src/http.c|${PROJECT_SOURCE_DIR}/examples/c-lib/http.c"
             "c/src/http.h|${PROJECT_SOURCE_DIR}/examples/c-lib/http.h")
+  # The Rust template's wit/: wasi:keyvalue, for its counter.
+  foreach(w store atomic batch world)
+    list(APPEND extra "rust/wit/${w}.wit|${PROJECT_SOURCE_DIR}/wit/keyvalue/${w}.wit")
+  endforeach()
   set(body "// Generated from templates/ by templates/embed.cmake.\n#include \"cli/templates.h\"\nnamespace fn0::cli {\nconst std::vector<TemplateFile>& templateFiles() {\n  static const std::vector<TemplateFile> files = {\n")
   foreach(f IN LISTS files)
     list(APPEND extra "${f}|${root}/${f}")

@@ -53,6 +53,12 @@ def test_new_build_deploy_and_logs(build_dir, tmp_path, node, template):
         assert json.loads(reply.body) == {"message": f"Hello from {name}!", "path": "/hi"}
     else:
         assert reply.body == EXPECTED[template]
+    if template in ("js", "ts"):
+        # The counter in the function's key-value bucket, also seen by `fn0 kv`.
+        counts = [json.loads(node.get(f"/{name}/count").body)["visits"] for _ in range(3)]
+        assert counts == [1, 2, 3]
+        kv = run(build_dir, proj, "kv", name, "get", "visits", node=node)
+        assert kv.returncode == 0 and kv.stdout == "3", kv.stderr
     time.sleep(0.3)
     logs = run(build_dir, proj, "logs", name, node=node)
     assert reply.header("fn0-request-id") in logs.stdout, logs.stdout

@@ -5,9 +5,13 @@
 // reactor adapter makes it a component. The crate `wasip2` gives the
 // wasi:http bindings and the proxy export macro. Everything is passed on the
 // command line, so the project stays a plain cargo crate; the cargo target
-// dir is <build dir>/target, so a rebuild compiles only what changed.
+// dir is <build dir>/target, so a rebuild compiles only what changed. With
+// FN0_RUST_TARGET_DIR set (the repository's build and tests set it to
+// ~/.cache/fn0/rust-target) it is <that>/<crate>: std and the dependencies
+// compile once per machine, not once per fresh project copy.
 #include <toml++/toml.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli/build.h"
@@ -50,7 +54,8 @@ Result<fs::path> buildRust(const Project& p, const fs::path& work, const fs::pat
   if (!fs::exists(manifest)) return Error{"a Rust project needs a Cargo.toml next to fn0.toml"};
   auto lib = libName(manifest);
   if (!lib) return lib.error();
-  const fs::path targetDir = work.parent_path() / "target";
+  const char* shared = std::getenv("FN0_RUST_TARGET_DIR");
+  const fs::path targetDir = shared && *shared ? fs::path(shared) / *lib : work.parent_path() / "target";
   // `cargo rustc` gives the link arguments to the final cdylib only, so the
   // user's own RUSTFLAGS or [build] rustflags still apply and cannot drop them.
   std::vector<std::string> argv = {kCargo, "rustc", "--release", "--lib", "--crate-type", "cdylib",

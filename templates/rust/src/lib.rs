@@ -9,6 +9,10 @@ use wasip2::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 
+// The function's key-value bucket: wasi:keyvalue@0.2.0-draft from wit/.
+wit_bindgen::generate!({ path: "wit", world: "wasi:keyvalue/imports", generate_all });
+use wasi::keyvalue::{atomics, store};
+
 struct Handler;
 
 wasip2::http::proxy::export!(Handler);
@@ -26,9 +30,19 @@ impl Guest for Handler {
                 send_json(out, 200, &json!({ "message": message, "language": "rust" }));
             }
             (Method::Post, "/echo") => echo(request, out),
+            (Method::Get, "/count") => match count() {
+                Ok(visits) => send_json(out, 200, &json!({ "visits": visits })),
+                Err(e) => send_json(out, 500, &json!({ "error": format!("{e:?}") })),
+            },
             _ => send_json(out, 404, &json!({ "error": "not-found", "path": path })),
         }
     }
+}
+
+/// A counter in the function's own bucket (`fn0 kv {{name}} get visits`).
+fn count() -> Result<u64, store::Error> {
+    let bucket = store::open("default")?;
+    atomics::increment(&bucket, "visits", 1)
 }
 
 /// The request body back, chunk by chunk as it arrives, with its content-type.
