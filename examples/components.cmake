@@ -31,13 +31,21 @@ file(GLOB _kv_wit ${PROJECT_SOURCE_DIR}/wit/keyvalue/*.wit)
 function(_fn0_wit_dir out_var kind world_file)
   set(dir ${_ex_out}/wit-${kind})
   set(stamp ${dir}/deps/http.wit)
+  # The C folder (also Python's and Go's) gets fn0:platform/handler, the
+  # world with the key-value interfaces (wit/fn0); JS's packages, relabelled
+  # 0.2.10, could not satisfy it.
+  set(platform "")
+  if(kind STREQUAL "c")
+    set(platform COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/wit/fn0 ${dir}/deps/fn0)
+  endif()
   add_custom_command(OUTPUT ${stamp} ${dir}/world.wit
     COMMAND ${CMAKE_COMMAND} -E rm -rf ${dir}
     COMMAND ${Python3_EXECUTABLE} ${_wit_deps_tool} --manifest ${PROJECT_SOURCE_DIR}/engine/Cargo.toml
             --out ${dir} ${ARGN}
     COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/wit/keyvalue ${dir}/deps/keyvalue
+    ${platform}
     COMMAND ${CMAKE_COMMAND} -E copy ${world_file} ${dir}/world.wit
-    DEPENDS ${_wit_deps_tool} ${_engine_lock} ${world_file} ${_kv_wit}
+    DEPENDS ${_wit_deps_tool} ${_engine_lock} ${world_file} ${_kv_wit} ${PROJECT_SOURCE_DIR}/wit/fn0/world.wit
     COMMENT "WIT for ${kind} guests")
   set(${out_var} ${dir} CACHE INTERNAL "")
 endfunction()

@@ -368,6 +368,9 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
       const std::string kvChoice = queryParam(query, "kv");
       if (!kvChoice.empty() && kvChoice != "delete" && kvChoice != "keep")
         co_return co_await sendError(ex, 400, "bad-request", "kv must be 'delete' or 'keep'");
+      // The registry first: when its database is away, that is the answer.
+      auto existing = co_await loadFunction(name);
+      if (!existing) co_return co_await sendError(ex, 404, "not-found", "no function named '" + name + "'");
       kv::KvUsage usage;
       if (d_.kv && kvChoice.empty()) {
         auto u = co_await kvRun(false, [&](kv::KvStore& s) { usage = s.usage(kv::functionBucket(name)); });

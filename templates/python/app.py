@@ -5,7 +5,7 @@ import json
 import os
 
 from wit_world import exports
-from wit_world.imports import types
+from wit_world.imports import atomics, store, types
 
 from fn0http import Request, Response, respond
 
@@ -21,6 +21,10 @@ class IncomingHandler(exports.IncomingHandler):
         if req.method == "GET" and req.path == "/":
             greeting = os.environ.get("GREETING", "Hello")
             send_json(response_out, 200, {"message": greeting + " from {{name}}!", "language": "python"})
+        elif req.method == "GET" and req.path == "/count":
+            # A counter in the function's key-value bucket (`fn0 kv {{name}} get visits`).
+            bucket = store.open("default")
+            send_json(response_out, 200, {"visits": atomics.increment(bucket, "visits", 1)})
         elif req.method == "POST" and req.path == "/echo":
             content_type = req.header("content-type", "application/octet-stream")
             with Response(response_out, 200, {"content-type": content_type}) as body:

@@ -52,6 +52,10 @@ def record(build_dir: Path, lang: str, **figures):
     path.write_text(json.dumps(old, indent=1) + "\n")
 
 
+# The templates with a key-value counter (GET /count).
+KV_LANGUAGES = ("rust", "python", "go")
+
+
 def check_contract(client, name: str, lang: str):
     """The requests every template answers the same way (templates/README.md)."""
     r = client.get("/")
@@ -115,6 +119,12 @@ def test_new_build_deploy_and_serve(build_dir, node, project, lang):
     first = json.loads(d.stdout)
     assert first["function"] == name
     check_contract(PrefixClient(node, name), name, lang)
+    # The counter in the function's key-value bucket, read back by `fn0 kv`.
+    if lang in KV_LANGUAGES:
+        counts = [json.loads(node.get(f"/{name}/count").body)["visits"] for _ in range(3)]
+        assert counts == [1, 2, 3]
+        kv = fn0(build_dir, proj, "kv", name, "get", "visits", node=node)
+        assert kv.returncode == 0 and kv.stdout == "3", kv.stderr
     # The template's [vars] GREETING reaches the handler.
     r = fn0(build_dir, proj, "env", name, "set", "GREETING=Howdy", node=node)
     assert r.returncode == 0, r.stderr

@@ -32,7 +32,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kWorld = "wasi:http/proxy@0.2.12";
+// wasi:http/proxy and the key-value interfaces (wit/fn0/world.wit, in the
+// WIT folder's deps).
+constexpr const char* kWorld = "fn0:platform/handler";
 constexpr const char* kBindingsModule = "wit";
 constexpr const char* kRuntimeModule = "go.bytecodealliance.org/pkg";
 constexpr int kMinGoMinor = 25;  // the runtime's go.mod says `go 1.25`; go:wasmexport needs 1.24

@@ -25,7 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kWorld = "wasi:http/proxy@0.2.12";
+// wasi:http/proxy and the key-value interfaces (wit/fn0/world.wit, in the
+// WIT folder's deps).
+constexpr const char* kWorld = "fn0:platform/handler";
 
 bool skippedFolder(const fs::path& dir, const Project& p) {
   const std::string name = dir.filename().string();
