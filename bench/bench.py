@@ -37,8 +37,9 @@ CONNECTIONS = int(os.environ.get("FN0_BENCH_CONNECTIONS", "32"))
 ROUNDS = int(os.environ.get("FN0_BENCH_ROUNDS", "2"))
 
 
-def wrk(url: str, script: Path | None = None) -> dict:
-    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
+def wrk(url: str, script: Path | None = None, connections: int | None = None) -> dict:
+    c = connections or CONNECTIONS
+    cmd = ["wrk", f"-t{min(2, c)}", f"-c{c}", f"-d{DURATION}", "--latency", url]
     if script:
         cmd[1:1] = ["-s", str(script)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

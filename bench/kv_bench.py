@@ -25,19 +25,14 @@ wrk.body = string.rep("v", 100)
 
 
 def one_connection(url: str, script: Path | None = None) -> dict:
-    import bench
-    saved = bench.CONNECTIONS
-    bench.CONNECTIONS = 1
-    try:
-        cmd_result = wrk(url, script)
-    finally:
-        bench.CONNECTIONS = saved
-    return cmd_result
+    return wrk(url, script, connections=1)
 
 
 def measure(label: str, *node_args: str, env: dict | None = None) -> dict:
     examples, guests = BUILD / "examples", BUILD / "tests" / "guests"
-    with tempfile.TemporaryDirectory() as tmp:
+    # The data directory under the build dir (a real disk, whatever /tmp is).
+    (BUILD / "bench").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BUILD / "bench") as tmp:
         node = Node(BUILD, Path(tmp) / "data", "--no-access-log", *node_args, env=env).start()
         try:
             assert node.deploy("hello-c", examples / "hello-c.wasm").status in (200, 201)
@@ -51,10 +46,15 @@ def measure(label: str, *node_args: str, env: dict | None = None) -> dict:
                 "set": one_connection(f"{base}/kv/set?key=k", script),
                 "hello-c": wrk(f"{base}/hello-c/"),
                 "counter": wrk(f"{base}/kv/count"),
+                # The same guest answering without a store call (a 404 after
+                # open(), which the node answers at once): what the guest
+                # itself costs, apart from the store.
+                "guest_only": wrk(f"{base}/kv/none"),
             }
             visits = node.client().request("GET", "/kv/get?key=visits").body.decode()
             out["counter_final_value"] = int(visits)
             out["counter_vs_hello_c"] = out["counter"]["rps"] / out["hello-c"]["rps"]
+            out["counter_vs_guest_only"] = out["counter"]["rps"] / out["guest_only"]["rps"]
         finally:
             node.stop()
     print(f"\nkey-value store, {label}:")
@@ -64,6 +64,8 @@ def measure(label: str, *node_args: str, env: dict | None = None) -> dict:
     print(f"  counter: {out['counter']['rps']:.0f} req/s = {out['counter_vs_hello_c']:.2f}x hello-c "
           f"({out['hello-c']['rps']:.0f} req/s), p99 {out['counter']['p99_ms']:.1f} ms; "
           f"final value {out['counter_final_value']}")
+    print(f"  the same guest without a store call: {out['guest_only']['rps']:.0f} req/s "
+          f"(the counter is {out['counter_vs_guest_only']:.2f}x that)")
     return out
 
 
