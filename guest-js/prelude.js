@@ -70,7 +70,7 @@ export function readEnv() {
   const env = {};
   for (const [k, v] of getEnvironment()) if (!hidden(k)) env[k] = v;
   // The function's own key-value bucket, unless a variable took the name.
-  if (!('KV' in env)) env.KV = new KvNamespace('default');
+  if (!('KV' in env)) env.KV = new KvNamespace('');
   return env;
 }
 

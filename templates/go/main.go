@@ -37,7 +37,7 @@ func handle(r *Request, out *Response) {
 // count adds one to "visits" in the function's key-value bucket
 // (`fn0 kv {{name}} get visits` reads it) and returns the sum.
 func count() (uint64, string) {
-	opened := wasi_keyvalue_store.Open("default")
+	opened := wasi_keyvalue_store.Open("")
 	if opened.IsErr() {
 		return 0, fmt.Sprintf("open: %v", opened.Err())
 	}

@@ -23,7 +23,7 @@ class IncomingHandler(exports.IncomingHandler):
             send_json(response_out, 200, {"message": greeting + " from {{name}}!", "language": "python"})
         elif req.method == "GET" and req.path == "/count":
             # A counter in the function's key-value bucket (`fn0 kv {{name}} get visits`).
-            bucket = store.open("default")
+            bucket = store.open("")
             send_json(response_out, 200, {"visits": atomics.increment(bucket, "visits", 1)})
         elif req.method == "POST" and req.path == "/echo":
             content_type = req.header("content-type", "application/octet-stream")

@@ -41,7 +41,7 @@ impl Guest for Handler {
 
 /// A counter in the function's own bucket (`fn0 kv {{name}} get visits`).
 fn count() -> Result<u64, store::Error> {
-    let bucket = store::open("default")?;
+    let bucket = store::open("")?;
     atomics::increment(&bucket, "visits", 1)
 }
 
