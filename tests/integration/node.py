@@ -109,6 +109,12 @@ class Node:
         return self.api("POST", f"/functions/{name}/versions{q}", Path(wasm).read_bytes(),
                         content_type="application/wasm", timeout=300)
 
+    def cli(self, *args: str, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+        """`fn0 ARGS...` against this node (FN0_SERVER, FN0_TOKEN); output as bytes."""
+        env = dict(os.environ, FN0_SERVER=f"http://127.0.0.1:{self.port}", FN0_TOKEN=self.token or "")
+        return subprocess.run([str(self.build_dir / "fn0"), *args], input=stdin, capture_output=True, env=env,
+                              timeout=timeout)
+
     def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -184,52 +184,46 @@ def test_postgres_two_nodes_share_buckets_and_increments_are_exact(cluster, gues
     assert call(b, "GET", "/get?key=visits").body == b"1000"
 
 
-def fn0(build_dir, node, *args, stdin=None):
-    import os
-    import subprocess
-    from node import TOKEN
-    env = dict(os.environ, FN0_SERVER=f"http://127.0.0.1:{node.port}", FN0_TOKEN=TOKEN)
-    return subprocess.run([str(build_dir / "fn0"), *args], input=stdin, capture_output=True, env=env, timeout=60)
 
 
 def test_cli_reads_writes_exports_and_imports_a_bucket(node, guests_dir, build_dir, tmp_path):
     deploy(node, guests_dir)
-    assert fn0(build_dir, node, "kv", NAME, "set", "user/1", "ann").returncode == 0
+    assert node.cli("kv", NAME, "set", "user/1", "ann").returncode == 0
     binary = bytes(range(256))
-    r = fn0(build_dir, node, "kv", NAME, "set", "user/2", stdin=binary)
+    r = node.cli("kv", NAME, "set", "user/2", stdin=binary)
     assert r.returncode == 0, r.stderr
     assert call(node, "GET", "/get?key=user/2").body == binary  # the guest reads what the CLI wrote
     assert call(node, "PUT", "/set?key=other", b"x").status == 204
-    r = fn0(build_dir, node, "kv", NAME, "get", "user/2")
+    r = node.cli("kv", NAME, "get", "user/2")
     assert r.returncode == 0 and r.stdout == binary
-    listed = json.loads(fn0(build_dir, node, "kv", NAME, "list", "--prefix", "user/", "--json").stdout)
+    listed = json.loads(node.cli("kv", NAME, "list", "--prefix", "user/", "--json").stdout)
     assert [k["key"] for k in listed["keys"]] == ["user/1", "user/2"] and listed["usage"]["keys"] == 3
-    assert fn0(build_dir, node, "kv", NAME, "get", "nope").returncode == 1
+    assert node.cli("kv", NAME, "get", "nope").returncode == 1
 
     backup = tmp_path / "backup.jsonl"
-    assert fn0(build_dir, node, "kv", NAME, "export", "-f", str(backup)).returncode == 0
+    assert node.cli("kv", NAME, "export", "-f", str(backup)).returncode == 0
     lines = [json.loads(l) for l in backup.read_text().splitlines()]
     assert [l["key"] for l in lines] == ["other", "user/1", "user/2"]
     # Into another function: the same entries.
     deploy(node, guests_dir, "kv-copy")
-    r = fn0(build_dir, node, "kv", "kv-copy", "import", str(backup), "--json")
+    r = node.cli("kv", "kv-copy", "import", str(backup), "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["imported"] == 3, r.stderr
     assert call(node, "GET", "/get?key=user/2", name="kv-copy").body == binary
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"key": "a", "value": "not base64!"}\n')
-    r = fn0(build_dir, node, "kv", "kv-copy", "import", str(bad))
+    r = node.cli("kv", "kv-copy", "import", str(bad))
     assert r.returncode == 1 and b"line 1" in r.stderr
 
-    assert fn0(build_dir, node, "kv", NAME, "delete", "user/1").returncode == 0
+    assert node.cli("kv", NAME, "delete", "user/1").returncode == 0
     assert call(node, "GET", "/exists?key=user/1").body == b"false"
 
     # Deleting a function whose bucket holds data: asked, or told how to choose.
-    r = fn0(build_dir, node, "delete", NAME, "--yes")
+    r = node.cli("delete", NAME, "--yes")
     assert r.returncode == 1 and b"--delete-data" in r.stderr, r.stderr
     assert node.api("GET", f"/functions/{NAME}").status == 200  # nothing deleted
-    r = fn0(build_dir, node, "delete", "kv-copy", "--yes", "--keep-data")
+    r = node.cli("delete", "kv-copy", "--yes", "--keep-data")
     assert r.returncode == 0, r.stderr
-    assert fn0(build_dir, node, "kv", "kv-copy", "get", "other").stdout == b"x"  # kept
-    r = fn0(build_dir, node, "delete", NAME, "--yes", "--delete-data")
+    assert node.cli("kv", "kv-copy", "get", "other").stdout == b"x"  # kept
+    r = node.cli("delete", NAME, "--yes", "--delete-data")
     assert r.returncode == 0, r.stderr
-    assert fn0(build_dir, node, "kv", NAME, "get", "other").returncode == 1  # gone
+    assert node.cli("kv", NAME, "get", "other").returncode == 1  # gone
