@@ -37,8 +37,10 @@ echo "deploying the examples:"
 default_settings='{"cpu_ms": 10, "memory_mb": 128}'
 declare -A settings=(
   [image-resize]='{"cpu_ms": 200, "memory_mb": 256, "max_subrequests": 1}'
+  [ssr]='{"cpu_ms": 25, "memory_mb": 128}'
+  [rest-api]='{"cpu_ms": 10, "memory_mb": 128, "reuse_instance_requests": 100}'
 )
-for name in hello-c echo-c hello-js echo-js hello-ts image-resize; do
+for name in hello-c echo-c hello-js echo-js hello-ts image-resize ssr rest-api; do
   out=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/wasm' --data-binary "@$build/examples/$name.wasm" \
     "http://127.0.0.1:$port/_fn0/api/v1/functions/$name/versions")
@@ -59,6 +61,8 @@ admin token: $token   (saved in $data/admin-token)
 try:  curl http://127.0.0.1:$port/hello-c/
       curl -X POST --data-binary 'hi' http://127.0.0.1:$port/echo-c/some/path?x=1 -i
       curl -X POST --data-binary @photo.jpg 'http://127.0.0.1:$port/image-resize/?w=256&format=webp' -o small.webp
+      curl -X POST -H 'content-type: application/json' -d '{"title": "hi"}' http://127.0.0.1:$port/rest-api/notes
+      open  http://127.0.0.1:$port/ssr/   (pages rendered by Preact, posts in its key-value store)
       curl -H "Authorization: Bearer $token" http://127.0.0.1:$port/_fn0/api/v1/functions
 logs: $data/access.log (access log), $data/node.log; Ctrl-C stops the node
 EOT
