@@ -132,15 +132,25 @@ func createNote(r *Request, kv *store) reply {
 	return noteReply(201, data, "location", fmt.Sprintf("%s/%d", strings.TrimSuffix(base, "/"), n.ID))
 }
 
-func getNote(r *Request, kv *store, id uint64) reply {
+// current reads note id and checks the request's preconditions against
+// it: ok is false when the answer is already decided (500, 404, 304, 412).
+func current(r *Request, kv *store, id uint64, get bool) (data []byte, rep reply, ok bool) {
 	data, err := kv.get(id)
 	if err != nil {
-		return storeFailed(err)
+		return nil, storeFailed(err), false
 	}
 	if data == nil {
-		return noteNotFound(id)
+		return nil, noteNotFound(id), false
 	}
-	if rep, ok := conditional(r, data, true); !ok {
+	if rep, ok := conditional(r, data, get); !ok {
+		return nil, rep, false
+	}
+	return data, reply{}, true
+}
+
+func getNote(r *Request, kv *store, id uint64) reply {
+	data, rep, ok := current(r, kv, id, true)
+	if !ok {
 		return rep
 	}
 	return noteReply(200, data)
@@ -153,14 +163,8 @@ func putNote(r *Request, kv *store, id uint64) reply {
 	if !ok {
 		return rep
 	}
-	old, err := kv.get(id)
-	if err != nil {
-		return storeFailed(err)
-	}
-	if old == nil {
-		return noteNotFound(id)
-	}
-	if rep, ok := conditional(r, old, false); !ok {
+	old, rep, ok := current(r, kv, id, false)
+	if !ok {
 		return rep
 	}
 	in, bad := parseInput(body)
@@ -175,14 +179,7 @@ func putNote(r *Request, kv *store, id uint64) reply {
 }
 
 func deleteNote(r *Request, kv *store, id uint64) reply {
-	old, err := kv.get(id)
-	if err != nil {
-		return storeFailed(err)
-	}
-	if old == nil {
-		return noteNotFound(id)
-	}
-	if rep, ok := conditional(r, old, false); !ok {
+	if _, rep, ok := current(r, kv, id, false); !ok {
 		return rep
 	}
 	if err := kv.remove(id); err != nil {
