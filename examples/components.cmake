@@ -107,16 +107,17 @@ endfunction()
 # directory first, so whatever the build writes (node_modules, a cargo target
 # dir, generated bindings) stays out of the source tree; a project with a
 # package.json gets `npm install` there.
-# With KEYVALUE the project gets the wasi:keyvalue WIT (wit/keyvalue) as
-# its wit/ folder.
 function(fn0_project_component name dir)
-  cmake_parse_arguments(P "KEYVALUE" "" "" ${ARGN})
+  # WIT DIR: a WIT folder of the repository (e.g. wit/keyvalue) copied to
+  # the project's wit/, for guests that make their own bindings.
+  cmake_parse_arguments(P "" "WIT" "" ${ARGN})
   _fn0_component_dest()
   set(copy ${FN0_COMPONENT_OUT}/${name}.project)
   set(wit "")
-  if(P_KEYVALUE)
-    file(GLOB wit_files ${PROJECT_SOURCE_DIR}/wit/keyvalue/*.wit)
-    set(wit COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/wit/keyvalue ${copy}/wit)
+  set(wit_files "")
+  if(P_WIT)
+    file(GLOB wit_files ${PROJECT_SOURCE_DIR}/${P_WIT}/*.wit)
+    set(wit COMMAND ${CMAKE_COMMAND} -E copy_directory ${PROJECT_SOURCE_DIR}/${P_WIT} ${copy}/wit)
   endif()
   set(out ${FN0_COMPONENT_OUT}/${name}.wasm)
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${dir}/*)

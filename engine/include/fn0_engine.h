@@ -236,8 +236,8 @@ uint32_t fn0_response_body_read(fn0_request_t* req, fn0_bytes_t* chunk);
  * after this returns, so `ctx` may then be freed. */
 void fn0_request_delete(fn0_request_t* req);
 
-/* ---- key-value store (engine/src/kv.rs) --------------------------------
- * A guest's wasi:keyvalue@0.2.0-draft calls (store, atomics, batch) go to
+/* ---- key-value store (engine/src/kv/) --------------------------------
+ * A guest's wasi:keyvalue@0.2.0-draft and -draft2 calls (store, atomics, batch) go to
  * the node: the adapter copies each into a fn0_kv_call_t and hands it to the
  * handler, which answers through fn0_kv_complete exactly once, from any
  * thread, during the call or later. Meanwhile the guest waits without
@@ -255,6 +255,8 @@ enum {
   FN0_KV_GET_MANY = 7,
   FN0_KV_SET_MANY = 8,
   FN0_KV_DELETE_MANY = 9,
+  FN0_KV_SWAP = 10,             /* 0.2.0-draft2 compare-and-swap */
+  FN0_KV_INCREMENT_SIGNED = 11, /* 0.2.0-draft2 increment: number is an int64_t's bits */
 };
 
 /* Valid only during the handler call: copy what is kept. */
@@ -263,10 +265,10 @@ typedef struct fn0_kv_call_t {
   fn0_str_t bucket;       /* the identifier the guest opened the bucket with */
   const fn0_str_t* keys;  /* one for a single-key operation, none for OPEN and LIST_KEYS */
   size_t key_count;
-  const fn0_str_t* values; /* SET: one; SET_MANY: one per key */
+  const fn0_str_t* values; /* SET: one; SET_MANY: one per key; SWAP: the new value, then the expected one if has_number */
   size_t value_count;
-  uint64_t number;     /* INCREMENT: the delta; LIST_KEYS: the cursor, if has_number */
-  uint32_t has_number;
+  uint64_t number;     /* INCREMENT(_SIGNED): the delta; LIST_KEYS: the cursor, if has_number */
+  uint32_t has_number; /* SWAP: 1 when the key is expected to hold values[1], 0 when expected missing */
 } fn0_kv_call_t;
 
 enum {
@@ -282,11 +284,12 @@ typedef struct fn0_kv_result_t {
   fn0_str_t error;
   /* GET: none (no such key) or the value; GET_MANY: one per key asked, with
    * present[i] = 0 where there is none (present NULL: all there);
-   * LIST_KEYS: the page's keys. */
+   * LIST_KEYS: the page's keys; SWAP that lost: one, what the key holds now. */
   const fn0_str_t* items;
   const uint8_t* present;
   size_t item_count;
-  uint64_t number; /* EXISTS: 0 or 1; INCREMENT: the new value; LIST_KEYS: the next cursor, if has_number */
+  uint64_t number; /* EXISTS: 0 or 1; INCREMENT(_SIGNED): the new value; LIST_KEYS: the next cursor, if has_number;
+                    * SWAP: 1 written, 0 lost */
   uint32_t has_number;
 } fn0_kv_result_t;
 

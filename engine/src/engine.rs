@@ -44,7 +44,7 @@ pub struct fn0_engine_t {
     /// Where the node listens: guests do not reach it (outbound.rs). Set
     /// once the listener is bound, hence behind a lock.
     pub(crate) listener: std::sync::RwLock<Arc<NodeListener>>,
-    /// The node's key-value handler (kv.rs), set once before requests run.
+    /// The node's key-value handler (kv/), set once before requests run.
     kv_handler: std::sync::OnceLock<crate::kv::fn0_kv_handler_t>,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop_ticker: Arc<AtomicBool>,
@@ -171,7 +171,7 @@ impl fn0_engine_t {
     }
 }
 
-/// Sets the handler of guests' key-value calls (kv.rs); the first call wins.
+/// Sets the handler of guests' key-value calls (kv/); the first call wins.
 #[no_mangle]
 pub unsafe extern "C" fn fn0_engine_set_kv_handler(engine: *const fn0_engine_t, handler: crate::kv::fn0_kv_handler_t) {
     if let Some(e) = engine.as_ref() {

@@ -13,7 +13,7 @@ pub(crate) struct Host {
     pub(crate) table: ResourceTable,
     pub(crate) http: WasiHttpCtx,
     pub(crate) outbound: Outbound,
-    /// Where this request's key-value calls go (kv.rs).
+    /// Where this request's key-value calls go (kv/).
     pub(crate) kv: crate::kv::KvLink,
     pub(crate) limiter: MemoryLimiter,
     /// Per request: the CPU meter of the request being served and its budget

@@ -106,7 +106,7 @@ pub struct fn0_invoke_options_t {
     /// The function's name (UTF-8), for the hints in the lines written to
     /// its log (a refused outbound request: how to allow it).
     pub function: fn0_str_t,
-    /// Passed to the key-value handler with this request's calls (kv.rs);
+    /// Passed to the key-value handler with this request's calls (kv/);
     /// NULL: no store.
     pub kv_session: *mut std::ffi::c_void,
 }

@@ -6,8 +6,9 @@ namespace fn0::kv {
 
 namespace {
 
-constexpr const char* kOpNames[] = {"open",      "get",       "set",      "delete",     "exists",
-                                    "list-keys", "increment", "get-many", "set-many",   "delete-many"};
+constexpr const char* kOpNames[] = {"open",      "get",       "set",      "delete",      "exists",
+                                    "list-keys", "increment", "get-many", "set-many",    "delete-many",
+                                    "swap",      "increment-signed"};
 // Keys per list-keys page.
 constexpr size_t kListPage = 1000;
 
@@ -134,7 +135,7 @@ void KvSession::call(const fn0_kv_call_t& c, fn0_kv_done_t* done) {
     return answer(done, status, why);
   }
   if (c.op == FN0_KV_OPEN) return answer(done, FN0_KV_STATUS_OK);
-  if (c.op > FN0_KV_DELETE_MANY) return answer(done, FN0_KV_STATUS_OTHER, "kv-error: unknown operation");
+  if (c.op > FN0_KV_INCREMENT_SIGNED) return answer(done, FN0_KV_STATUS_OTHER, "kv-error: unknown operation");
   if (auto bad = check(c)) {
     metrics.error(bad->first);
     return refuse(done, Error{bad->second, bad->first});
@@ -202,6 +203,27 @@ void KvSession::call(const fn0_kv_call_t& c, fn0_kv_done_t* done) {
         return [n = s.increment(b, k, number, maxBytes), done] { answerNumber(done, n); };
       };
       break;
+    case FN0_KV_INCREMENT_SIGNED:
+      job.write = true;
+      job.run = [b, k = keys.at(0), number, maxBytes, done](KvStore& s) -> Deliver {
+        const int64_t n = s.incrementSigned(b, k, static_cast<int64_t>(number), maxBytes);
+        return [n, done] { answerNumber(done, static_cast<uint64_t>(n)); };
+      };
+      break;
+    case FN0_KV_SWAP: {
+      if (keys.size() != 1 || values.size() != (c.has_number ? 2u : 1u))
+        return answer(done, FN0_KV_STATUS_OTHER, "kv-error: a swap takes one key, its new value and what it expects");
+      std::optional<std::string> expected;
+      if (c.has_number) expected = std::move(values[1]);
+      job.write = true;
+      job.run = [b, k = keys.at(0), v = std::move(values[0]), expected = std::move(expected), maxBytes,
+                 done](KvStore& s) -> Deliver {
+        auto r = s.swap(b, k, expected, v, maxBytes);
+        if (r.swapped) return [done] { answerNumber(done, 1); };
+        return [current = std::move(r.current), done] { answerItems(done, {current}, 0); };
+      };
+      break;
+    }
     case FN0_KV_SET_MANY: {
       if (values.size() != keys.size()) return answer(done, FN0_KV_STATUS_OTHER, "kv-error: keys and values differ");
       std::vector<KvEntry> entries;

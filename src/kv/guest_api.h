@@ -1,4 +1,4 @@
-// What a guest's wasi:keyvalue calls reach (engine/src/kv.rs marshals them,
+// What a guest's wasi:keyvalue calls reach (engine/src/kv/ marshals them,
 // fn0_engine.h "key-value store"): which buckets it may open, the limits,
 // and the jobs queued on the KvService. Each request gets a KvSession; the
 // engine's handler (`handleCall`) runs on a guest thread, checks the call
@@ -46,7 +46,7 @@ class KvMetrics {
   std::vector<std::pair<std::string, double>> values() const;
 
  private:
-  std::array<std::atomic<uint64_t>, 10> ops_{};
+  std::array<std::atomic<uint64_t>, 12> ops_{};
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> errors_;
 };

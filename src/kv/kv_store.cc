@@ -61,6 +61,16 @@ std::optional<uint64_t> parseCounter(const std::string& value) {
   return n;
 }
 
+std::optional<int64_t> parseSignedCounter(const std::string& value) {
+  const bool negative = !value.empty() && value[0] == '-';
+  auto magnitude = parseCounter(negative ? value.substr(1) : value);
+  if (!magnitude) return std::nullopt;
+  constexpr uint64_t kMaxPositive = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (!negative) return *magnitude <= kMaxPositive ? std::optional<int64_t>(static_cast<int64_t>(*magnitude)) : std::nullopt;
+  if (*magnitude > kMaxPositive + 1) return std::nullopt;
+  return *magnitude == kMaxPositive + 1 ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(*magnitude);
+}
+
 KvStore::KvStore(std::unique_ptr<SqlConnection> connection) : c_(std::move(connection)) {
   registry::SqlTransaction tx(*c_, SqlConnection::Tx::Write);
   c_->lockForMigration();
@@ -177,6 +187,37 @@ uint64_t KvStore::increment(const std::string& bucket, const std::string& key, u
   put(bucket, key, std::to_string(next), u, maxBytes);
   saveUsage(bucket, u);
   return next;
+}
+
+int64_t KvStore::incrementSigned(const std::string& bucket, const std::string& key, int64_t delta,
+                                 uint64_t maxBytes) {
+  auto u = lockBucket(bucket);
+  int64_t current = 0;
+  if (auto old = get(bucket, key)) {
+    auto n = parseSignedCounter(*old);
+    if (!n)
+      throw KvRejected("kv-not-a-number", "the value of '" + key.substr(0, 64) +
+                                              "' is not a decimal number, so it cannot be incremented");
+    current = *n;
+  }
+  int64_t next = 0;
+  if (__builtin_add_overflow(current, delta, &next))
+    throw KvRejected("kv-not-a-number", "incrementing '" + key.substr(0, 64) + "' by " + std::to_string(delta) +
+                                            " would leave the signed 64-bit range");
+  put(bucket, key, std::to_string(next), u, maxBytes);
+  saveUsage(bucket, u);
+  return next;
+}
+
+KvStore::SwapResult KvStore::swap(const std::string& bucket, const std::string& key,
+                                  const std::optional<std::string>& expected, const std::string& value,
+                                  uint64_t maxBytes) {
+  auto u = lockBucket(bucket);  // no other write to the bucket until the transaction ends
+  auto now = get(bucket, key);
+  if (now != expected) return SwapResult{false, std::move(now)};
+  put(bucket, key, value, u, maxBytes);
+  saveUsage(bucket, u);
+  return SwapResult{true, std::nullopt};
 }
 
 std::vector<KvEntry> KvStore::scan(const std::string& bucket, const std::string& prefix, const std::string& after,

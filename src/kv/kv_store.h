@@ -74,6 +74,18 @@ class KvStore {
   // one); a missing key counts from 0. Refused (kv-not-a-number) when the
   // value is something else or the sum does not fit in 64 bits.
   uint64_t increment(const std::string& bucket, const std::string& key, uint64_t delta, uint64_t maxBytes);
+  // The same over signed numbers (an optional '-' before the digits), for
+  // wasi:keyvalue@0.2.0-draft2's increment; refused past the 64-bit range.
+  int64_t incrementSigned(const std::string& bucket, const std::string& key, int64_t delta, uint64_t maxBytes);
+  // Compare-and-swap: writes `value` only if the key holds `expected`
+  // (none: the key is missing). Otherwise `swapped` is false and `current`
+  // is what the key holds now.
+  struct SwapResult {
+    bool swapped = false;
+    std::optional<std::string> current;
+  };
+  SwapResult swap(const std::string& bucket, const std::string& key, const std::optional<std::string>& expected,
+                  const std::string& value, uint64_t maxBytes);
 
   // For people and tools: entries in key order, those starting with
   // `prefix`, after key `after`.
@@ -97,5 +109,7 @@ class KvStore {
 
 // Parses a stored counter: ASCII digits, no sign, no spaces, fits in 64 bits.
 std::optional<uint64_t> parseCounter(const std::string& value);
+// The same with an optional '-', within int64_t.
+std::optional<int64_t> parseSignedCounter(const std::string& value);
 
 }  // namespace fn0::kv

@@ -127,6 +127,37 @@ TEST_P(Kv, IncrementCountsFromZeroAndRefusesWhatIsNotANumber) {
   EXPECT_FALSE(parseCounter("18446744073709551616"));
 }
 
+TEST_P(Kv, SignedIncrementAndCompareAndSwap) {
+  int64_t n = 0;
+  EXPECT_EQ(run(true, [&](KvStore& s) { n = s.incrementSigned("fn/a", "s", -5, kMax); }), "");
+  EXPECT_EQ(n, -5);
+  EXPECT_EQ(get("fn/a", "s"), "-5");
+  EXPECT_EQ(run(true, [&](KvStore& s) { n = s.incrementSigned("fn/a", "s", 12, kMax); }), "");
+  EXPECT_EQ(n, 7);
+  EXPECT_EQ(run(true, [&](KvStore& s) { s.incrementSigned("fn/a", "s", INT64_MAX, kMax); }), "kv-not-a-number");
+  EXPECT_EQ(parseSignedCounter("-9223372036854775808"), INT64_MIN);
+  EXPECT_FALSE(parseSignedCounter("-9223372036854775809"));
+  EXPECT_FALSE(parseSignedCounter("9223372036854775808"));
+  EXPECT_FALSE(parseSignedCounter("-"));
+  EXPECT_FALSE(parseSignedCounter("+1"));
+
+  KvStore::SwapResult r;
+  EXPECT_EQ(run(true, [&](KvStore& s) { r = s.swap("fn/a", "w", std::nullopt, "first", kMax); }), "");
+  EXPECT_TRUE(r.swapped);
+  EXPECT_EQ(run(true, [&](KvStore& s) { r = s.swap("fn/a", "w", std::nullopt, "second", kMax); }), "");
+  EXPECT_FALSE(r.swapped) << "the key exists now";
+  EXPECT_EQ(r.current, std::optional<std::string>("first"));
+  EXPECT_EQ(run(true, [&](KvStore& s) { r = s.swap("fn/a", "w", std::string("stale"), "third", kMax); }), "");
+  EXPECT_FALSE(r.swapped);
+  EXPECT_EQ(run(true, [&](KvStore& s) { r = s.swap("fn/a", "w", std::string("first"), "third", kMax); }), "");
+  EXPECT_TRUE(r.swapped);
+  EXPECT_EQ(get("fn/a", "w"), "third");
+  EXPECT_EQ(run(true, [&](KvStore& s) { s.swap("fn/a", "w", std::string("third"), std::string(200, 'x'), 100); }),
+            "kv-bucket-full")
+      << "a swap is a write like any other";
+  EXPECT_EQ(get("fn/a", "w"), "third");
+}
+
 TEST_P(Kv, ListKeysPagesInWriteOrderWithoutRepeats) {
   EXPECT_EQ(run(true, [&](KvStore& s) {
               for (int i = 0; i < 25; i++) s.set("fn/a", "k" + std::to_string(100 - i), "v", kMax);
