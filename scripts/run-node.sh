@@ -38,7 +38,7 @@ default_settings='{"cpu_ms": 10, "memory_mb": 128}'
 declare -A settings=(
   [image-resize]='{"cpu_ms": 200, "memory_mb": 256, "max_subrequests": 1}'
   [ssr]='{"cpu_ms": 25, "memory_mb": 128}'
-  [rest-api]='{"cpu_ms": 10, "memory_mb": 128, "reuse_instance_requests": 100}'
+  [rest-api]='{"cpu_ms": 30, "memory_mb": 128, "reuse_instance_requests": 100}'
 )
 for name in hello-c echo-c hello-js echo-js hello-ts image-resize ssr rest-api; do
   out=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $token" \
