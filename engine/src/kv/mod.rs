@@ -235,10 +235,6 @@ unsafe impl Sync for KvLink {}
 
 impl KvLink {
     async fn call(&self, op: u32, bucket: &str, keys: &[&str], values: &[&[u8]], number: Option<u64>) -> Reply {
-        self.call_with(op, bucket, keys, values, number.unwrap_or(0), number.is_some()).await
-    }
-
-    async fn call_with(&self, op: u32, bucket: &str, keys: &[&str], values: &[&[u8]], number: u64, has_number: bool) -> Reply {
         let Some(handler) = self.handler.filter(|_| !self.session.is_null()) else {
             return Reply::failed(FN0_KV_STATUS_NO_SUCH_STORE, "");
         };
@@ -253,8 +249,8 @@ impl KvLink {
                 key_count: keys.len(),
                 values: values.as_ptr(),
                 value_count: values.len(),
-                number,
-                has_number: has_number as u32,
+                number: number.unwrap_or(0),
+                has_number: number.is_some() as u32,
             };
             let done = Box::into_raw(Box::new(fn0_kv_done_t { tx }));
             unsafe { handler(self.session, &call, done) };
@@ -361,11 +357,12 @@ impl Host {
     /// handle)) when it did not: the new handle holds the value now stored.
     async fn kv_swap(&mut self, cas: Resource<Cas>, value: &[u8]) -> KvResult<Result<(), Resource<Cas>>> {
         let c = self.table.delete(cas).map_err(table_error)?;
-        let (values, expected): (Vec<&[u8]>, bool) = match &c.current {
-            Some(old) => (vec![value, old.as_slice()], true),
-            None => (vec![value], false),
+        // has_number says the key is expected to hold values[1] (fn0_engine.h).
+        let (values, expected): (Vec<&[u8]>, Option<u64>) = match &c.current {
+            Some(old) => (vec![value, old.as_slice()], Some(1)),
+            None => (vec![value], None),
         };
-        let r = self.kv.call_with(FN0_KV_SWAP, &c.bucket, &[&c.key], &values, 0, expected).await.check()?;
+        let r = self.kv.call(FN0_KV_SWAP, &c.bucket, &[&c.key], &values, expected).await.check()?;
         if r.number == Some(1) {
             return Ok(Ok(()));
         }
