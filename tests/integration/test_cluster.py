@@ -35,6 +35,10 @@ def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_r
     assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
     assert a.deploy("hello", examples_dir / "hello-js.wasm").status == 201
     # B never saw these deploys: its catalog came by NOTIFY, the code from S3.
+    # B's catalog first catches up (on a loaded machine a request sent before
+    # the NOTIFY arrives would still find v1 live and download it too).
+    generation = json.loads(a.api("GET", "/status").body)["registry"]["generation"]
+    wait_for(lambda: json.loads(b.api("GET", "/status").body)["registry"]["generation"] >= generation)
     wait_for(lambda: b.get("/hello/").body == JS_BODY)
     assert metric(b, "fn0_compiles_total") == 0
     assert metric(b, "fn0_artifact_downloads_total") == 1
