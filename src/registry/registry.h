@@ -95,6 +95,43 @@ struct FunctionInfo {
   FunctionSettings settings;
 };
 
+// An API token (tokens.cc): its secret is shown once and only its sha256 is
+// stored. `role` is admin, deployer or viewer; a deployer may deploy (and
+// move aliases of) only the functions in `functions` (exact names or
+// "prefix*"; empty: every function).
+struct TokenInfo {
+  std::string id;    // public: the first 12 hex digits of its hash
+  std::string name;  // what it is for ("ci-hello")
+  std::string role;
+  std::vector<std::string> functions;
+  std::string createdBy;
+  int64_t createdAt = 0, lastUsedAt = 0;  // unix seconds; lastUsedAt 0: never (written at most once a minute)
+  bool covers(const std::string& function) const;
+};
+inline constexpr const char* kRoles[] = {"admin", "deployer", "viewer"};
+bool isRole(const std::string& r);
+
+// One admin action (audit.cc).
+struct AuditEntry {
+  int64_t id = 0;     // increasing
+  int64_t atMs = 0;   // unix milliseconds
+  std::string actor;  // a token's name, a person's e-mail
+  std::string via;    // token, session
+  std::string role;
+  std::string action;    // deploy, alias.set, env.set, secret.delete, token.create, login, ...
+  std::string function;  // the function acted on, "" for none
+  std::string detail;    // JSON object: version, alias, variable name (never a value)
+  std::string client;    // the client's address
+  std::string requestId;
+  int64_t status = 0;  // the HTTP status answered
+};
+struct AuditQuery {
+  std::string function, actor, action;  // "" = any
+  int64_t beforeId = 0;                 // 0 = newest
+  int64_t sinceMs = 0;
+  size_t limit = 100;
+};
+
 // The routing view: everything a request needs, immutable once published.
 struct Catalog {
   struct Function {
@@ -105,7 +142,7 @@ struct Catalog {
     FunctionSettings settings;
   };
   std::unordered_map<std::string, Function> functions;
-  std::unordered_set<std::string> tokenHashes;  // sha256 hex of the admin tokens
+  std::unordered_map<std::string, TokenInfo> tokens;  // by sha256 hex of the token
   int64_t generation = -1;                       // bumped by every write; a newer catalog replaces an older one
 };
 
@@ -146,12 +183,45 @@ class Registry {
   Result<std::optional<FunctionInfo>> function(const std::string& name);
   Result<std::vector<FunctionInfo>> functions();
 
+  // API tokens (tokens.cc). addTokenHash: an admin token named `note`
+  // (configured or generated at start-up; nothing happens if it exists).
   Result<void> addTokenHash(const std::string& sha256, const std::string& note);
+  Result<TokenInfo> addToken(const std::string& sha256, TokenInfo info);
+  Result<std::vector<TokenInfo>> tokens();
+  // false: no token with that id. Refused (an error) for the last admin token.
+  Result<bool> revokeToken(const std::string& id);
+  // Records a use, at most once a minute per token (no catalog reload).
+  void touchToken(const std::string& sha256);
   // From the catalog: no database round trip, works while it is away.
   bool hasTokenHash(const std::string& sha256) const;
+  std::optional<TokenInfo> token(const std::string& sha256) const;
   Result<int64_t> tokenCount();
 
+  // The audit log (audit.cc): appended after each admin action, read
+  // newest first; entries older than `keepDays` go in purgeAudit().
+  Result<void> addAudit(const AuditEntry& e);
+  Result<std::vector<AuditEntry>> audit(const AuditQuery& q);
+  Result<int64_t> purgeAudit(int64_t keepDays);
+
   std::shared_ptr<const Catalog> catalog() const;
+
+  // Dashboard sessions (sessions.cc). Kept in the registry so that every
+  // node of a cluster knows them; outside the catalog (no reload, no
+  // notification: each lookup reads the table).
+  struct Session {
+    std::string idHash;     // sha256 hex of the cookie value
+    std::string csrf;       // the token state-changing requests must echo
+    std::string role;       // admin, deployer, viewer
+    std::string subject;    // who: a token's name, an e-mail
+    std::string tokenHash;  // the token it was made with ("" for OIDC): revoking the token ends it
+    int64_t createdAt = 0, expiresAt = 0;  // unix seconds
+  };
+  Result<void> createSession(const Session& s);
+  // The session, std::nullopt when there is none or it has expired.
+  Result<std::optional<Session>> session(const std::string& idHash);
+  Result<bool> deleteSession(const std::string& idHash);
+  // Deletes expired sessions; how many went.
+  Result<int64_t> purgeSessions();
 
   // How the watcher (PostgreSQL only) is doing, for metrics and status.
   struct WatchStats {
@@ -188,6 +258,8 @@ class Registry {
   std::shared_ptr<const Catalog> catalog_;
   WatchStats watch_;  // under catalogMu_
   std::atomic<bool> stop_{false};
+  std::mutex touchMu_;
+  std::unordered_map<std::string, int64_t> touched_;  // token hash -> when its use was last written
   std::thread watcher_;
 };
 

@@ -249,6 +249,104 @@ TEST_P(Reg, EveryWriteBumpsTheGenerationAndFailedWritesChangeNothing) {
   EXPECT_GT(reg_->catalog()->generation, g1);
 }
 
+TEST_P(Reg, SessionsLiveUntilTheyExpireOrAreDeletedAndLeaveTheCatalogAlone) {
+  const int64_t t = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto g0 = reg_->catalog()->generation;
+  ASSERT_TRUE(reg_->createSession({"h1", "csrf1", "admin", "configured", kB, t, t + 3600}).ok());
+  ASSERT_TRUE(reg_->createSession({"h2", "csrf2", "viewer", "a@b", "", t - 100, t - 1}).ok());
+  EXPECT_EQ(reg_->catalog()->generation, g0);  // no reload for a login
+  auto s = reg_->session("h1");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->csrf, "csrf1");
+  EXPECT_EQ((*s)->role, "admin");
+  EXPECT_EQ((*s)->tokenHash, kB);
+  EXPECT_EQ((*s)->expiresAt, t + 3600);
+  EXPECT_FALSE(reg_->session("h2")->has_value());       // expired
+  EXPECT_FALSE(reg_->session("nothing")->has_value());
+  EXPECT_EQ(*reg_->purgeSessions(), 1);
+  EXPECT_TRUE(*reg_->deleteSession("h1"));
+  EXPECT_FALSE(*reg_->deleteSession("h1"));
+  EXPECT_FALSE(reg_->session("h1")->has_value());
+}
+
+TEST_P(Reg, TokensHaveRolesScopesAndTheLastAdminCannotBeRevoked) {
+  ASSERT_TRUE(reg_->addTokenHash(kA, "configured").ok());
+  ASSERT_TRUE(reg_->addTokenHash(kA, "configured again").ok());  // present: nothing changes
+  TokenInfo ci;
+  ci.name = "ci";
+  ci.role = "deployer";
+  ci.functions = {"hello", "api-*"};
+  ci.createdBy = "configured";
+  auto made = reg_->addToken(kB, ci);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(made->id, kB.substr(0, 12));
+  auto t = reg_->token(kB);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->role, "deployer");
+  EXPECT_TRUE(t->covers("hello"));
+  EXPECT_TRUE(t->covers("api-users"));
+  EXPECT_FALSE(t->covers("api"));
+  EXPECT_FALSE(t->covers("other"));
+  EXPECT_TRUE(reg_->token(kA)->covers("anything"));
+  ci.role = "root";
+  EXPECT_FALSE(reg_->addToken(std::string(64, 'c'), ci).ok());
+  ci.role = "viewer";
+  ci.functions = {"Bad_Name"};
+  EXPECT_FALSE(reg_->addToken(std::string(64, 'c'), ci).ok());
+  auto all = reg_->tokens();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "configured");
+  EXPECT_EQ((*all)[0].lastUsedAt, 0);
+  reg_->touchToken(kA);
+  EXPECT_GT((*reg_->tokens())[0].lastUsedAt, 0);
+  EXPECT_FALSE(reg_->revokeToken(kA.substr(0, 12)).ok());  // the last admin token
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_TRUE(reg_->createSession({"s1", "c", "deployer", "ci", kB, t0, t0 + 60}).ok());
+  EXPECT_TRUE(*reg_->revokeToken(kB.substr(0, 12)));
+  EXPECT_FALSE(reg_->hasTokenHash(kB));
+  EXPECT_FALSE(reg_->session("s1")->has_value());  // its sessions went with it
+  EXPECT_FALSE(*reg_->revokeToken("nothing"));
+}
+
+TEST_P(Reg, AuditEntriesAreKeptNewestFirstAndFiltered) {
+  for (int i = 0; i < 5; i++) {
+    AuditEntry e;
+    e.atMs = 1000 + i;
+    e.actor = i % 2 ? "ci" : "alice@example.com";
+    e.via = "token";
+    e.role = "admin";
+    e.action = i == 4 ? "function.delete" : "deploy";
+    e.function = i < 3 ? "hello" : "other";
+    e.detail = R"({"version":"v)" + std::to_string(i) + R"("})";
+    e.client = "127.0.0.1";
+    e.requestId = "r" + std::to_string(i);
+    e.status = 201;
+    ASSERT_TRUE(reg_->addAudit(e).ok());
+  }
+  auto all = reg_->audit({});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ((*all)[0].requestId, "r4");
+  EXPECT_GT((*all)[0].id, (*all)[1].id);
+  AuditQuery byFn;
+  byFn.function = "hello";
+  EXPECT_EQ(reg_->audit(byFn)->size(), 3u);
+  AuditQuery byActor;
+  byActor.actor = "ci";
+  EXPECT_EQ(reg_->audit(byActor)->size(), 2u);
+  AuditQuery page;
+  page.limit = 2;
+  auto first = *reg_->audit(page);
+  page.beforeId = first.back().id;
+  auto second = *reg_->audit(page);
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].requestId, "r2");
+  EXPECT_EQ(*reg_->purgeAudit(1), 5);  // 1970: older than a day
+}
+
 TEST_P(Reg, AReopenMigratesNothingTwice) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   for (int i = 0; i < 3; i++) {
@@ -312,7 +410,7 @@ TEST(Postgres, AChangeThroughOneNodeReachesTheOther) {
   ASSERT_TRUE(reg_->setSecret("hello", "K", "v").ok());
   EXPECT_TRUE(waitFor([](const Catalog& c) { return !c.functions.at("hello").env.empty(); }));
   ASSERT_TRUE(reg_->addTokenHash(kB, "other").ok());
-  EXPECT_TRUE(waitFor([&](const Catalog& c) { return c.tokenHashes.count(kB) > 0; }));
+  EXPECT_TRUE(waitFor([&](const Catalog& c) { return c.tokens.count(kB) > 0; }));
   ASSERT_TRUE(reg_->deleteFunction("hello").ok());
   EXPECT_TRUE(waitFor([](const Catalog& c) { return c.functions.count("hello") == 0; }));
   EXPECT_TRUE(other->watchStats().connected);
