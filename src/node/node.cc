@@ -16,6 +16,7 @@
 
 #include "admin/admin_api.h"
 #include "cluster/cluster.h"
+#include "common/random.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "dispatch/invoker.h"
@@ -113,6 +114,9 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--max-client-connections", c.maxClientConnections,
                 "Open connections per client address; more get 429 (0: no cap; raise it behind a load balancer)")
       ->capture_default_str();
+  s->add_option("--audit-days", c.auditDays, "Days the audit log keeps an entry")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{36500}));
   // The config file is read by the top-level app (keys in a [serve] section
   // or at top level); fallthrough lets `fn0 serve --config F` find it.
   app.set_config("--config", "", "A TOML file with any of the serve options (in a [serve] section)");
@@ -172,18 +176,7 @@ std::optional<std::string> readClusterKey(const NodeConfig& c) {
   return k;
 }
 
-std::string randomToken() {
-  unsigned char b[24];
-  std::ifstream in("/dev/urandom", std::ios::binary);
-  in.read(reinterpret_cast<char*>(b), sizeof b);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string t = "fn0_";
-  for (unsigned char x : b) {
-    t += kHex[x >> 4];
-    t += kHex[x & 15];
-  }
-  return t;
-}
+std::string randomToken() { return "fn0_" + randomHex(24); }
 
 // Every connection is a descriptor: take the hard limit, not the default
 // soft one (often 1024). The accept loop backs off when even that runs out.
@@ -424,6 +417,7 @@ int serve(const NodeConfig& c) {
   deps.cluster = clusterPart.get();
   deps.kv = kvService->get();
   deps.kvLimits = kvApi.nodeLimits();
+  deps.auditDays = c.auditDays;
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();

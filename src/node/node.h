@@ -44,6 +44,7 @@ struct NodeConfig {
   unsigned bodyGraceSeconds = 10;
   uint64_t bodyMinRate = 1024;
   uint32_t maxClientConnections = 512;
+  int64_t auditDays = 90;  // audit log entries older than this are deleted
   uint32_t maxConcurrency = 1000;
   uint32_t maxFunctionConcurrency = 0;  // per function (0: half of maxConcurrency)
   unsigned compileThreads = 0;          // deploys compiling at once (0: 2, or a quarter of the CPUs if more)
