@@ -27,7 +27,7 @@ def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_r
     # B takes the shared settings from its config file instead of flags.
     config = cluster.workdir / "b.toml"
     config.write_text(f'[serve]\nregistry = "{cluster.pg.url()}"\nstore = "{cluster.s3.url(cluster.bucket)}"\n'
-                      f'cluster-key-file = "{cluster.key_file}"\n')
+                      f'cluster-key-file = "{cluster.key_file}"\nsecrets-key-file = "{cluster.secrets_key_file}"\n')
     b = Node(cluster.build_dir, cluster.workdir / "b", "--config", str(config), "--no-forward",
              env=cluster.s3.env()).start()
     cluster.nodes.append(b)
