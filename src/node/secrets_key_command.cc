@@ -4,6 +4,10 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <optional>
 
 #include "registry/registry.h"
 #include "registry/secret_keys.h"
@@ -25,11 +29,36 @@ CLI::App* addSecretsKeyCommand(CLI::App& app, SecretsKeyConfig& c) {
   s->add_option("--secrets-key-file", c.secretsKeyFile,
                 "The key file (or set FN0_SECRETS_KEY_FILE; default: <data-dir>/secrets.key)")
       ->envname("FN0_SECRETS_KEY_FILE");
+  s->add_option("--config", c.configFile,
+                "The node's config file: data-dir, registry and secrets-key-file from its [serve] section");
   s->add_flag("--json", c.json, "Print the result as JSON");
+  // What the command line leaves out comes from the config file, as for
+  // `fn0 serve --config` (the flags win).
+  auto* dataDir = s->get_option("--data-dir");
+  auto* registryUrl = s->get_option("--registry");
+  auto* keyFile = s->get_option("--secrets-key-file");
+  s->callback([&c, dataDir, registryUrl, keyFile] {
+    if (c.configFile.empty()) return;
+    toml::table t;
+    try {
+      t = toml::parse_file(c.configFile);
+    } catch (const toml::parse_error& e) {
+      throw CLI::ValidationError("--config", c.configFile + ": " + std::string(e.description()));
+    }
+    auto value = [&](const char* key) -> std::optional<std::string> {
+      if (auto v = t["serve"][key].value<std::string>()) return v;
+      return t[key].value<std::string>();
+    };
+    if (auto v = value("data-dir"); v && dataDir->count() == 0) c.dataDir = *v;
+    if (auto v = value("registry"); v && registryUrl->count() == 0) c.registryUrl = *v;
+    if (auto v = value("secrets-key-file"); v && keyFile->count() == 0 && !std::getenv("FN0_SECRETS_KEY_FILE"))
+      c.secretsKeyFile = *v;
+  });
   s->footer(
       "Works on the node's storage (the key file, the registry), not through a node: nodes keep serving.\n"
       "Examples:\n"
       "  fn0 secrets-key status --data-dir ./fn0-data\n"
+      "  fn0 secrets-key status --config /etc/fn0/fn0.toml\n"
       "  fn0 secrets-key rotate --data-dir ./fn0-data && fn0 secrets-key prune --data-dir ./fn0-data\n"
       "  A cluster (docs/secrets.md): add --secrets-key-file F; copy F to every node;\n"
       "  rotate --registry postgres://... --secrets-key-file F; prune (same flags); copy F again");

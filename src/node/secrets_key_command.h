@@ -25,6 +25,9 @@ struct SecretsKeyConfig {
   std::filesystem::path dataDir = "fn0-data";
   std::string registryUrl;
   std::string secretsKeyFile;  // or FN0_SECRETS_KEY_FILE; empty: <dataDir>/secrets.key
+  // The node's config file: its [serve] data-dir, registry and
+  // secrets-key-file fill in what the command line does not give.
+  std::string configFile;
   bool json = false;
 };
 
