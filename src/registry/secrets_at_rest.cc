@@ -71,10 +71,13 @@ Result<void> Registry::setUpSecrets() {
           std::set<std::string> ids;
           for (const auto& [id, n] : used) ids.insert(id);
           if (!keyId.empty()) ids.insert(keyId);
+          // Without a sealed value the key was still chosen: by the first
+          // node that started on this registry.
           return Error{fmt::format(
-              "the registry's secrets are sealed with key {}, and there is no secrets key file at {}: give this node "
-              "the key file the other nodes use (--secrets-key-file; every node sharing a registry needs the same "
-              "keys). fn0 creates a key file only for a registry that has no key yet",
+              "{} key {}, and there is no secrets key file at {}: give this node the key file the other nodes use "
+              "(--secrets-key-file; every node sharing a registry needs the same keys). fn0 creates a key file only "
+              "for a registry that has no key yet",
+              used.empty() ? "the registry seals secrets with the first node's" : "the registry's secrets are sealed with",
               fmt::join(ids, ", "), file)};
         }
         if (auto id = keys_->generate()) {

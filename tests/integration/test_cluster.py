@@ -134,7 +134,8 @@ def test_a_shared_directory_store_works_like_a_bucket(cluster, examples_dir):
     directory; B serves A's deploy from the sealed artifact A left there."""
     shared = cluster.workdir / "shared"
     store = f"file://{shared}"
-    args = ["--registry", cluster.pg.url(), "--store", store, "--cluster-key-file", str(cluster.key_file)]
+    args = ["--registry", cluster.pg.url(), "--store", store, "--cluster-key-file", str(cluster.key_file),
+            "--secrets-key-file", str(cluster.secrets_key_file)]
     a = Node(cluster.build_dir, cluster.workdir / "fa", *args).start()
     b = Node(cluster.build_dir, cluster.workdir / "fb", *args).start()
     cluster.nodes += [a, b]
