@@ -28,6 +28,7 @@
 #include "logs/log_buffer.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
+#include "registry/secret_keys.h"
 #include "runtime/component_cache.h"
 #include "runtime/engine.h"
 #include "code/library.h"
@@ -82,6 +83,11 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--cluster-key-file", c.clusterKeyFile,
                 "File with the cluster secret (or set FN0_CLUSTER_KEY, at least 32 characters) that seals compiled "
                 "artifacts shared through --store; without it every node compiles for itself");
+  s->add_option("--secrets-key-file", c.secretsKeyFile,
+                "File with the keys that seal functions' secrets in the registry (or set FN0_SECRETS_KEY_FILE; "
+                "default: <data-dir>/secrets.key, made with mode 0600 on first start). Keep it apart from registry "
+                "backups; every node sharing a registry needs the same file (docs/secrets.md)")
+      ->envname("FN0_SECRETS_KEY_FILE");
   s->add_option("--disk-cache-mb", c.diskCacheMb,
                 "Local disk for artifacts and components fetched from a shared --store")
       ->capture_default_str();
@@ -231,13 +237,10 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
     return 1;
   }
-  auto registry = registry::Registry::open(c.registryUrl, c.dataDir);
-  if (!registry) {
-    fmt::print(stderr, "fn0 serve: {}\n", registry.error().message);
-    return 1;
-  }
   // The code store: checked now, so a wrong secret, a missing bucket or an
-  // unreachable server stops the node with its reason, not a later deploy.
+  // unreachable server stops the node with its reason, not a later deploy;
+  // and before the registry, whose first opening may make this node's
+  // secrets key the registry's (a node that cannot start should not).
   std::unique_ptr<store::CodeStore> codeStore;
   if (c.storeUrl.empty()) {
     codeStore = store::openDirectoryStore(c.dataDir / "blobs");
@@ -259,6 +262,17 @@ int serve(const NodeConfig& c) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "fn0 serve: {}\n", e.what());
     return 2;
+  }
+  // Secrets are sealed in the registry with keys from this file; the
+  // registry checks it holds every key its rows name (or makes it, for a
+  // registry with no key yet) and seals values an older fn0 left in clear.
+  const std::filesystem::path secretsKeyFile =
+      c.secretsKeyFile.empty() ? c.dataDir / "secrets.key" : std::filesystem::path(c.secretsKeyFile);
+  auto registry = registry::Registry::open(c.registryUrl, c.dataDir,
+                                           std::make_shared<registry::SecretKeys>(secretsKeyFile));
+  if (!registry) {
+    fmt::print(stderr, "fn0 serve: {}\n", registry.error().message);
+    return 1;
   }
   if (!c.storeUrl.empty() && !clusterKey)
     fmt::print(stderr, "fn0: no --cluster-key-file: compiled artifacts are not shared, every node compiles for itself\n");
@@ -445,6 +459,7 @@ int serve(const NodeConfig& c) {
         {"fn0_registry_connected", (w.connected || !w.watching) ? 1.0 : 0.0},
         {"fn0_registry_reloads_total", static_cast<double>(w.reloads)},
         {"fn0_registry_reconnects_total", static_cast<double>(w.reconnects)},
+        {"fn0_registry_secrets_unreadable", static_cast<double>(w.secretsUnreadable)},
     };
   });
   metrics.addNodeGauges([&] {

@@ -53,6 +53,9 @@ struct NodeConfig {
   std::string registryUrl;     // postgres://USER@HOST:PORT/DB
   std::string storeUrl;        // s3://BUCKET?endpoint=http://HOST:PORT or file:///shared/path
   std::string clusterKeyFile;  // or FN0_CLUSTER_KEY: seals shared artifacts
+  // The keys secrets are sealed with in the registry (docs/secrets.md), or
+  // FN0_SECRETS_KEY_FILE; empty: <dataDir>/secrets.key, made on first start.
+  std::string secretsKeyFile;
   uint64_t diskCacheMb = 8192;  // local artifacts and originals of a shared store
   // Cluster routing (with a PostgreSQL registry; docs/cluster.md).
   std::string advertise;  // HOST:PORT peers reach this node at (default: the listen address)

@@ -127,6 +127,13 @@ const char* const kMigrations[] = {
     CREATE INDEX audit_by_function ON audit(function, id);
     CREATE INDEX audit_by_time ON audit(at_ms);
     )sql",
+    // 8: secrets sealed at rest (secrets_at_rest.cc): the key that sealed
+    // each value (NULL: a value an older fn0 stored in clear, sealed at the
+    // next open) and the key new values are sealed with.
+    R"sql(
+    ALTER TABLE secrets ADD COLUMN key_id TEXT;
+    ALTER TABLE registry_state ADD COLUMN secrets_key_id TEXT;
+    )sql",
 };
 
 // {BIGINT}: a 64-bit integer; {AUTOID}: an integer primary key the
@@ -150,11 +157,14 @@ Registry::~Registry() {
   if (watcher_.joinable()) watcher_.join();
 }
 
-Result<std::unique_ptr<Registry>> Registry::openSqlite(const std::filesystem::path& file) {
+Result<std::unique_ptr<Registry>> Registry::openSqlite(const std::filesystem::path& file,
+                                                     std::shared_ptr<SecretKeys> keys) {
   try {
     std::unique_ptr<Registry> r(new Registry(registry::openSqlite(file.string()), "sqlite"));
+    r->keys_ = std::move(keys);
     std::lock_guard lock(r->mu_);
     if (auto m = r->migrate(); !m) return m.error();
+    if (auto s = r->setUpSecrets(); !s) return s.error();
     r->reload(*r->db_);
     return r;
   } catch (const SqlError& e) {
@@ -162,16 +172,19 @@ Result<std::unique_ptr<Registry>> Registry::openSqlite(const std::filesystem::pa
   }
 }
 
-Result<std::unique_ptr<Registry>> Registry::open(const std::string& url, const std::filesystem::path& dataDir) {
-  if (url.empty() || url == "sqlite:") return openSqlite(dataDir / "registry.db");
+Result<std::unique_ptr<Registry>> Registry::open(const std::string& url, const std::filesystem::path& dataDir,
+                                               std::shared_ptr<SecretKeys> keys) {
+  if (url.empty() || url == "sqlite:") return openSqlite(dataDir / "registry.db", std::move(keys));
   if (url.rfind("postgres://", 0) != 0 && url.rfind("postgresql://", 0) != 0)
     return Error{"--registry must be postgres://USER@HOST:PORT/DB (or empty for SQLite in the data directory), got '" +
                  url.substr(0, 200) + "'"};
   try {
     std::unique_ptr<Registry> r(new Registry(openPostgres(url), "postgres"));
+    r->keys_ = std::move(keys);
     {
       std::lock_guard lock(r->mu_);
       if (auto m = r->migrate(); !m) return m.error();
+      if (auto s = r->setUpSecrets(); !s) return s.error();
       r->reload(*r->db_);
     }
     {
@@ -264,6 +277,7 @@ Result<void> Registry::upsertVar(const char* table, const std::string& function,
   if (auto n = checkVarName(key); !n) return n.error();
   if (auto v = checkVarValue(value); !v) return v.error();
   return write<void>([&](SqlConnection& db) -> Result<void> {
+    if (std::string_view(table) == "secrets") return upsertSecret(db, function, key, value);  // sealed
     db.exec(std::string("INSERT INTO ") + table +
                 "(function, name, value) VALUES ($1, $2, $3) "
                 "ON CONFLICT(function, name) DO UPDATE SET value=excluded.value",
@@ -356,7 +370,7 @@ void Registry::reload(SqlConnection& db) {
     c->functions[v.text(0)].versionHashes[v.integer(1)] = v.text(2);
   for (const auto& a : db.query("SELECT function, name, version FROM aliases"))
     c->functions[a.text(0)].aliases[a.text(1)] = a.integer(2);
-  for (const auto& e : db.query("SELECT function, name, value FROM env UNION ALL SELECT function, name, value FROM secrets")) {
+  for (const auto& e : db.query("SELECT function, name, value FROM env")) {
     // A registry written before names were checked may hold one the guest
     // cannot take (non-UTF-8, '='): leave it out rather than fail every
     // request of the function. The API still lists it, so it can be deleted.
@@ -364,11 +378,14 @@ void Registry::reload(SqlConnection& db) {
     if (!checkVarName(name) || !checkVarValue(value)) continue;
     c->functions[e.text(0)].env.emplace_back(name, value);
   }
+  uint64_t unreadable = 0;
+  loadSecrets(db, *c, unreadable);  // after the variables, opened (secrets_at_rest.cc)
   for (const auto& t : db.query("SELECT hash, id, name, role, functions, created_by, created_at FROM tokens"))
     c->tokens.emplace(t.text(0), tokenFromRow(t, 1));
   tx.commit();
   std::lock_guard lock(catalogMu_);
   watch_.reloads++;
+  watch_.secretsUnreadable = unreadable;
   if (!catalog_ || c->generation >= catalog_->generation) catalog_ = std::move(c);
 }
 

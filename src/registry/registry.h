@@ -147,6 +147,7 @@ struct Catalog {
 };
 
 class SqlConnection;
+class SecretKeys;  // secret_keys.h
 
 // Error::code of a write or read the database could not take: answered
 // with 503 and this fn0-error.
@@ -157,8 +158,15 @@ class Registry {
   // `url` "" or "sqlite:" : SQLite in dataDir/registry.db; "postgres://..."
   // or "postgresql://...": PostgreSQL, watched for other nodes' changes.
   // Errors name the problem (unreachable server, unknown database, bad URL).
-  static Result<std::unique_ptr<Registry>> open(const std::string& url, const std::filesystem::path& dataDir);
-  static Result<std::unique_ptr<Registry>> openSqlite(const std::filesystem::path& file);
+  // `keys` seal and open secret values (secrets_at_rest.cc): opening checks
+  // that they open every secret stored, seals any stored in clear by an
+  // older fn0, and may create the key file (only for a registry that has no
+  // sealed secret yet). nullptr only for tools that need just the schema
+  // (a bench): secrets then stay out of the catalog and cannot be set.
+  static Result<std::unique_ptr<Registry>> open(const std::string& url, const std::filesystem::path& dataDir,
+                                                std::shared_ptr<SecretKeys> keys);
+  static Result<std::unique_ptr<Registry>> openSqlite(const std::filesystem::path& file,
+                                                      std::shared_ptr<SecretKeys> keys);
   ~Registry();
 
   // "sqlite" or "postgres".
@@ -222,12 +230,27 @@ class Registry {
   Result<bool> deleteSession(const std::string& idHash);
   // Deletes expired sessions; how many went.
   Result<int64_t> purgeSessions();
+  // Secrets at rest (secrets_at_rest.cc; docs/secrets.md).
+  struct SecretsStatus {
+    std::string keyId;                           // new values are sealed with it ("" before any)
+    std::map<std::string, int64_t> valuesByKey;  // key id -> values it sealed
+    int64_t clear = 0;                           // stored in clear (never after an open with keys)
+  };
+  Result<SecretsStatus> secretsStatus();
+  // Seals every secret with the key `keyId` (held in the key file) and makes
+  // it the key new values are sealed with, in one transaction; then has the
+  // database drop the old rows' bytes (SQLite VACUUM, PostgreSQL VACUUM FULL
+  // of the table). Returns how many values were sealed again.
+  Result<int64_t> rotateSecrets(const std::string& keyId);
 
   // How the watcher (PostgreSQL only) is doing, for metrics and status.
   struct WatchStats {
     bool watching = false;   // a PostgreSQL registry (false: SQLite)
     bool connected = false;  // listening for changes now
     uint64_t reloads = 0, reconnects = 0, failures = 0;
+    // Secrets the last catalog could not open (a key this node lacks, an
+    // altered row): each one named once on stderr.
+    uint64_t secretsUnreadable = 0;
   };
   WatchStats watchStats() const;
 
@@ -250,9 +273,20 @@ class Registry {
   Result<void> upsertVar(const char* table, const std::string& function, const std::string& key,
                          const std::string& value);
   Result<bool> deleteVar(const char* table, const std::string& function, const std::string& key);
+  // secrets_at_rest.cc: the checks and the sealing of clear values at open;
+  // a secret written sealed; the catalog's secrets opened; the database's
+  // copies of old rows dropped.
+  Result<void> setUpSecrets();
+  Result<void> upsertSecret(SqlConnection& db, const std::string& function, const std::string& key,
+                            const std::string& value);
+  void loadSecrets(SqlConnection& db, Catalog& into, uint64_t& unreadable);
+  void compactSecrets(SqlConnection& db);
 
   std::unique_ptr<SqlConnection> db_;
   const std::string kind_;
+  std::shared_ptr<SecretKeys> keys_;
+  std::mutex reportedMu_;
+  std::unordered_set<std::string> reported_;  // secret problems already on stderr
   mutable std::mutex mu_;  // serialises use of db_
   mutable std::mutex catalogMu_;
   std::shared_ptr<const Catalog> catalog_;
