@@ -122,10 +122,7 @@ class DeploySlot {
 
 }  // namespace
 
-AdminApi::AdminApi(AdminDeps deps)
-    : d_(std::move(deps)),
-      epoch_(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                 .count()) {}
+AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
 
 // Runs `op` (a registry call: a database round trip, on PostgreSQL maybe a
 // slow one) on the registry pool and comes back to this connection's
@@ -289,6 +286,9 @@ json AdminApi::functionLimitsJson() const {
               {"max_subrequests", both(n.maxSubrequests, n.maxSubrequests)},
               {"reuse_instance_requests", both(0, n.reuseInstanceRequests)}};
   if (share) out["max_concurrency"] = both(share, share);
+  if (d_.logRetentionMb) out["log_retention_mb"] = both(d_.logRetentionMb, d_.logRetentionMb);
+  if (d_.logRetentionMb && d_.logRetentionHours)
+    out["log_retention_hours"] = both(d_.logRetentionHours, d_.logRetentionHours);
   return out;
 }
 
