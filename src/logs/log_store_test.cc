@@ -226,6 +226,7 @@ TEST_F(LogStoreTest, DeletingAFunctionDeletesItsLinesAndANewOneStartsEmpty) {
   hub.get("elsewhere")->append("r", 1, "old elsewhere");
   ASSERT_EQ(hub.read("f", {})->entries.size(), 1u);
   hub.drop("f");
+  EXPECT_TRUE(hub.read("f", {})->entries.empty());  // at once: the read waits for the drop
   hub.get("f")->append("r", 1, "new f");
   EXPECT_EQ(lines(*hub.read("f", {})), (std::vector<std::string>{"new f"}));
   // Deleted through another node: the retention pass sees it gone.

@@ -58,7 +58,11 @@ void LogWriter::append(const std::string& function, std::string_view requestId, 
 void LogWriter::drop(const std::string& function) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(LogItem{LogItem::Kind::Drop, function, {}});
+    // It takes a number too, so that a reader's flush waits for it: a page
+    // read after the delete never shows the deleted lines.
+    LogItem item{LogItem::Kind::Drop, function, {}};
+    item.entry.seq = ++lastSeq_;
+    queue_.push_back(std::move(item));
     droppedBy_.erase(function);
     enforceSoon_ = true;
     idle_ = false;
