@@ -206,8 +206,10 @@ class Commands {
     logs_->add_flag("--follow,-f", follow_, "Keep printing new lines");
     logs_->add_option("--since", since_,
                       "Only lines from then on: a duration before now (90s, 15m, 1h, 2d), an RFC 3339 time "
-                      "(2026-12-06T10:00:00Z) or unix seconds (a bare number under 1e9: that many seconds ago)");
-    logs_->add_option("--until", until_, "Only lines before then (the same forms as --since)");
+                      "(2026-12-06T10:00:00Z) or unix seconds (a bare number under 1e9: that many seconds ago)")
+        ->check(timeValidator("--since"));
+    logs_->add_option("--until", until_, "Only lines before then (the same forms as --since)")
+        ->check(timeValidator("--until"));
     logs_->add_option("--request-id", requestId_, "Only the lines of this request (its fn0-request-id)");
     logs_->add_option("--grep", grep_, "Only lines containing this text (case-sensitive)");
     logs_->add_option("--tail,-n", tail_,
@@ -802,26 +804,34 @@ class Commands {
     std::fflush(stdout);
   }
 
+  // --since and --until as the command line is parsed: a mistake is a
+  // usage error (exit 2) before anything is asked of the node.
+  static CLI::Validator timeValidator(std::string flag) {
+    return CLI::Validator(
+        [flag](std::string& text) -> std::string {
+          if (parseTimeMicros(logTimeParam(text), 0)) return "";
+          return "'" + text + "' is not a valid value for " + flag +
+                 ": use a duration before now (90s, 15m, 1h, 2d), an RFC 3339 time (2026-12-06T10:00:00Z) or unix "
+                 "seconds";
+        },
+        "TIME");
+  }
+  // A bare number is seconds ago, as --since always took; a larger one
+  // (from 1e9: 2001 on) is unix seconds, as the API reads it.
+  static std::string logTimeParam(std::string text) {
+    if (!text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos) text += "s";
+    return text;
+  }
+
   // The lines asked for (every node's, in a cluster): the newest --tail,
   // or every matching one page by page; then with --follow the new ones as
   // they come, from where the pages ended, until the node ends the stream
   // or goes away (exit 1, said on stderr).
   int logs() {
-    // A bare number is seconds ago, as --since always took; a larger one
-    // (from 1e9: 2001 on) is unix seconds, as the API reads it.
-    auto timeParam = [](std::string text) {
-      if (!text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos) text += "s";
-      return text;
-    };
-    const std::string since = timeParam(since_), until = timeParam(until_);
-    const int64_t nowUs = static_cast<int64_t>(unixNow() * 1e6);
-    auto badTime = [&](const char* flag, const std::string& text) {
-      return fail(std::string(flag) + " takes a duration before now (90s, 15m, 1h, 2d), an RFC 3339 time "
-                                      "(2026-12-06T10:00:00Z) or unix seconds, got '" + text + "'", kExitUsage);
-    };
+    const std::string since = logTimeParam(since_), until = logTimeParam(until_);
+    // Checked as the command line was parsed (timeValidator).
     std::optional<int64_t> sinceUs;
-    if (!since.empty() && !(sinceUs = parseTimeMicros(since, nowUs))) return badTime("--since", since_);
-    if (!until.empty() && !parseTimeMicros(until, nowUs)) return badTime("--until", until_);
+    if (!since.empty()) sinceUs = parseTimeMicros(since, static_cast<int64_t>(unixNow() * 1e6));
     std::string filters;
     if (!since.empty()) filters += "&since=" + percentEncode(since);
     if (!until.empty()) filters += "&until=" + percentEncode(until);
