@@ -17,6 +17,9 @@ namespace {
 //   retention goes back to the file system a little per pass, so a deleted
 //   function's lines do not leave a file that stays at its peak size.
 // - journal_size_limit: the WAL file is cut back after a checkpoint.
+// - cache_size 16 MiB on the writer (SQLite's default is 2 MiB): the
+//   request-id index takes its entries in random order, and its pages
+//   staying cached is what keeps a batch's inserts cheap.
 // Indexes: lines_fn pages a function's lines by seq (an index entry ends
 // with the rowid, the seq); lines_time finds `since`/`until` and the lines
 // past their age; lines_request answers `request_id=` without a scan.
@@ -93,6 +96,7 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const std::filesystem::path& fi
     db.exec("PRAGMA journal_mode=WAL");
     db.exec("PRAGMA synchronous=NORMAL");
     db.exec("PRAGMA journal_size_limit=67108864");
+    db.exec("PRAGMA cache_size=-16384");
     Tx tx(db, "BEGIN IMMEDIATE");
     db.exec(kSchema);
     {
