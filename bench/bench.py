@@ -9,7 +9,9 @@ echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
 deploy -> first response (new bytes, compiled on deploy); restart -> first
 response (artifact on disk); 1, 100 and 1000 tenants (distinct components)
 with the node's RSS; p50/p99 of hello-c at half of fn0's maximum
-throughput, at a constant rate (oha, installed by `setup.sh --bench`).
+throughput, at a constant rate (oha, installed by `setup.sh --bench`);
+what persistent logs cost a C function that writes a line per request
+(persistent logs on vs off, alternating runs).
 """
 from __future__ import annotations
 
@@ -141,10 +143,48 @@ def tenants(examples: Path, out_dir: Path, counts=(1, 100, 1000)) -> dict:
     return res
 
 
+def logging_cost(guest: Path, lines: int = 0) -> dict:
+    """Throughput of a C guest (tests/guests/hostile-c, `/log?lines=0`:
+    one stderr line per request; `lines` more on stdout) with the lines stored on disk (the
+    default) and kept in memory only (--log-retention-mb 0): two nodes up at
+    once, wrk alternating between them, best of ROUNDS each."""
+    nodes, dirs = {}, []
+    try:
+        for mode, args in (("disk", ()), ("memory", ("--log-retention-mb", "0"))):
+            data = Path(tempfile.mkdtemp(prefix=f"fn0-bench-logs-{mode}-"))
+            dirs.append(data)
+            nodes[mode] = Node(BUILD, data, "--no-access-log", *args).start()
+            assert nodes[mode].deploy("logger", guest).status in (200, 201)
+        runs = {mode: [] for mode in nodes}
+        for _ in range(ROUNDS):
+            for mode, node in nodes.items():
+                runs[mode].append(wrk(f"http://127.0.0.1:{node.port}/logger/log?lines={lines}"))
+        res = {mode: best(r) for mode, r in runs.items()}
+        res["all_rps"] = {mode: [round(x["rps"]) for x in r] for mode, r in runs.items()}
+        dropped = nodes["disk"].get("/_fn0/metrics").body.decode()
+        m = re.search(r"^fn0_log_lines_dropped_total (\S+)$", dropped, re.M)
+        res["disk_dropped_lines"] = float(m.group(1)) if m else None
+        m = re.search(r"^fn0_log_lines_written_total (\S+)$", dropped, re.M)
+        res["disk_written_lines"] = float(m.group(1)) if m else None
+        res["disk_db_mb"] = sum(f.stat().st_size for f in dirs[0].glob("logs.db*")) / 1e6
+        return res
+    finally:
+        for node in nodes.values():
+            node.stop()
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def main() -> int:
     out_dir = BUILD / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ["PATH"] = f"{TOOLS}:{os.environ['PATH']}"
+    if sys.argv[1:2] == ["logging"]:  # only the persistent-logs case: `bench.py logging [LINES]`
+        lines = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+        lg = logging_cost(BUILD / "tests" / "guests" / "hostile-c.wasm", lines)
+        print(json.dumps(lg, indent=2))
+        print(f"{lines + 1} lines per request: persistent / in memory: {lg['disk']['rps'] / lg['memory']['rps']:.2f}x")
+        return 0
     post = out_dir / "post64k.lua"
     post.write_text('wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\n'
                     'wrk.headers["Content-Type"] = "application/octet-stream"\n')
@@ -192,6 +232,9 @@ def main() -> int:
     shutil.rmtree(data, ignore_errors=True)
 
     results["tenants"] = tenants(examples, out_dir)
+    guest = BUILD / "tests" / "guests" / "hostile-c.wasm"
+    if guest.exists():
+        results["logging"] = logging_cost(guest)
 
     raw = results["cases"]["raw (no wasm)"]["fn0"]["rps"]
     print(f"\nfn0 bench — wrk -t2 -c{CONNECTIONS} -d{DURATION}, best of {ROUNDS}, loopback, {os.cpu_count()} cores\n")
@@ -221,6 +264,13 @@ def main() -> int:
     for n, r in t.items():
         print(f"  {n:5} functions: {r['rps']:8.0f} req/s ({r['rps'] / t[1]['rps']:.2f}x of 1), "
               f"p99 {r['p99_ms']:.2f} ms, node RSS {r['rss_mb']:.0f} MB")
+    if "logging" in results:
+        lg = results["logging"]
+        print(f"\na line per request (hostile-c /log?lines=0): persistent logs {lg['disk']['rps']:.0f} req/s "
+              f"(p99 {lg['disk']['p99_ms']:.2f} ms), in memory only {lg['memory']['rps']:.0f} req/s "
+              f"(p99 {lg['memory']['p99_ms']:.2f} ms): {lg['disk']['rps'] / lg['memory']['rps']:.2f}x; "
+              f"{lg['disk_written_lines']:.0f} lines written, {lg['disk_dropped_lines']:.0f} dropped, "
+              f"logs.db {lg['disk_db_mb']:.1f} MB")
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     print(f"written to {out_dir / 'results.json'}")
     return 0

@@ -111,10 +111,7 @@ class DeploySlot {
 
 }  // namespace
 
-AdminApi::AdminApi(AdminDeps deps)
-    : d_(std::move(deps)),
-      epoch_(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                 .count()) {}
+AdminApi::AdminApi(AdminDeps deps) : d_(std::move(deps)) {}
 
 asio::awaitable<Result<void>> AdminApi::kvRun(bool write, std::function<void(kv::KvStore&)> f) {
   auto op = [&] { return d_.kv->runAndWait(write, f); };
@@ -296,6 +293,9 @@ json AdminApi::functionLimitsJson() const {
               {"max_subrequests", both(n.maxSubrequests, n.maxSubrequests)},
               {"reuse_instance_requests", both(0, n.reuseInstanceRequests)}};
   if (share) out["max_concurrency"] = both(share, share);
+  if (d_.logRetentionMb) out["log_retention_mb"] = both(d_.logRetentionMb, d_.logRetentionMb);
+  if (d_.logRetentionMb && d_.logRetentionHours)
+    out["log_retention_hours"] = both(d_.logRetentionHours, d_.logRetentionHours);
   return out;
 }
 

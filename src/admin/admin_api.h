@@ -27,7 +27,7 @@
 #include "kv/guest_api.h"
 #include "kv/kv_service.h"
 #include "http/exchange.h"
-#include "logs/log_buffer.h"
+#include "logs/log_hub.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"
@@ -59,6 +59,11 @@ struct AdminDeps {
   cluster::Cluster* cluster = nullptr;              // in a cluster
   kv::KvService* kv = nullptr;                      // functions' key-value buckets
   kv::KvLimits kvLimits{};                          // the node's (admin writes obey them too)
+  // Reads of the log file run here (null: on the registry pool).
+  boost::asio::thread_pool* logPool = nullptr;
+  // The node's log retention per function (0: not kept on disk / no age
+  // limit), for `function_limits`.
+  uint64_t logRetentionMb = 0, logRetentionHours = 0;
   int64_t auditDays = 90;                           // audit entries older than this are deleted
 };
 
@@ -109,18 +114,24 @@ class AdminApi {
   // /functions/{name}/kv... (kv_views.cc).
   boost::asio::awaitable<void> kvRoute(http::Exchange& ex, const std::string& route,
                                        const std::vector<std::string>& params, const std::string& query);
-  // A function's logs and metrics, the whole cluster's or this node's
-  // (function_views.cc).
+  // A function's logs (log_views.cc) and metrics (function_views.cc), the
+  // whole cluster's or this node's. `shape` is the query's filters, limit
+  // and tail; positions come from the cursor.
   boost::asio::awaitable<void> logs(http::Exchange& ex, std::string name, std::string query);
-  boost::asio::awaitable<void> followLogs(http::Exchange& ex, std::string name, LogCursor cursor, bool wholeCluster);
+  boost::asio::awaitable<void> followLogs(http::Exchange& ex, std::string name, LogCursor cursor, logs::Query shape,
+                                          bool wholeCluster);
   boost::asio::awaitable<void> functionMetrics(http::Exchange& ex, std::string name, std::string query);
   struct GatheredLogs {
     std::vector<NodeLogPage> pages;  // this node's first
     std::vector<PeerAnswer> failed;  // peers left out
   };
-  boost::asio::awaitable<GatheredLogs> gatherLogs(const http::Request& req, std::string name, LogCursor cursor,
-                                                  size_t limit, bool wholeCluster);
-  NodeLogPage localLogs(const std::string& name, const LogCursor& cursor, size_t limit, bool knownOnly);
+  // Fails only when this node's own log cannot be read.
+  boost::asio::awaitable<Result<GatheredLogs>> gatherLogs(const http::Request& req, std::string name,
+                                                          LogCursor cursor, logs::Query shape, bool wholeCluster);
+  boost::asio::awaitable<Result<NodeLogPage>> localLogs(const std::string& name, const LogCursor& cursor,
+                                                        const logs::Query& shape, bool knownOnly);
+  // This node's page, read off the I/O thread when it comes from the file.
+  boost::asio::awaitable<Result<logs::Page>> readLog(std::string name, logs::Query q);
   // Whether a request wants this node's part only: a peer's (never asked
   // further), `local=true`, or any request on a node alone.
   bool localOnly(const http::Request& req, const std::string& query) const;
@@ -133,9 +144,6 @@ class AdminApi {
   boost::asio::awaitable<std::optional<registry::FunctionInfo>> loadFunction(std::string name);
   AdminDeps d_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  // This process's start in ms since 1970: log cursors tell a restarted
-  // node (whose sequence numbers start again) by it.
-  const int64_t epoch_;
   std::atomic<uint32_t> deploys_{0}, compiling_{0};  // in progress; compiling now
   SessionCache sessions_;
   LoginLimiter logins_;

@@ -1,5 +1,6 @@
 #include "admin/log_merge.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace fn0::admin {
@@ -88,9 +89,32 @@ MergedLogs mergeLogPages(std::vector<NodeLogPage> pages, size_t limit, LogCursor
     cursor[page.node] = {page.epoch, e.value("seq", uint64_t{0})};
     out.entries.push_back(std::move(e));
   }
-  for (size_t i = 0; i < pages.size(); i++) out.more = out.more || pages[i].more || next[i] < pages[i].entries.size();
+  for (size_t i = 0; i < pages.size(); i++) {
+    out.more = out.more || pages[i].more || next[i] < pages[i].entries.size();
+    // Every line of this node's page was taken: what it looked at past
+    // them did not match, and need not be looked at again.
+    auto& at = cursor[pages[i].node];
+    if (next[i] == pages[i].entries.size() && pages[i].scannedTo > at.seq) at.seq = pages[i].scannedTo;
+  }
   out.cursor = std::move(cursor);
   return out;
+}
+
+MergedLogs mergeLogTail(std::vector<NodeLogPage> pages, size_t limit, LogCursor cursor) {
+  size_t total = 0;
+  for (const auto& p : pages) total += p.entries.size();
+  std::vector<uint64_t> ends;
+  for (const auto& p : pages) ends.push_back(std::max(p.scannedTo, p.entries.empty() ? 0 : p.entries.back().value("seq", uint64_t{0})));
+  std::vector<std::string> nodes;
+  for (const auto& p : pages) nodes.push_back(p.node);
+  std::vector<int64_t> epochs;
+  for (const auto& p : pages) epochs.push_back(p.epoch);
+  auto all = mergeLogPages(std::move(pages), total, std::move(cursor));
+  if (all.entries.size() > limit)
+    all.entries.erase(all.entries.begin(), all.entries.end() - static_cast<std::ptrdiff_t>(limit));
+  for (size_t i = 0; i < nodes.size(); i++) all.cursor[nodes[i]] = {epochs[i], ends[i]};
+  all.more = false;
+  return all;
 }
 
 }  // namespace fn0::admin

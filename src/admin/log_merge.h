@@ -1,8 +1,8 @@
 // A function's log lines from several nodes as one stream: each node pages
-// its own buffer by sequence number, so the cursor is one position per node
-// (its sequence numbers start again at 1 when it restarts, hence the epoch,
-// the node process's start time), and a page is the nodes' pages merged by
-// time. A line is never given twice and never skipped: a node's position
+// its own log by sequence number, so the cursor is one position per node,
+// with the epoch of that node's log (its log file's creation; the process's
+// start when the node keeps its logs in memory, whose numbers start again
+// at 1 with each process), and a page is the nodes' pages merged by time. A line is never given twice and never skipped: a node's position
 // moves only past the lines that made it into the merged page. Pure, so the
 // rules can be tested without a cluster.
 #pragma once
@@ -19,7 +19,7 @@
 namespace fn0::admin {
 
 struct LogPosition {
-  int64_t epoch = 0;  // the node process's start, ms since 1970; another epoch: start over
+  int64_t epoch = 0;  // the node's log's epoch, ms since 1970; another epoch: start over
   uint64_t seq = 0;   // the last sequence number given out
 };
 
@@ -43,6 +43,10 @@ struct NodeLogPage {
   std::vector<nlohmann::json> entries;  // in `seq` order, each with "seq" and "time"
   bool more = false;                    // the node has lines past this page
   uint64_t lastSeq = 0;                 // the node's newest line
+  // The node looked at every line up to here (a filtered page: the lines
+  // past its entries did not match): once all its entries are taken, its
+  // position moves here. 0 from a node that does not say.
+  uint64_t scannedTo = 0;
 };
 
 struct MergedLogs {
@@ -54,5 +58,10 @@ struct MergedLogs {
 // The first `limit` lines of `pages` by time (a node's own lines stay in
 // their order), each tagged with its node; `cursor` moved past them.
 MergedLogs mergeLogPages(std::vector<NodeLogPage> pages, size_t limit, LogCursor cursor);
+
+// The newest `limit` lines of `pages` (each node's newest lines, a tail),
+// oldest first; each node's position moves to the end of what it looked
+// at, so a follower goes on from there.
+MergedLogs mergeLogTail(std::vector<NodeLogPage> pages, size_t limit, LogCursor cursor);
 
 }  // namespace fn0::admin

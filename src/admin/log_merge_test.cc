@@ -93,5 +93,34 @@ TEST(LogMerge, KeepsTheNodesThatDidNotAnswerAndResetsARestartedOne) {
   EXPECT_EQ(m.cursor.at("restarted").seq, 0u);
 }
 
+TEST(LogMerge, AFilteredPageMovesANodePastWhatItLookedAt) {
+  // Node a looked up to seq 90 and found two matches; b found one at 5 but
+  // the merged page had room for two lines only.
+  auto a = page("a", 1, {{10, 1.0}, {20, 3.0}});
+  a.scannedTo = 90;
+  auto b = page("b", 1, {{5, 2.0}});
+  b.scannedTo = 70;
+  auto m = mergeLogPages({a, b}, 2, {});
+  EXPECT_EQ(m.cursor.at("a").seq, 10u);  // its line at 20 is still to come
+  EXPECT_EQ(m.cursor.at("b").seq, 70u);  // all of its page taken
+  EXPECT_TRUE(m.more);
+  auto rest = mergeLogPages({page("a", 1, {{20, 3.0}}), page("b", 1, {})}, 2, m.cursor);
+  EXPECT_EQ(rest.entries.size(), 1u);
+  EXPECT_EQ(rest.cursor.at("b").seq, 70u);
+}
+
+TEST(LogMerge, ATailKeepsTheNewestAndPutsEveryNodeAtItsEnd) {
+  auto a = page("a", 1, {{1, 1.0}, {2, 4.0}});
+  a.scannedTo = 9;
+  auto b = page("b", 2, {{7, 2.0}, {8, 3.0}});
+  b.scannedTo = 8;
+  auto m = mergeLogTail({a, b}, 3, {{"gone", {3, 33}}});
+  std::vector<double> times;
+  for (const auto& e : m.entries) times.push_back(e["time"].get<double>());
+  EXPECT_EQ(times, (std::vector<double>{2.0, 3.0, 4.0}));
+  EXPECT_EQ(formatLogCursor(m.cursor), "a=1-9,b=2-8,gone=3-33");
+  EXPECT_FALSE(m.more);
+}
+
 }  // namespace
 }  // namespace fn0::admin

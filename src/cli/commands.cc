@@ -27,6 +27,7 @@
 #include "cli/settings.h"
 #include "cli/views.h"
 #include "common/percent_encode.h"
+#include "common/time_text.h"
 #include "common/version.h"
 #include "registry/registry.h"
 #include "runtime/engine.h"
@@ -201,15 +202,28 @@ class Commands {
         "  fn0 settings hello --reset                          # all back to the node's values");
     jsonFlag(settings_);
 
-    logs_ = app.add_subcommand("logs", "Show a function's recent output (with request ids; in a cluster, every node's)");
+    logs_ = app.add_subcommand("logs", "Show a function's output (with request ids; in a cluster, every node's)");
     logs_->add_option("name", name_)->required();
     logs_->add_flag("--follow,-f", follow_, "Keep printing new lines");
-    logs_->add_option("--since", since_, "Only lines newer than this many seconds");
-    logs_->footer("Each line: local time, version, request id, '!' for stderr, the line; in a cluster each line\n"
+    logs_->add_option("--since", since_,
+                      "Only lines from then on: a duration before now (90s, 15m, 1h, 2d), an RFC 3339 time "
+                      "(2026-12-06T10:00:00Z) or unix seconds (a bare number under 1e9: that many seconds ago)")
+        ->check(timeValidator("--since"));
+    logs_->add_option("--until", until_, "Only lines before then (the same forms as --since)")
+        ->check(timeValidator("--until"));
+    logs_->add_option("--request-id", requestId_, "Only the lines of this request (its fn0-request-id)");
+    logs_->add_option("--grep", grep_, "Only lines containing this text (case-sensitive)");
+    logs_->add_option("--tail,-n", tail_,
+                      "The newest N lines (default 1000 without --since, --until, --request-id or --grep; with them, "
+                      "every matching line unless --tail is given)");
+    logs_->footer("Lines are kept on each node's disk and survive restarts (for --log-retention-mb and\n"
+                  "--log-retention-hours, see `fn0 serve --help`).\n"
+                  "Each line: local time, version, request id, '!' for stderr, the line; in a cluster each line\n"
                   "starts with the node that wrote it. --json prints one JSON object per line.\n"
                   "With --follow, fn0 exits with code 1 and says so when the node closes the stream or goes away\n"
                   "(it stopped or restarted); run it again to go on, e.g. `until fn0 logs hello -f; do sleep 1; done`.\n"
-                  "Example:\n  fn0 logs hello --follow");
+                  "Examples:\n  fn0 logs hello --follow\n  fn0 logs hello --since 1h --grep timeout\n"
+                  "  fn0 logs hello --request-id 0b6e3c...   # one request's lines, also after a restart");
     jsonFlag(logs_);
 
     export_ = app.add_subcommand("export", "Download a version's original component");
@@ -802,24 +816,69 @@ class Commands {
     std::fflush(stdout);
   }
 
-  // The lines so far (every node's, in a cluster), then with --follow the
-  // new ones as they come, from where that page ended, until the node ends
-  // the stream or goes away (exit 1, said on stderr).
+  // --since and --until as the command line is parsed: a mistake is a
+  // usage error (exit 2) before anything is asked of the node.
+  static CLI::Validator timeValidator(std::string flag) {
+    return CLI::Validator(
+        [flag](std::string& text) -> std::string {
+          if (parseTimeMicros(logTimeParam(text), 0)) return "";
+          return "'" + text + "' is not a valid value for " + flag +
+                 ": use a duration before now (90s, 15m, 1h, 2d), an RFC 3339 time (2026-12-06T10:00:00Z) or unix "
+                 "seconds";
+        },
+        "TIME");
+  }
+  // A bare number is seconds ago, as --since always took; a larger one
+  // (from 1e9: 2001 on) is unix seconds, as the API reads it.
+  static std::string logTimeParam(std::string text) {
+    if (!text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos) text += "s";
+    return text;
+  }
+
+  // The lines asked for (every node's, in a cluster): the newest --tail,
+  // or every matching one page by page; then with --follow the new ones as
+  // they come, from where the pages ended, until the node ends the stream
+  // or goes away (exit 1, said on stderr).
   int logs() {
-    const double cutoff = since_ > 0 ? unixNow() - since_ : 0;
-    auto r = api("GET", "/functions/" + name_ + "/logs?limit=10000");
-    if (!r) return 1;
-    const bool clustered = r->value("clustered", false);
+    const std::string since = logTimeParam(since_), until = logTimeParam(until_);
+    // Checked as the command line was parsed (timeValidator).
+    std::optional<int64_t> sinceUs;
+    if (!since.empty()) sinceUs = parseTimeMicros(since, static_cast<int64_t>(unixNow() * 1e6));
+    std::string filters;
+    if (!since.empty()) filters += "&since=" + percentEncode(since);
+    if (!until.empty()) filters += "&until=" + percentEncode(until);
+    if (!requestId_.empty()) filters += "&request_id=" + percentEncode(requestId_);
+    if (!grep_.empty()) filters += "&q=" + percentEncode(grep_);
+    const size_t tail = tail_ ? std::min<size_t>(tail_, 10000) : (filters.empty() ? 1000 : 0);
+    const std::string base = "/functions/" + name_ + "/logs";
+    bool clustered = false;
     size_t shown = 0;
-    for (const auto& e : (*r)["entries"])
-      if (e["time"].get<double>() >= cutoff) printEntry(e, clustered), shown++;
-    if (auto note = unreachableNote(*r); !note.empty()) fmt::print(stderr, "{}\n", note);
+    std::string cursor;
+    std::optional<uint64_t> lastSeq;  // a node before cursors gives its last seq only
+    for (int page = 0;; page++) {
+      const std::string target = tail ? base + "?tail=true&limit=" + std::to_string(tail) + filters
+                                      : base + "?limit=10000" + filters +
+                                            (cursor.empty() ? "" : "&cursor=" + percentEncode(cursor));
+      auto r = api("GET", target);
+      if (!r) return 1;
+      clustered = r->value("clustered", false);
+      for (const auto& e : (*r)["entries"]) {
+        // A node from before since= was understood sends every line.
+        if (sinceUs && e["time"].get<double>() * 1e6 < static_cast<double>(*sinceUs)) continue;
+        printEntry(e, clustered), shown++;
+      }
+      if (page == 0)
+        if (auto note = unreachableNote(*r); !note.empty()) fmt::print(stderr, "{}\n", note);
+      if (r->contains("cursor")) cursor = (*r)["cursor"].get<std::string>();
+      else if (r->contains("last_seq")) lastSeq = (*r)["last_seq"].get<uint64_t>();
+      if (tail || !r->value("more", false) || !r->contains("cursor")) break;
+    }
     if (!shown && !json_)
-      fmt::print(stderr, "no output from {} {}\n", name_, follow_ ? "yet; waiting for new lines (Ctrl-C stops)" : "in the node's recent logs");
+      fmt::print(stderr, "no {} from {}{}\n", filters.empty() ? "output" : "matching lines", name_,
+                 follow_ ? " yet; waiting for new lines (Ctrl-C stops)" : "");
     if (!follow_) return 0;
-    // A node before cluster-wide logs gives no cursor, only its last seq.
-    const std::string from = r->contains("cursor") ? "cursor=" + percentEncode((*r)["cursor"].get<std::string>())
-                                                   : "after=" + std::to_string((*r)["last_seq"].get<uint64_t>());
+    const std::string from = !cursor.empty() || !lastSeq ? "cursor=" + percentEncode(cursor)
+                                                         : "after=" + std::to_string(*lastSeq);
     EventStream events([&](const std::string& event, const std::string& data) {
       auto j = json::parse(data, nullptr, false);
       if (!j.is_object()) return;
@@ -830,7 +889,7 @@ class Commands {
         fmt::print(stderr, "{}\n", note.empty() ? "every up node answers again" : note);
       }
     });
-    auto end = client_->stream("/functions/" + name_ + "/logs?follow=true&" + from, [&](std::string_view data) {
+    auto end = client_->stream(base + "?follow=true&" + from + filters, [&](std::string_view data) {
       events.feed(data);
       return true;
     });
@@ -901,7 +960,8 @@ class Commands {
   Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false, deleteData_ = false,
        keepData_ = false;
-  double since_ = 0;
+  std::string since_, until_, requestId_, grep_;
+  size_t tail_ = 0;
   std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".", buildDir_, prefix_;
   uint16_t port_ = 8787;
   std::vector<std::string> envs_, args_;

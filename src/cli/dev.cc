@@ -247,6 +247,9 @@ int runDev(const Project& project, uint16_t port) {
   cfg.listen = "127.0.0.1:" + std::to_string(port);
   cfg.dataDir = project.workDir() / "dev-data";
   cfg.accessLog = false;
+  // The guest's lines go to this terminal as they come; a log kept across
+  // `fn0 dev` sessions would only replay old runs.
+  cfg.logRetentionMb = 0;
   cfg.onRequest = printRequest;
   cfg.envOverlay = overlay;
   cfg.artifactsDir = userCacheDir() / "dev-artifacts";

@@ -60,6 +60,13 @@ std::string reword(const CLI::ParseError& e) {
       return name + " must be one of " + allowed + ", not '" + what.substr(colon + 2, notIn - colon - 2) + "'";
     }
   }
+  // A validator's own sentence that already names its option: without the
+  // "--option: " CLI11 puts before it.
+  if (dynamic_cast<const CLI::ValidationError*>(&e)) {
+    const auto colon = what.find(": ");
+    if (colon != std::string::npos && what.find(" for " + what.substr(0, colon), colon) != std::string::npos)
+      return what.substr(colon + 2);
+  }
   if (dynamic_cast<const CLI::RequiredError*>(&e)) {
     std::string name = what.substr(0, what.find(' '));
     if (what.find(" is required") != std::string::npos && name.rfind("-", 0) != 0) {

@@ -43,7 +43,7 @@ class Signal {
 // Receives the invocation's callbacks on adapter threads and hands them to
 // the connection's executor (its I/O thread), where the pumps read the state.
 struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge> {
-  Bridge(asio::any_io_executor ex, std::shared_ptr<logs::LogBuffer> log, std::string requestId, std::string function,
+  Bridge(asio::any_io_executor ex, std::shared_ptr<logs::FunctionLog> log, std::string requestId, std::string function,
          runtime::Limits limits, runtime::Limits node)
       : exec(std::move(ex)),
         events(exec),
@@ -80,7 +80,7 @@ struct Bridge : runtime::InvocationHandler, std::enable_shared_from_this<Bridge>
 
   asio::any_io_executor exec;
   Signal events, writable;
-  std::shared_ptr<logs::LogBuffer> log;
+  std::shared_ptr<logs::FunctionLog> log;
   std::string requestId;
   int64_t version = 0;  // tags its log lines
   // What error messages name: the function and the limits of this request

@@ -10,7 +10,7 @@
 #include "dispatch/env_overlay.h"
 #include "dispatch/router.h"
 #include "http/exchange.h"
-#include "logs/log_buffer.h"
+#include "logs/log_hub.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "runtime/component_cache.h"

@@ -27,12 +27,22 @@ std::vector<Entry> LogBuffer::after(uint64_t seq, size_t limit) const {
   return out;
 }
 
-std::vector<Entry> LogBuffer::since(std::chrono::system_clock::time_point t, size_t limit) const {
+Page LogBuffer::read(const Query& q) const {
   std::lock_guard lock(mu_);
-  auto first = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.time >= t; });
-  size_t n = static_cast<size_t>(std::distance(first, entries_.end()));
-  if (n > limit) first += static_cast<std::ptrdiff_t>(n - limit);
-  return {first, entries_.end()};
+  PageScan scan(q, lastSeq_);
+  auto first = std::upper_bound(entries_.begin(), entries_.end(), q.after,
+                                [](uint64_t s, const Entry& e) { return s < e.seq; });
+  auto offer = [&](const Entry& e) {
+    return scan.offer(e.seq, toMicros(e.time), e.requestId, e.line, [&] { return e; });
+  };
+  if (q.tail) {
+    for (auto it = entries_.end(); it != first;)
+      if (!offer(*--it)) break;
+  } else {
+    for (auto it = first; it != entries_.end(); ++it)
+      if (!offer(*it)) break;
+  }
+  return scan.finish(lastSeq_);
 }
 
 uint64_t LogBuffer::lastSeq() const {
@@ -43,22 +53,6 @@ uint64_t LogBuffer::lastSeq() const {
 size_t LogBuffer::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;
-}
-
-}  // namespace fn0::logs
-
-namespace fn0::logs {
-
-std::shared_ptr<LogBuffer> LogHub::get(const std::string& function) {
-  std::lock_guard lock(mu_);
-  auto& b = buffers_[function];
-  if (!b) b = std::make_shared<LogBuffer>(bytesPerFunction_);
-  return b;
-}
-
-void LogHub::drop(const std::string& function) {
-  std::lock_guard lock(mu_);
-  buffers_.erase(function);
 }
 
 }  // namespace fn0::logs

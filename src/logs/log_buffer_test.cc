@@ -31,15 +31,47 @@ TEST(LogBuffer, DropsOldestBeyondTheBudget) {
   EXPECT_EQ(b.lastSeq(), 100u);
 }
 
-TEST(LogBuffer, SinceReturnsTheNewestWithinTheLimit) {
+TEST(LogBuffer, ReadsPagesFiltersAndTails) {
   LogBuffer b(1 << 20);
-  auto start = std::chrono::system_clock::now();
-  for (int i = 0; i < 10; i++) b.append("r", 1, std::to_string(i));
-  auto last3 = b.since(start, 3);
-  ASSERT_EQ(last3.size(), 3u);
-  EXPECT_EQ(last3[0].line, "7");
-  EXPECT_EQ(last3[2].line, "9");
-  EXPECT_TRUE(b.since(std::chrono::system_clock::now() + std::chrono::hours(1), 10).empty());
+  for (int i = 0; i < 10; i++) b.append(i % 2 ? "odd" : "even", 1, "line " + std::to_string(i));
+  Query q;
+  q.limit = 3;
+  auto p = b.read(q);
+  ASSERT_EQ(p.entries.size(), 3u);
+  EXPECT_EQ(p.entries[0].line, "line 0");
+  EXPECT_TRUE(p.more);
+  EXPECT_EQ(p.scannedTo, 3u);
+  EXPECT_EQ(p.lastSeq, 10u);
+  q.after = p.scannedTo;
+  EXPECT_EQ(b.read(q).entries[0].line, "line 3");
+
+  Query odd;
+  odd.requestId = "odd";
+  odd.limit = 100;
+  auto o = b.read(odd);
+  ASSERT_EQ(o.entries.size(), 5u);
+  EXPECT_EQ(o.entries[4].line, "line 9");
+  EXPECT_FALSE(o.more);
+  EXPECT_EQ(o.scannedTo, 10u);
+
+  Query text;
+  text.text = "line 7";
+  ASSERT_EQ(b.read(text).entries.size(), 1u);
+
+  Query tail;
+  tail.tail = true;
+  tail.limit = 3;
+  auto t = b.read(tail);
+  ASSERT_EQ(t.entries.size(), 3u);
+  EXPECT_EQ(t.entries[0].line, "line 7");
+  EXPECT_EQ(t.entries[2].line, "line 9");
+  EXPECT_EQ(t.scannedTo, 10u);
+
+  Query future;
+  future.sinceUs = toMicros(std::chrono::system_clock::now() + std::chrono::hours(1));
+  auto none = b.read(future);
+  EXPECT_TRUE(none.entries.empty());
+  EXPECT_EQ(none.scannedTo, 10u);  // nothing there to ask for again
 }
 
 TEST(LogBuffer, IsSafeToAppendFromManyThreads) {

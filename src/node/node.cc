@@ -25,7 +25,7 @@
 #include "http/server.h"
 #include "kv/guest_api.h"
 #include "kv/kv_service.h"
-#include "logs/log_buffer.h"
+#include "logs/log_hub.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "registry/secret_keys.h"
@@ -48,7 +48,20 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--threads", c.threads, "I/O threads (0: one per CPU)")->capture_default_str();
   s->add_option("--guest-threads", c.guestThreads, "Threads costly guests run on (0: half the CPUs)")->capture_default_str();
   s->add_option("--cache-mb", c.cacheMegabytes, "Memory for pre-linked components")->capture_default_str();
-  s->add_option("--log-kb", c.logKilobytesPerFunction, "Log lines kept per function")->capture_default_str();
+  s->add_option("--log-kb", c.logKilobytesPerFunction,
+                 "Log lines kept in memory per function when none are kept on disk (--log-retention-mb 0)")
+      ->capture_default_str();
+  s->add_option("--log-retention-mb", c.logRetentionMb,
+                "Log lines kept on disk per function (MiB, in <data-dir>/logs.db; 0: none on disk, only --log-kb in "
+                "memory)")
+      ->capture_default_str();
+  s->add_option("--log-retention-hours", c.logRetentionHours,
+                "Log lines older than this are deleted (0: no age limit)")
+      ->capture_default_str();
+  s->add_option("--log-queue-kb", c.logQueueKb,
+                "Log lines waiting to be written to disk, at most; past it lines are dropped and counted "
+                "(fn0_log_lines_dropped_total), never waited for")
+      ->capture_default_str();
   s->add_option("--cpu-ms", c.cpuMs, "CPU time per request")->capture_default_str();
   s->add_option("--duration-ms", c.durationMs, "Wall-clock time per request")->capture_default_str();
   s->add_option("--memory-mb", c.memoryMb, "Memory per instance")->capture_default_str();
@@ -132,6 +145,18 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
 }
 
 namespace {
+
+// A function's log retention: the node's, tightened by its own settings.
+logs::Retention logRetention(logs::Retention node, const registry::FunctionSettings& s) {
+  if (s.logRetentionMb) node.maxBytes = std::min<uint64_t>(node.maxBytes, *s.logRetentionMb << 20);
+  if (s.logRetentionHours) {
+    const auto own = std::chrono::hours(*s.logRetentionHours);
+    // The node's 0 is "no age limit": any age the function sets is tighter.
+    node.maxAge = node.maxAge.count() == 0 ? std::chrono::duration_cast<std::chrono::seconds>(own)
+                                           : std::min<std::chrono::seconds>(node.maxAge, own);
+  }
+  return node;
+}
 
 std::string readToken(const NodeConfig& c) {
   if (!c.adminTokenFile.empty()) {
@@ -320,7 +345,31 @@ int serve(const NodeConfig& c) {
   lc.originalsCache = c.dataDir / "blobs";
   lc.diskBudgetBytes = c.diskCacheMb << 20;
   code::Library library(cache, *codeStore, lc);
-  logs::LogHub logHub(c.logKilobytesPerFunction * 1024);
+  // Function logs: on disk by default, each node its own file; a
+  // function's settings may keep less than the node does.
+  std::shared_ptr<logs::LogWriter> logWriter;
+  if (c.logRetentionMb > 0) {
+    auto logStore = logs::LogStore::open(c.dataDir / "logs.db");
+    if (!logStore) {
+      fmt::print(stderr, "fn0 serve: {} (move the file away to start a new log, or run with --log-retention-mb 0)\n",
+                 logStore.error().message);
+      return 1;
+    }
+    logs::WriterOptions wo;
+    wo.queueBytes = c.logQueueKb * 1024;
+    const logs::Retention nodeRetention{c.logRetentionMb << 20, std::chrono::hours(c.logRetentionHours)};
+    wo.retentionOf = [&reg, nodeRetention](const std::string& fn) -> std::optional<logs::Retention> {
+      const auto catalog = reg.catalog();
+      auto it = catalog->functions.find(fn);
+      if (it == catalog->functions.end()) return std::nullopt;  // deleted (maybe through another node)
+      return logRetention(nodeRetention, it->second.settings);
+    };
+    wo.onError = [](const Error& e) { fmt::print(stderr, "fn0: {}\n", e.message); };
+    logWriter = std::make_shared<logs::LogWriter>(std::move(*logStore), std::move(wo));
+  }
+  auto logHubPart = logWriter ? std::make_unique<logs::LogHub>(logWriter)
+                              : std::make_unique<logs::LogHub>(c.logKilobytesPerFunction * 1024);
+  logs::LogHub& logHub = *logHubPart;
   runtime::Limits limits;
   limits.cpuTime = std::chrono::milliseconds(c.cpuMs);
   limits.duration = std::chrono::milliseconds(c.durationMs);
@@ -341,6 +390,8 @@ int serve(const NodeConfig& c) {
   asio::thread_pool compilePool(c.compileThreads ? c.compileThreads : std::max(2u, cores / 4));
   // The admin API's registry calls (a database round trip each) run here.
   asio::thread_pool registryPool(2);
+  // Reads of the log file (a text search may read many rows).
+  asio::thread_pool logPool(1);
   http::AccessLog accessLog(c.accessLog ? stdout : nullptr, c.onRequest);
   invoker.useEnvOverlay(c.envOverlay.get());
 
@@ -432,6 +483,9 @@ int serve(const NodeConfig& c) {
   deps.kv = kvService->get();
   deps.kvLimits = kvApi.nodeLimits();
   deps.auditDays = c.auditDays;
+  deps.logPool = &logPool;
+  deps.logRetentionMb = c.logRetentionMb;
+  deps.logRetentionHours = c.logRetentionHours;
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
@@ -460,6 +514,16 @@ int serve(const NodeConfig& c) {
         {"fn0_registry_reloads_total", static_cast<double>(w.reloads)},
         {"fn0_registry_reconnects_total", static_cast<double>(w.reconnects)},
         {"fn0_registry_secrets_unreadable", static_cast<double>(w.secretsUnreadable)},
+    };
+  });
+  metrics.addNodeGauges([&] {
+    const auto s = logWriter ? logWriter->stats() : logs::LogWriter::Stats{};
+    return std::vector<std::pair<std::string, double>>{
+        {"fn0_log_lines_written_total", static_cast<double>(s.written)},
+        {"fn0_log_lines_dropped_total", static_cast<double>(s.dropped)},
+        {"fn0_log_lines_deleted_total", static_cast<double>(s.deleted)},
+        {"fn0_log_queue_bytes", static_cast<double>(s.queuedBytes)},
+        {"fn0_log_write_errors_total", static_cast<double>(s.writeErrors)},
     };
   });
   metrics.addNodeGauges([&] {
@@ -492,7 +556,10 @@ int serve(const NodeConfig& c) {
   if (clusterPart) clusterPart->leave();
   compilePool.join();
   registryPool.join();
+  logPool.join();
   fetchPool.join();
+  // The lines still queued are stored before what retention reads goes.
+  if (logWriter) logWriter->close();
   // Finishes the key-value jobs still queued while what they report to lives.
   kvService->reset();
   fmt::print(stderr, "fn0: stopped\n");

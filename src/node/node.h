@@ -27,7 +27,11 @@ struct NodeConfig {
   unsigned threads = 0;
   unsigned guestThreads = 0;  // the adapter's runtime (0: half the CPUs)
   uint64_t cacheMegabytes = 1024;
-  uint64_t logKilobytesPerFunction = 1024;
+  uint64_t logKilobytesPerFunction = 1024;  // in memory, when logs are not kept on disk
+  // Persistent function logs (<dataDir>/logs.db): per function, the most
+  // bytes kept (0: none on disk, memory only) and the oldest kept (0: no
+  // age limit); lines waiting to be written, at most.
+  uint64_t logRetentionMb = 64, logRetentionHours = 168, logQueueKb = 8192;
   // Node limits: defaults for every function and the maxima they may not pass.
   uint64_t cpuMs = 10, durationMs = 15000, memoryMb = 128, maxBodyMb = 100, maxHeaderKb = 128;
   uint32_t maxSubrequests = 50;

@@ -45,6 +45,9 @@ struct FunctionSettings {
   std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests, maxConcurrency;
   // The key-value store's limits (src/kv/guest_api.h KvLimits).
   std::optional<uint64_t> kvMaxKeyBytes, kvMaxValueBytes, kvMaxOperations, kvMaxBytes;
+  // Its persistent logs: at most this many MiB and hours on each node
+  // (tightens --log-retention-mb and --log-retention-hours).
+  std::optional<uint64_t> logRetentionMb, logRetentionHours;
   std::vector<std::string> allow;  // CIDRs
   // Shared key-value buckets this function may open (besides its own).
   std::vector<std::string> kvBuckets;

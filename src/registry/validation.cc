@@ -28,6 +28,8 @@ const std::vector<NumberField>& numberFields() {
       {{"kv_max_value_bytes", 0, 1ull << 30}, &FunctionSettings::kvMaxValueBytes},     // 1 GiB
       {{"kv_max_operations", 0, 1'000'000}, &FunctionSettings::kvMaxOperations},
       {{"kv_max_bytes", 0, 1ull << 40}, &FunctionSettings::kvMaxBytes},                  // 1 TiB
+      {{"log_retention_mb", 1, 1u << 20}, &FunctionSettings::logRetentionMb},            // 1 TiB
+      {{"log_retention_hours", 1, 87'600}, &FunctionSettings::logRetentionHours},        // 10 years
   };
   return fields;
 }
