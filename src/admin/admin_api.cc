@@ -316,6 +316,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     }
     co_return;
   }
+  if (route == "/gc" && m == "POST") co_return co_await collectGarbage(ex, query);
   if (route == "/cluster" && m == "GET") {
     const json body = clusterJson();
     co_await sendJson(ex, 200, body);

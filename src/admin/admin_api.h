@@ -28,6 +28,7 @@
 #include "runtime/component_cache.h"
 #include "runtime/invocation.h"
 #include "code/library.h"
+#include "gc/collector.h"
 #include "store/code_store.h"
 
 namespace fn0::admin {
@@ -54,6 +55,7 @@ struct AdminDeps {
   cluster::Cluster* cluster = nullptr;              // in a cluster
   kv::KvService* kv = nullptr;                      // functions' key-value buckets
   kv::KvLimits kvLimits{};                          // the node's (admin writes obey them too)
+  gc::Collector* gc = nullptr;                      // POST /gc (gc_view.cc)
 };
 
 // The OpenAPI document; apiRoutes() (route_match.h) lists the same routes.
@@ -79,6 +81,9 @@ class AdminApi {
   boost::asio::awaitable<void> logs(http::Exchange& ex, std::string name, std::string query);
   boost::asio::awaitable<void> followLogs(http::Exchange& ex, std::string name, LogCursor cursor, bool wholeCluster);
   boost::asio::awaitable<void> functionMetrics(http::Exchange& ex, std::string name, std::string query);
+  // POST /gc: the whole collection here, each up peer's local sweep
+  // (gc_view.cc).
+  boost::asio::awaitable<void> collectGarbage(http::Exchange& ex, std::string query);
   struct GatheredLogs {
     std::vector<NodeLogPage> pages;  // this node's first
     std::vector<PeerAnswer> failed;  // peers left out

@@ -40,6 +40,7 @@ const std::vector<std::string>& apiRoutes() {
       "GET /openapi.json",
       "GET /status",
       "GET /cluster",
+      "POST /gc",
       "GET /functions",
       "GET /functions/{name}",
       "DELETE /functions/{name}",
