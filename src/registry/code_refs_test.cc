@@ -138,7 +138,9 @@ TEST_P(Refs, DeletingVersionsSparesAliasedOnesAndRepublishes) {
   EXPECT_GT(one_->catalog()->generation, before);
   EXPECT_EQ(one_->catalog()->functions.at("f").versionHashes.count(2), 0u);
   std::vector<int64_t> left;
-  for (const auto& v : (*two_->function("f"))->versions) left.push_back(v.number);
+  auto f = two_->function("f");
+  ASSERT_TRUE(f.ok() && f->has_value());
+  for (const auto& v : (*f)->versions) left.push_back(v.number);
   EXPECT_EQ(left, (std::vector<int64_t>{1, 3}));
 }
 
