@@ -63,16 +63,23 @@ asio::awaitable<void> AdminApi::collectGarbage(http::Exchange& ex, std::string q
   if (!dry.empty() && dry != "true" && dry != "false")
     co_return co_await sendError(ex, 400, "bad-request", "dry_run must be 'true' or 'false'");
   const bool dryRun = dry == "true";
-  // A peer's part: its own files only (the node that asked did the rest).
+  // A peer's part: its own files only (the node that asked did the rest;
+  // a dry run counts what the asking node's retention, `keep`, would delete).
   const bool peerPart =
       d_.cluster && (queryParam(query, "local") == "true" || d_.cluster->forwardedIn(ex.request()).has_value());
+  uint32_t keep = 0;
+  if (const std::string k = queryParam(query, "keep"); !k.empty()) {
+    if (k.size() > 9 || k.find_first_not_of("0123456789") != std::string::npos)
+      co_return co_await sendError(ex, 400, "bad-request", "keep must be a number of versions");
+    keep = static_cast<uint32_t>(std::stoul(k));
+  }
   // Database and store round trips: on the registry pool, as db() does
   // (admin_api.cc), never on this connection's I/O thread.
   auto home = co_await asio::this_coro::executor;
   co_await asio::post(asio::bind_executor(d_.registryPool, asio::use_awaitable));
   std::optional<Result<gc::Report>> collected;
   try {
-    collected.emplace(peerPart ? d_.gc->collectLocal(dryRun) : d_.gc->collect(dryRun));
+    collected.emplace(peerPart ? d_.gc->collectLocal(dryRun, keep) : d_.gc->collect(dryRun));
   } catch (const std::exception& e) {
     collected.emplace(Error{std::string("garbage collection: ") + e.what()});
   }
@@ -92,7 +99,9 @@ asio::awaitable<void> AdminApi::collectGarbage(http::Exchange& ex, std::string q
   if (d_.cluster && !peerPart) {
     std::vector<PeerQuestion> questions;
     for (const auto& id : upPeers(*d_.cluster))
-      questions.push_back({id, std::string("/_fn0/api/v1/gc?local=true&dry_run=") + (dryRun ? "true" : "false"),
+      questions.push_back({id,
+                           std::string("/_fn0/api/v1/gc?local=true&dry_run=") + (dryRun ? "true" : "false") +
+                               "&keep=" + std::to_string(d_.gc->config().keepVersions),
                            "POST"});
     std::vector<http::Header> headers{{"authorization", requestHeader(ex.request(), "authorization")}};
     auto& peers = d_.cluster->peers();

@@ -178,14 +178,16 @@ void Collector::deleteInBatches(const std::vector<Object>& candidates, Report& r
   }
 }
 
-Result<Report> Collector::collectLocal(bool dryRun) {
+Result<Report> Collector::collectLocal(bool dryRun, uint32_t keepVersions) {
   std::unique_lock running(runMu_, std::try_to_lock);
   if (!running) return Error{"a garbage collection is already running on this node", kGcBusy};
   Report report;
   report.dryRun = dryRun;
   auto state = refs_.state(registry::kMarkLifetimeMs);
   if (!state) return state.error();
-  const auto referenced = referencedHashes(state->versions, {}, state->marked);
+  const auto doomed = dryRun ? versionsBeyondRetention(state->versions, state->aliased, keepVersions)
+                             : std::vector<Version>{};
+  const auto referenced = referencedHashes(state->versions, doomed, state->marked);
   auto objects = list(false, true);
   if (!objects) return objects.error();
   const int64_t now = unixMs();

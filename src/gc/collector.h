@@ -69,8 +69,11 @@ class Collector {
   // The whole collection: retention, the code store, this node's files.
   // Blocking (database and store round trips): call it off the I/O threads.
   Result<Report> collect(bool dryRun);
-  // This node's local files only (what a peer does when asked).
-  Result<Report> collectLocal(bool dryRun);
+  // This node's local files only (what a peer does when asked). A dry run
+  // counts the versions the asking node's retention (`keepVersions`, its
+  // --keep-versions) would delete as gone, as that node's dry run does; a
+  // real one comes after the retention and needs no such count.
+  Result<Report> collectLocal(bool dryRun, uint32_t keepVersions = 0);
 
   // For a deploy (code::LibraryConfig::beforeStore): marks `hash` before
   // its objects are written, waiting while a batch deletes.
