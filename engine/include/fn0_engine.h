@@ -342,6 +342,11 @@ fn0_engine_error_t* fn0_s3_get(const fn0_s3_t* s3, const uint8_t* key, size_t ke
 fn0_engine_error_t* fn0_s3_exists(const fn0_s3_t* s3, const uint8_t* key, size_t key_len, uint32_t* exists);
 /* Deletes the object under `key`; no error when there is none. */
 fn0_engine_error_t* fn0_s3_remove(const fn0_s3_t* s3, const uint8_t* key, size_t key_len);
+/* Every object under the folder `prefix` (every page of the listing), as
+ * text in *out (fn0_bytes_delete): one line "KEY\tSIZE\tLAST_MODIFIED_MS"
+ * per object, LAST_MODIFIED_MS in unix milliseconds. Keys holding a tab or
+ * a newline are left out. */
+fn0_engine_error_t* fn0_s3_list(const fn0_s3_t* s3, const uint8_t* prefix, size_t prefix_len, fn0_bytes_t* out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -11,8 +11,10 @@ use crate::ffi::guard_kind;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::client::{HttpError, HttpErrorKind};
 use object_store::path::Path;
+use futures::TryStreamExt;
 use object_store::{
-    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
+    BackoffConfig, ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    RetryConfig,
 };
 use std::time::Duration;
 
@@ -172,6 +174,38 @@ pub unsafe extern "C" fn fn0_s3_remove(s3: *const fn0_s3_t, key: *const u8, key_
                 Err(e) => Err(s3.classify("delete", &path, e)),
             }
         })
+    })
+}
+
+/// Lists every object under the folder `prefix` (all pages), as text in
+/// `*out` (free with fn0_bytes_delete): a line "KEY\tSIZE\tLAST_MODIFIED_MS"
+/// per object. The garbage collector (src/gc/) measures its grace period
+/// from LAST_MODIFIED_MS. A key with a tab or a newline cannot be written
+/// on one line and is left out (fn0 never writes one).
+#[no_mangle]
+pub unsafe extern "C" fn fn0_s3_list(
+    s3: *const fn0_s3_t,
+    prefix: *const u8,
+    prefix_len: usize,
+    out: *mut fn0_bytes_t,
+) -> *mut fn0_engine_error_t {
+    *out = fn0_bytes_t::empty();
+    guard_kind(|| {
+        let s3 = &*s3;
+        let path = s3.path(prefix, prefix_len)?;
+        let metas: Vec<ObjectMeta> = s3.runtime.block_on(async {
+            s3.client.list(Some(&path)).try_collect().await.map_err(|e| s3.classify("list", &path, e))
+        })?;
+        let mut text = String::new();
+        for m in metas {
+            let key = m.location.as_ref();
+            if key.contains('\t') || key.contains('\n') {
+                continue;
+            }
+            text.push_str(&format!("{key}\t{}\t{}\n", m.size, m.last_modified.timestamp_millis()));
+        }
+        *out = fn0_bytes_t::from_vec(text.into_bytes());
+        Ok(())
     })
 }
 

@@ -219,7 +219,9 @@ asio::awaitable<void> AdminApi::apiRequest(http::Exchange& ex, const std::string
                                  "a valid admin token (Authorization: Bearer ...) or a dashboard session is required");
   // A browser sends the cookie with a request another site makes it send:
   // a change carried by a cookie must show the page's CSRF token.
-  if (caller.via == Caller::Via::Session && !isSafeMethod(req.method) && !csrfOk(req, caller.csrf))
+  // A peer passing on a request (a cluster-wide sweep) already checked it.
+  const bool fromPeer = d_.cluster && d_.cluster->forwardedIn(req).has_value();
+  if (caller.via == Caller::Via::Session && !isSafeMethod(req.method) && !fromPeer && !csrfOk(req, caller.csrf))
     co_return co_await sendError(ex, 403, "csrf",
                                  "a change made with a session cookie needs the session's X-CSRF-Token header and "
                                  "this node's Origin");
@@ -235,7 +237,7 @@ asio::awaitable<void> AdminApi::apiRequest(http::Exchange& ex, const std::string
     co_await api(ex, call, match.route, match.params, query);
   }
   // Every change is audited, refused or not (what was asked, by whom, the answer).
-  if (!isSafeMethod(req.method)) {
+  if (!isSafeMethod(req.method) && !fromPeer) {
     const std::string function = match.route.rfind("/functions/{name}", 0) == 0 ? match.params[0] : "";
     co_await recordAudit(req, caller, auditAction(req.method, match.route), function,
                          auditDetail(match.route, match.params, call.detail), ex.responseStatus());
@@ -323,6 +325,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, ApiCall& call, const std
     }
     co_return;
   }
+  if (route == "/gc" && m == "POST") co_return co_await collectGarbage(ex, query);
   if (route == "/cluster" && m == "GET") {
     const json body = clusterJson();
     co_await sendJson(ex, 200, body);

@@ -33,6 +33,7 @@
 #include "runtime/component_cache.h"
 #include "runtime/invocation.h"
 #include "code/library.h"
+#include "gc/collector.h"
 #include "store/code_store.h"
 
 namespace fn0::admin {
@@ -65,6 +66,7 @@ struct AdminDeps {
   // limit), for `function_limits`.
   uint64_t logRetentionMb = 0, logRetentionHours = 0;
   int64_t auditDays = 90;                           // audit entries older than this are deleted
+  gc::Collector* gc = nullptr;                      // POST /gc (gc_view.cc)
 };
 
 // One API request as it goes through: who calls, and what its audit entry
@@ -121,6 +123,9 @@ class AdminApi {
   boost::asio::awaitable<void> followLogs(http::Exchange& ex, std::string name, LogCursor cursor, logs::Query shape,
                                           bool wholeCluster);
   boost::asio::awaitable<void> functionMetrics(http::Exchange& ex, std::string name, std::string query);
+  // POST /gc: the whole collection here, each up peer's local sweep
+  // (gc_view.cc).
+  boost::asio::awaitable<void> collectGarbage(http::Exchange& ex, std::string query);
   struct GatheredLogs {
     std::vector<NodeLogPage> pages;  // this node's first
     std::vector<PeerAnswer> failed;  // peers left out

@@ -18,7 +18,7 @@ namespace {
 asio::awaitable<void> getInto(cluster::Peers& peers, PeerQuestion q, std::vector<http::Header> headers, size_t maxBody,
                               PeerAnswer& out) {
   try {
-    auto r = co_await peers.get(q.peer, q.target, std::move(headers), maxBody);
+    auto r = co_await peers.get(q.peer, q.target, std::move(headers), maxBody, q.method);
     if (!r) {
       out.error = r.error().message;
       co_return;

@@ -27,6 +27,7 @@ inline constexpr std::chrono::milliseconds kPeerDeadline{2000};
 struct PeerQuestion {
   std::string peer;    // HOST:PORT
   std::string target;  // e.g. /_fn0/api/v1/functions/hello/logs?local=true
+  std::string method = "GET";  // or POST (no body)
 };
 
 struct PeerAnswer {

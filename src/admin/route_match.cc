@@ -49,6 +49,7 @@ const std::vector<std::string>& apiRoutes() {
       "POST /tokens",
       "DELETE /tokens/{id}",
       "GET /audit",
+      "POST /gc",
       "GET /functions",
       "GET /functions/{name}",
       "DELETE /functions/{name}",

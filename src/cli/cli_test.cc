@@ -174,5 +174,25 @@ TEST(Views, VersionsMarkLiveAndAliases) {
   EXPECT_NE(table.find("canary, live"), std::string::npos) << table;
 }
 
+TEST(Views, GcSummaryByFunctionAndKind) {
+  const json report = {
+      {"dry_run", true},
+      {"grace_s", 3600},
+      {"kept_young", 2},
+      {"failures", json::array({"artifact artifacts/x: denied"})},
+      {"nodes", json::array({{{"node", "a"}, {"self", true}}, {{"node", "b"}, {"error", "no answer within 30000 ms"}}})},
+      {"totals",
+       {{"versions", 3},
+        {"objects", 4},
+        {"bytes", 3 << 20},
+        {"by_kind", {{"original", {{"count", 2}, {"bytes", 1 << 20}}}, {"artifact", {{"count", 2}, {"bytes", 2 << 20}}}}},
+        {"versions_by_function", {{"api", json::array({"v1", "v2"})}, {"web", json::array({"v7"})}}}}}};
+  const std::string text = gcSummary(report);
+  for (const char* part : {"would delete 3 version(s), 4 object(s)", "dry run", "api: v1 v2", "web: v7",
+                           "original: 2", "artifact: 2", "kept 2 unreferenced", "(3600 s)",
+                           "node b did not sweep its files: no answer", "could not delete: artifact artifacts/x"})
+    EXPECT_NE(text.find(part), std::string::npos) << part << " in:\n" << text;
+}
+
 }  // namespace
 }  // namespace fn0::cli

@@ -242,6 +242,15 @@ class Commands {
     status_->footer("Example:\n  fn0 status");
     jsonFlag(status_);
 
+    gc_ = app.add_subcommand("gc", "Delete versions beyond the node's retention and code no version uses");
+    gc_->add_flag("--dry-run", dryRun_, "Only show what would be deleted");
+    gc_->footer("Keeps the newest --keep-versions of each function (a node flag, default 20) and every version\n"
+                "an alias names; then deletes the stored components and compiled artifacts no version of any\n"
+                "function uses, unless written within --gc-grace-s (default an hour). Every node of a cluster\n"
+                "also sweeps its local copies. Exit code 1 when something could not be deleted.\n"
+                "Examples:\n  fn0 gc --dry-run\n  fn0 gc --json");
+    jsonFlag(gc_);
+
     doctor_ = app.add_subcommand("doctor", "Check which languages this machine can build, and how to fix the others");
     doctor_->footer("Exit code 0 when every language is ready, 1 when one is not.\nExample:\n  fn0 doctor");
     jsonFlag(doctor_);
@@ -332,9 +341,9 @@ class Commands {
       [&](const std::string& message) { return fail(message, kExitUsage); });
     }
     for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, settings_, logs_,
-                        export_, metrics_, status_, kv_})
+                        export_, metrics_, status_, kv_, gc_})
       if (c->parsed()) {
-        if (c != deploy_ && c != list_ && c != status_)
+        if (c != deploy_ && c != list_ && c != status_ && c != gc_)
           if (auto bad = checkFunctionName(name_); !bad) return fail(bad.error(), kExitUsage);
         auto client = connect();
         if (!client) return fail(client.error());
@@ -354,6 +363,7 @@ class Commands {
         if (c == metrics_) return metrics();
         if (c == status_) return status();
         if (c == kv_) return kvCommand();
+        if (c == gc_) return collectGarbage();
       }
     return -1;
   }
@@ -933,6 +943,14 @@ class Commands {
     return 0;
   }
 
+  int collectGarbage() {
+    auto r = api("POST", std::string("/gc?dry_run=") + (dryRun_ ? "true" : "false"));
+    if (!r) return 1;
+    print(*r, [&] { fmt::print("{}", gcSummary(*r)); });
+    const bool failures = !(*r)["failures"].empty();
+    return failures ? 1 : 0;
+  }
+
   int status() {
     auto r = api("GET", "/status");
     if (!r) return 1;
@@ -954,12 +972,12 @@ class Commands {
   }
 
   CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_,
-      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_, *doctor_, *kv_;
+      *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_, *doctor_, *kv_, *gc_;
   std::unique_ptr<Client> client_;
   AccessCommands access_;
   Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false, deleteData_ = false,
-       keepData_ = false;
+       keepData_ = false, dryRun_ = false;
   std::string since_, until_, requestId_, grep_;
   size_t tail_ = 0;
   std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".", buildDir_, prefix_;

@@ -181,4 +181,28 @@ void EventStream::feed(std::string_view bytes) {
   }
 }
 
+std::string gcSummary(const nlohmann::json& r) {
+  const bool dry = r.value("dry_run", false);
+  const auto& t = r.at("totals");
+  std::string out = fmt::format("{} {} version(s), {} object(s), {}{}\n", dry ? "would delete" : "deleted",
+                                t.value("versions", 0), t.value("objects", 0), sizeText(t.value("bytes", uint64_t{0})),
+                                dry ? " (dry run: nothing was deleted)" : "");
+  for (const auto& [fn, versions] : t.at("versions_by_function").items()) {
+    std::string list;
+    for (const auto& v : versions) list += (list.empty() ? "" : " ") + v.get<std::string>();
+    out += fmt::format("  {}: {}\n", fn, list);
+  }
+  for (const auto& [kind, k] : t.at("by_kind").items())
+    out += fmt::format("  {}: {} ({})\n", kind, k.value("count", 0), sizeText(k.value("bytes", uint64_t{0})));
+  if (r.value("kept_young", uint64_t{0}) > 0)
+    out += fmt::format("kept {} unreferenced object(s) younger than the grace period ({} s)\n",
+                       r.value("kept_young", uint64_t{0}), r.value("grace_s", int64_t{0}));
+  for (const auto& n : r.value("nodes", nlohmann::json::array()))
+    if (n.contains("error")) out += fmt::format("node {} did not sweep its files: {}\n", n.value("node", "?"),
+                                                 n.value("error", ""));
+  for (const auto& f : r.value("failures", nlohmann::json::array()))
+    out += "could not delete: " + f.get<std::string>() + "\n";
+  return out;
+}
+
 }  // namespace fn0::cli

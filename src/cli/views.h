@@ -34,6 +34,10 @@ std::string clusterTable(const nlohmann::json& cluster);
 // `fn0 metrics NAME`, from GET /functions/{name}/metrics.
 std::string metricsTable(const nlohmann::json& metrics);
 
+// `fn0 gc`, from POST /gc: what went (or would go, dry run), by kind and
+// by function, what was kept for being too young, what failed.
+std::string gcSummary(const nlohmann::json& report);
+
 // A warning for the peers a cluster-wide answer had to leave out ("" for none).
 std::string unreachableNote(const nlohmann::json& answer);
 

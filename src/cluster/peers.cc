@@ -388,8 +388,10 @@ asio::awaitable<Forwarded> Peers::forward(http::Exchange& ex, const std::string&
 }
 
 asio::awaitable<Result<PeerReply>> Peers::get(const std::string& address, const std::string& target,
-                                              std::vector<http::Header> headers, size_t maxBody) {
-  std::string head = "GET " + target + " HTTP/1.1\r\nhost: " + address + "\r\n";
+                                              std::vector<http::Header> headers, size_t maxBody,
+                                              const std::string& method) {
+  std::string head = method + " " + target + " HTTP/1.1\r\nhost: " + address + "\r\n";
+  if (method != "GET") head += "content-length: 0\r\n";
   for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
   head += std::string(kForwardedHeader) + ": " + token_ + "\r\n";
   head += std::string(kForwardedByHeader) + ": " + self_ + "\r\n\r\n";

@@ -58,8 +58,11 @@ class Peers {
   boost::asio::awaitable<Forwarded> forward(http::Exchange& ex, const std::string& address,
                                             std::vector<http::Header> extra = {});
   // A small GET (whole body, at most maxBody bytes), with the forward token.
+  // `method` may be another without a request body (POST: the garbage
+  // collector asking a peer to sweep its own files).
   boost::asio::awaitable<Result<PeerReply>> get(const std::string& address, const std::string& target,
-                                                std::vector<http::Header> headers, size_t maxBody);
+                                                std::vector<http::Header> headers, size_t maxBody,
+                                                const std::string& method = "GET");
 
   // Forwards this node has in flight to `address`.
   uint32_t inflight(const std::string& address) const;

@@ -26,10 +26,14 @@ Result<std::string> Library::add(std::span<const uint8_t> wasm) {
   auto hash = cache_.prepare(wasm);
   failpoint("deploy:compiled");
   if (!hash) return hash.error();
+  if (config_.beforeStore) {
+    if (auto marked = config_.beforeStore(*hash); !marked) return marked.error();
+  }
   if (auto put = store_.put(store::componentKey(*hash), wasm); !put) return put.error();
   failpoint("deploy:blob-stored");
   if (originals_) (void)originals_->put(store::componentKey(*hash), wasm);
   share(*hash);
+  pausepoint("deploy:stored");  // race tests: stored, no version row yet
   return hash;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,11 @@ struct LibraryConfig {
   // Local disk for artifacts and fetched originals (shared store only);
   // the oldest files go first beyond it.
   uint64_t diskBudgetBytes = 8ull << 30;
+  // Called by a deploy once its component compiled, before anything is
+  // written to the store: the garbage collector's mark (gc::Collector::
+  // protectUpload), which may wait while a collection is deleting. An
+  // error fails the deploy. Unset: nothing is called.
+  std::function<Result<void>(const std::string& hash)> beforeStore;
 };
 
 class Library {

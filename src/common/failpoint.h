@@ -7,4 +7,9 @@ namespace fn0 {
 
 void failpoint(const char* name);
 
+// For race tests: when FN0_PAUSEPOINT is "NAME:MS", a thread reaching the
+// point NAME sleeps MS milliseconds (so a test can run something else in
+// exactly that window). Unset in normal operation; costs one comparison.
+void pausepoint(const char* name);
+
 }  // namespace fn0

@@ -32,6 +32,7 @@
 #include "runtime/component_cache.h"
 #include "runtime/engine.h"
 #include "code/library.h"
+#include "gc/collector.h"
 #include "store/code_store.h"
 
 namespace fn0::node {
@@ -103,6 +104,13 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
       ->envname("FN0_SECRETS_KEY_FILE");
   s->add_option("--disk-cache-mb", c.diskCacheMb,
                 "Local disk for artifacts and components fetched from a shared --store")
+      ->capture_default_str();
+  s->add_option("--keep-versions", c.keepVersions,
+                "Versions `fn0 gc` keeps per function, besides every one an alias names (0: keep all)")
+      ->capture_default_str();
+  s->add_option("--gc-grace-s", c.gcGraceSeconds,
+                "`fn0 gc` never deletes code written less than this long ago (a deploy in progress may not have "
+                "its version yet)")
       ->capture_default_str();
   s->add_option("--advertise", c.advertise,
                 "HOST:PORT other nodes reach this one at, with a PostgreSQL --registry (default: the listen "
@@ -344,6 +352,12 @@ int serve(const NodeConfig& c) {
   if (!lc.storeIsLocal) lc.clusterKey = clusterKey;  // alone, a node has nobody to share with
   lc.originalsCache = c.dataDir / "blobs";
   lc.diskBudgetBytes = c.diskCacheMb << 20;
+  // A deploy marks its component for the garbage collector before storing
+  // it (made below, once this node's id is known; no deploy comes before).
+  std::unique_ptr<gc::Collector> collector;
+  lc.beforeStore = [&collector](const std::string& hash) -> Result<void> {
+    return collector ? collector->protectUpload(hash) : Result<void>{};
+  };
   code::Library library(cache, *codeStore, lc);
   // Function logs: on disk by default, each node its own file; a
   // function's settings may keep less than the node does.
@@ -475,6 +489,25 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0: cluster member {} ({})\n", cc.self,
                clusterPart->forwarding() ? "forwards to warm peers" : "runs what it receives");
   }
+  gc::CollectorConfig gcc;
+  gcc.keepVersions = c.keepVersions;
+  gcc.grace = std::chrono::seconds(c.gcGraceSeconds);
+  gcc.holder = clusterPart ? clusterPart->self() : sc.host + ":" + std::to_string(*port);
+  // fn0 dev's artifacts folder is shared by every project on the machine:
+  // not this node's to sweep.
+  if (c.artifactsDir.empty()) gcc.localArtifacts = cache.artifactDir();
+  if (!lc.storeIsLocal) gcc.localOriginals = lc.originalsCache;
+  collector = std::make_unique<gc::Collector>(reg, *codeStore, gcc);
+  metrics.addNodeGauges([&collector] {
+    const auto s = collector->stats();
+    return std::vector<std::pair<std::string, double>>{
+        {"fn0_gc_runs_total", static_cast<double>(s.runs)},
+        {"fn0_gc_deleted_versions_total", static_cast<double>(s.versionsDeleted)},
+        {"fn0_gc_deleted_objects_total", static_cast<double>(s.objectsDeleted)},
+        {"fn0_gc_freed_bytes_total", static_cast<double>(s.bytesFreed)},
+        {"fn0_gc_failures_total", static_cast<double>(s.failures)},
+    };
+  });
   admin::AdminDeps deps{reg, library, cache, logHub, metrics, compilePool, registryPool, c.baseDomain, *port, 512ull << 20, 8,
                         metricsToken.empty() ? "" : sha256Hex(bytesOf(metricsToken))};
   deps.admission = &invoker.admission();
@@ -486,6 +519,7 @@ int serve(const NodeConfig& c) {
   deps.logPool = &logPool;
   deps.logRetentionMb = c.logRetentionMb;
   deps.logRetentionHours = c.logRetentionHours;
+  deps.gc = collector.get();
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();

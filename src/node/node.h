@@ -61,6 +61,11 @@ struct NodeConfig {
   // FN0_SECRETS_KEY_FILE; empty: <dataDir>/secrets.key, made on first start.
   std::string secretsKeyFile;
   uint64_t diskCacheMb = 8192;  // local artifacts and originals of a shared store
+  // Garbage collection (`fn0 gc`, src/gc/): versions kept per function
+  // besides aliased ones (0: all), and how old an unreferenced object must
+  // be before it is deleted.
+  uint32_t keepVersions = 20;
+  uint64_t gcGraceSeconds = 3600;
   // Cluster routing (with a PostgreSQL registry; docs/cluster.md).
   std::string advertise;  // HOST:PORT peers reach this node at (default: the listen address)
   bool forward = true;    // send requests to peers that hold the function warm

@@ -127,7 +127,22 @@ const char* const kMigrations[] = {
     CREATE INDEX audit_by_function ON audit(function, id);
     CREATE INDEX audit_by_time ON audit(at_ms);
     )sql",
-    // 8: secrets sealed at rest (secrets_at_rest.cc): the key that sealed
+    // 8: garbage collection (src/gc/, code_refs.h): a mark per component
+    // deploys are storing (how many), written before its objects (so a
+    // collector that runs before the version row exists keeps them), and
+    // the one row that says which node collects now and whether it deletes.
+    R"sql(
+    CREATE TABLE code_uploads (hash TEXT PRIMARY KEY, pending {BIGINT} NOT NULL, at_ms {BIGINT} NOT NULL);
+    CREATE TABLE gc_state (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      holder TEXT NOT NULL,
+      lease_until_ms {BIGINT} NOT NULL,
+      deleting_until_ms {BIGINT} NOT NULL,
+      uploads {BIGINT} NOT NULL
+    );
+    INSERT INTO gc_state(id, holder, lease_until_ms, deleting_until_ms, uploads) VALUES (1, '', 0, 0, 0);
+    )sql",
+    // 9: secrets sealed at rest (secrets_at_rest.cc): the key that sealed
     // each value (NULL: a value an older fn0 stored in clear, sealed at the
     // next open) and the key new values are sealed with.
     R"sql(
@@ -218,6 +233,12 @@ Result<void> Registry::migrate() {
   }
 }
 
+Result<void> Registry::onConnection(const std::function<Result<void>(SqlConnection&)>& f) {
+  return withConnection<void>(f);
+}
+
+Result<void> Registry::inWrite(const std::function<Result<void>(SqlConnection&)>& f) { return write<void>(f); }
+
 Result<Registry::Added> Registry::addVersion(const std::string& function, const std::string& hash, int64_t size,
                                              bool makeLive) {
   if (!isDnsLabel(function)) return Error{"invalid function name: " + function};
@@ -238,6 +259,10 @@ Result<Registry::Added> Registry::addVersion(const std::string& function, const 
       out.version = {number, hash, size, at};
       out.created = true;
     }
+    // The deploy's mark (code_refs.h) has done its work: from this commit
+    // on the version row references the hash.
+    db.exec("UPDATE code_uploads SET pending = pending - 1 WHERE hash=$1", {hash});
+    db.exec("DELETE FROM code_uploads WHERE hash=$1 AND pending <= 0", {hash});
     failpoint("registry:in-transaction");
     if (makeLive)
       db.exec("INSERT INTO aliases(function, name, version, updated_at) VALUES ($1, 'live', $2, $3) "

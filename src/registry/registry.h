@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -151,6 +152,7 @@ struct Catalog {
 
 class SqlConnection;
 class SecretKeys;  // secret_keys.h
+class CodeRefs;  // code_refs.h
 
 // Error::code of a write or read the database could not take: answered
 // with 503 and this fn0-error.
@@ -258,6 +260,13 @@ class Registry {
   WatchStats watchStats() const;
 
  private:
+  // CodeRefs (code_refs.cc, the garbage collector's statements) runs on
+  // the same connection: `f` alone (its own transactions), or inside a
+  // write (generation bumped, other nodes told, catalog republished).
+  friend class CodeRefs;
+  Result<void> onConnection(const std::function<Result<void>(SqlConnection&)>& f);
+  Result<void> inWrite(const std::function<Result<void>(SqlConnection&)>& f);
+
   Registry(std::unique_ptr<SqlConnection> db, std::string kind);
   Result<void> migrate();
   // Runs `f` in one write transaction (generation bumped, other nodes

@@ -425,14 +425,14 @@ bool catalogHas(const Registry& r, const std::string& function, const std::strin
   return std::find(env.begin(), env.end(), std::pair<std::string, std::string>(name, value)) != env.end();
 }
 
-// What an fn0 from before secrets at rest left: schema 7 (the migration before
+// What an fn0 from before secrets at rest left: schema 8 (the migration before
 // theirs), values in clear.
 void makeOlder(SqlConnection& db, const std::vector<std::array<std::string, 3>>& clear) {
   SqlTransaction tx(db, SqlConnection::Tx::Write);
   db.script("ALTER TABLE secrets DROP COLUMN key_id; ALTER TABLE registry_state DROP COLUMN secrets_key_id;");
   for (const auto& [function, name, value] : clear)
     db.exec("INSERT INTO secrets(function, name, value) VALUES ($1, $2, $3)", {function, name, value});
-  db.setSchemaVersion(7);
+  db.setSchemaVersion(8);
   tx.commit();
 }
 

@@ -22,6 +22,16 @@ inline constexpr const char* kStoreUnavailable = "store-unavailable";  // cannot
 inline constexpr const char* kStoreDenied = "store-denied";            // credentials refused, no permission
 inline constexpr const char* kStoreNoBucket = "store-no-bucket";       // the bucket (or directory) does not exist
 
+// One object as a listing shows it.
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  // When it was last written, unix milliseconds (a file's mtime, an S3
+  // object's LastModified): the garbage collector's grace period is
+  // measured from it.
+  int64_t modifiedMs = 0;
+};
+
 class CodeStore {
  public:
   virtual ~CodeStore() = default;
@@ -37,6 +47,9 @@ class CodeStore {
   virtual Result<bool> exists(const std::string& key) = 0;
   // Removes the object if there (no error when absent).
   virtual Result<void> remove(const std::string& key) = 0;
+  // Every object under the folder `prefix` ("sha256", "artifacts"; a
+  // missing folder lists nothing), in no particular order.
+  virtual Result<std::vector<ObjectInfo>> list(const std::string& prefix) = 0;
 };
 
 // "file:///abs/path" or "s3://BUCKET[?endpoint=http://HOST:PORT]" (S3

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -178,6 +179,33 @@ TEST_P(CodeStoreTest, KeysWithSlashes) {
   }
   EXPECT_EQ(componentKey(hash), "sha256/aa/" + hash);
   EXPECT_EQ(artifactKey(hash, "fp"), "artifacts/fp/" + hash + ".cwasm");
+}
+
+// The garbage collector's listing: every object under a folder (across
+// pages on S3: more than a ListObjectsV2 page would hold is not needed to
+// show paging, object_store follows continuation tokens), with its size
+// and a modification time close to now; nothing outside the folder.
+TEST_P(CodeStoreTest, ListsAFolderWithSizesAndTimes) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  std::map<std::string, uint64_t> put;
+  for (int i = 0; i < 5; i++) {
+    const std::string key = prefix_ + "list/" + (i % 2 ? "a/" : "b/c/") + std::to_string(i);
+    ASSERT_TRUE(store_->put(key, pattern(10 + i, i)));
+    put[key] = 10 + i;
+  }
+  ASSERT_TRUE(store_->put(prefix_ + "listing-not", pattern(3, 3)));
+  auto listed = store_->list(prefix_ + "list");
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::map<std::string, uint64_t> got;
+  for (const auto& o : *listed) {
+    got[o.key] = o.size;
+    EXPECT_NEAR(static_cast<double>(o.modifiedMs), static_cast<double>(now), 120'000.0) << o.key;
+  }
+  EXPECT_EQ(got, put);
+  auto none = store_->list(prefix_ + "nothing-here");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->empty());
 }
 
 TEST_P(CodeStoreTest, InvalidKeysAreRefused) {

@@ -116,6 +116,28 @@ class DirectoryStore final : public CodeStore {
     return {};
   }
 
+  // A walk of the folder; a file that goes while it runs (another node's
+  // collector, a rename) is skipped, not an error.
+  Result<std::vector<ObjectInfo>> list(const std::string& prefix) override {
+    if (auto k = checkKey(prefix); !k) return k.error();
+    std::vector<ObjectInfo> out;
+    const fs::path root = dir_ / prefix;
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0) {
+      if (errno == ENOENT) return out;
+      return fail("cannot list", root, errno).error();
+    }
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      out.push_back(ObjectInfo{it->path().lexically_relative(dir_).generic_string(), static_cast<uint64_t>(st.st_size),
+                               int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000});
+    }
+    if (ec) return fail("cannot list", root, ec.value()).error();
+    return out;
+  }
+
  private:
   Result<void> fail(const std::string& what, const fs::path& path, int err) const {
     return Error{what + " " + path.string() + " (code store " + describe() + "): " + std::strerror(err), codeFor(err)};

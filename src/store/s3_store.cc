@@ -6,6 +6,7 @@
 
 #include <fn0_engine.h>
 
+#include <cstdlib>
 
 #include "store/key.h"
 
@@ -75,6 +76,33 @@ class S3Store final : public CodeStore {
     if (auto k = checkKey(key); !k) return k;
     if (auto* err = fn0_s3_remove(s3_.get(), u8(key), key.size())) return takeError(err);
     return {};
+  }
+
+  // The adapter pages through ListObjectsV2 and answers one text: a line
+  // "KEY\tSIZE\tLAST_MODIFIED_MS" per object (keys with a tab or a newline,
+  // which fn0 never writes, are left out there).
+  Result<std::vector<ObjectInfo>> list(const std::string& prefix) override {
+    if (auto k = checkKey(prefix); !k) return k.error();
+    fn0_bytes_t out{};
+    if (auto* err = fn0_s3_list(s3_.get(), u8(prefix), prefix.size(), &out)) return takeError(err);
+    std::string text(reinterpret_cast<const char*>(out.data), out.len);
+    fn0_bytes_delete(&out);
+    std::vector<ObjectInfo> objects;
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(at, end - at);
+      at = end + 1;
+      const size_t t1 = line.find('\t'), t2 = line.rfind('\t');
+      if (t1 == std::string::npos || t2 == t1) continue;
+      ObjectInfo o;
+      o.key = line.substr(0, t1);
+      o.size = std::strtoull(line.c_str() + t1 + 1, nullptr, 10);
+      o.modifiedMs = std::strtoll(line.c_str() + t2 + 1, nullptr, 10);
+      objects.push_back(std::move(o));
+    }
+    return objects;
   }
 
  private:
