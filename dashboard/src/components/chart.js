@@ -12,6 +12,19 @@ function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+function clock(unixS) {
+  const d = new Date(unixS * 1000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+// The newest non-null value of series `i`: what the legend shows while the
+// pointer is not over the chart.
+function newest(u, i) {
+  const col = u.data[i] || [];
+  for (let k = col.length - 1; k >= 0; k--) if (col[k] != null) return col[k];
+  return null;
+}
+
 function makeOptions(width, series, format) {
   const muted = cssVar('--muted');
   const grid = cssVar('--grid');
@@ -33,19 +46,22 @@ function makeOptions(width, series, format) {
       y: { range: (u, min, max) => [0, max > 0 ? max * 1.15 : 1] },
     },
     series: [
-      { label: 'Time', value: (u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString()) },
-      ...series.map((s) => ({
+      { label: 'Time', value: (u, v) => (v == null ? 'now' : clock(v)) },
+      ...series.map((s, i) => ({
         label: s.label,
         stroke: cssVar(s.color),
         fill: s.fill ? cssVar(s.color) + '22' : undefined,
         width: 1.75,
         spanGaps: false,
         points: { show: false },
-        value: (u, v) => (v == null ? '—' : format(v)),
+        value: (u, v, si, idx) => {
+          const shown = idx == null ? newest(u, i + 1) : v;
+          return shown == null ? '—' : format(shown);
+        },
       })),
     ],
     axes: [
-      { ...axis },
+      { ...axis, size: 30, values: (u, splits) => splits.map(clock) },
       { ...axis, size: 64, values: (u, splits) => splits.map((v) => format(v)) },
     ],
   };

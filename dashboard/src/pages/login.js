@@ -61,7 +61,7 @@ export function LoginPage() {
           aria-invalid=${error ? 'true' : undefined}
         />
         <p id="token-help" class="help">
-          The node printed it at its first start; it is in <code>data-dir/admin-token</code>.
+          The node prints it at its first start and keeps it in the file <code>admin-token</code> of its data directory.
         </p>
         ${error && html`<p id="token-error" class="error" role="alert">${error}</p>`}
         <button type="submit" class="btn btn-primary btn-block" disabled=${busy}>

@@ -42,12 +42,12 @@ function EnvRow({ name, k, value, refresh, writable }) {
         : html`<span class="mono wrap">${value === '' ? html`<span class="muted">(empty)</span>` : value}</span>`}
       <${ErrorText} error=${error} />
     </td>
-    <td class="actions">
+    <td class="actions"><div class="row-actions">
       ${writable && !editing &&
       html`<button type="button" class="btn btn-small btn-secondary" aria-label=${`Edit ${k}`} onClick=${() => { setDraft(value); setEditing(true); }}>Edit</button>
         <button type="button" class="btn btn-small btn-danger-ghost" aria-label=${`Delete ${k}`} disabled=${busy}
           onClick=${() => run(() => del(fnPath(name, 'env', k)))}>Delete</button>`}
-    </td>
+    </div></td>
   </tr>`;
 }
 

@@ -40,7 +40,7 @@ export function OverviewTab({ name, fn }) {
       ${fn.live
         ? html`<dl class="urls">
             <div class="url-row"><dt>Path</dt><dd><a class="mono" href=${`${origin}/${name}/`} target="_blank" rel="noopener noreferrer">${origin}/${name}/</a></dd></div>
-            <div class="url-row"><dt>A version</dt><dd class="mono">${origin}/${name}@v1/ <span class="muted">(or an alias)</span></dd></div>
+            <div class="url-row"><dt>This version</dt><dd><a class="mono" href=${`${origin}/${name}@${fn.live}/`} target="_blank" rel="noopener noreferrer">${origin}/${name}@${fn.live}/</a> <span class="muted small">(or @alias)</span></dd></div>
             <div class="url-row"><dt>Export</dt><dd><a href=${`${API}${fnPath(name, 'versions', fn.live, 'component')}`} download>Download ${fn.live} (.wasm)</a></dd></div>
           </dl>`
         : html`<p class="muted">No version is live: make one live under <a href=${`#/functions/${encodeURIComponent(name)}?tab=versions`}>Versions</a>.</p>`}

@@ -76,14 +76,14 @@ function SecretRow({ name, k, refresh, writable, onDone }) {
         : html`<span class="muted" aria-hidden="true">••••••••</span><span class="visually-hidden">value hidden</span>`}
       <${ErrorText} error=${error} />
     </td>
-    <td class="actions">
+    <td class="actions"><div class="row-actions">
       ${writable &&
       html`<button type="button" class="btn btn-small btn-secondary" aria-expanded=${replacing ? 'true' : 'false'}
           aria-label=${`${replacing ? 'Cancel replacing' : 'Replace'} ${k}`} onClick=${() => setReplacing(!replacing)}>
           ${replacing ? 'Cancel' : 'Replace'}
         </button>
         <button type="button" class="btn btn-small btn-danger-ghost" disabled=${busy} aria-label=${`Delete ${k}`} onClick=${remove}>Delete</button>`}
-    </td>
+    </div></td>
   </tr>`;
 }
 

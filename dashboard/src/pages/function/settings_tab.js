@@ -21,9 +21,18 @@ function nodeHint(field, limits) {
   return 'Empty: the node\'s value.';
 }
 
+// A value above the node's maximum is accepted and clamped: say what applies.
+function clampNote(field, form, limits) {
+  const l = limits && limits[field.key];
+  const v = Number(form[field.key]);
+  if (!l || form[field.key] === '' || !Number.isFinite(v) || v <= l.max) return null;
+  return `Above the node's ${formatCount(l.max)} ${field.unit}: ${formatCount(l.max)} applies.`;
+}
+
 function NumberField({ field, form, setField, errors, limits, disabled }) {
   const id = `set-${field.key}`;
   const err = errors[field.key];
+  const clamped = !err && clampNote(field, form, limits);
   return html`<div class="field">
     <label for=${id}>${field.label} <span class="muted small">(${field.unit})</span></label>
     <input
@@ -33,13 +42,15 @@ function NumberField({ field, form, setField, errors, limits, disabled }) {
       min=${field.min}
       max=${field.max}
       value=${form[field.key]}
-      placeholder=${limits && limits[field.key] ? String(limits[field.key].default) : 'node'}
+      placeholder=${limits && limits[field.key] ? String(limits[field.key].default) : field.node || ''}
       disabled=${disabled}
       aria-invalid=${err ? 'true' : undefined}
       aria-describedby=${`${id}-help`}
       onInput=${(e) => setField(field.key, e.target.value)}
     />
-    <p id=${`${id}-help`} class=${err ? 'error small' : 'help'}>${err || field.help || nodeHint(field, limits)}</p>
+    <p id=${`${id}-help`} class=${err ? 'error small' : clamped ? 'warn-text' : 'help'}>
+      ${err || clamped || field.help || nodeHint(field, limits)}
+    </p>
   </div>`;
 }
 

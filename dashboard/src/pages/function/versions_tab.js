@@ -69,7 +69,7 @@ function VersionsTable({ name, fn, refresh }) {
               <td title=${formatDateTime(v.created_at)}>${formatAgo(v.created_at)}</td>
               <td class="num hide-sm">${formatBytes(v.size)}</td>
               <td class="mono hide-sm" title=${v.hash}>${shortHash(v.hash)}</td>
-              <td class="actions">
+              <td class="actions"><div class="row-actions">
                 ${!live && writable &&
                 html`<button
                   type="button"
@@ -87,7 +87,7 @@ function VersionsTable({ name, fn, refresh }) {
                   aria-label=${`Download ${v.version}`}
                   >Download</a
                 >
-              </td>
+              </div></td>
             </tr>`;
           })}
         </tbody>
@@ -125,7 +125,7 @@ function AliasRow({ name, alias, version, versions, refresh, writable }) {
       </select>
       ${error && html`<${ErrorText} error=${error} />`}
     </td>
-    <td class="actions">
+    <td class="actions"><div class="row-actions">
       ${alias !== 'live' && writable &&
       html`<button
         type="button"
@@ -136,7 +136,7 @@ function AliasRow({ name, alias, version, versions, refresh, writable }) {
       >
         Delete
       </button>`}
-    </td>
+    </div></td>
   </tr>`;
 }
 
@@ -194,8 +194,7 @@ export function VersionsTab({ name, fn, refresh }) {
     <//>
     <${Card} title="Aliases" id="aliases">
       <p class="help">
-        An alias names a version: <span class="mono">/${name}@staging/</span> or
-        <span class="mono">${`staging.${name}.<base domain>`}</span>.
+        An alias names a version: <span class="mono">/${name}@staging/</span>${' or '}<span class="mono">${`staging.${name}.<base domain>`}</span>.
       </p>
       ${aliases.length === 0
         ? html`<${Empty} title="No aliases yet"><p>Add one below to give a version a stable name.</p><//>`
