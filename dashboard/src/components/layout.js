@@ -39,7 +39,7 @@ export function Layout({ route, clustered, children }) {
     <a class="skip-link" href="#main">Skip to content</a>
     <header class="topbar">
       <div class="topbar-inner">
-        <a class="brand" href="#/" aria-label="fn0 overview">
+        <a class="brand" href="#/" title="Overview">
           <span class="brand-mark" aria-hidden="true">f0</span><span class="brand-name">fn0</span>
         </a>
         <nav class="nav" aria-label="Main">

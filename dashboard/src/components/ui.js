@@ -57,6 +57,8 @@ export function Notice({ children }) {
 }
 
 // Wraps a table so a narrow screen scrolls it sideways instead of the page.
+// A focusable region, so the keyboard can scroll it too; named apart from
+// the card around it (landmarks need distinct names).
 export function TableWrap({ label, children }) {
-  return html`<div class="table-wrap" role="region" aria-label=${label} tabindex="0">${children}</div>`;
+  return html`<div class="table-wrap" role="region" aria-label=${`${label} table`} tabindex="0">${children}</div>`;
 }
