@@ -165,10 +165,12 @@ export function DeployPanel({ onDeployed, disabled }) {
     </div>
     ${result &&
     html`<div class="deploy-result" role="status">
-      <p>
-        <strong>${result.function} ${result.version}</strong>
-        ${result.created ? ' deployed' : ' (these bytes were already that version)'}${result.live ? ' and live.' : '.'}
-        <a href=${`#/functions/${encodeURIComponent(result.function)}`}>Open ${result.function}</a>
+      <p class="deploy-result-head">
+        <span>
+          <strong>${result.function} ${result.version}</strong>
+          ${result.created ? ' deployed' : ' (these bytes were already that version)'}${result.live ? ' and live.' : '.'}
+        </span>
+        <a class="btn btn-small btn-secondary" href=${`#/functions/${encodeURIComponent(result.function)}`}>Open ${result.function} →</a>
       </p>
       <${Urls} urls=${result.urls} />
     </div>`}

@@ -1,6 +1,6 @@
 // #/functions: every function with its live numbers (GET /stats every 5 s),
 // a search box, and deploy by upload.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { DeployPanel } from '../components/deploy_panel.js';
 import { PageHead } from '../components/layout.js';
@@ -64,7 +64,12 @@ export function FunctionsPage() {
   }, [all, query]);
   const perFn = (stats.data && stats.data.functions) || {};
   const empty = list.data && all.length === 0;
-  const deployOpen = showDeploy || empty;
+  // Open by itself while there is nothing else to do; once open it stays,
+  // so the URLs of a first deploy remain on screen.
+  useEffect(() => {
+    if (empty) setShowDeploy(true);
+  }, [empty]);
+  const deployOpen = showDeploy;
 
   return html`<div class="page">
     <${PageHead}
@@ -107,7 +112,7 @@ export function FunctionsPage() {
       ${empty &&
       html`<${Empty} title="No functions yet">
         <p>
-          Deploy a <code>wasi:http/proxy</code> component above, or from a project folder with
+          Deploy a <code>wasi:http/proxy</code> component above, or from a project folder with${' '}
           <code>fn0 deploy</code> (<code>fn0 new hello --template ts</code> starts one).
         </p>
       <//>`}

@@ -66,7 +66,7 @@ function LogLine({ e, onRid }) {
     <span class="log-time">${formatClock(e.time)}</span>
     <span class="log-version">${e.version || ''}</span>
     <button type="button" tabindex="-1" class="log-rid" title="Show only this request" onClick=${() => onRid(e.request_id)}>
-      ${(e.request_id || '').slice(0, 12)}
+      ${e.request_id || ''}
     </button>
     ${e.stream === 'stderr' && html`<span class="log-stream" title="stderr">!</span>`}
     <span class="log-text">${e.line}</span>
