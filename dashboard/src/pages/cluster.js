@@ -13,10 +13,10 @@ function Load({ running, capacity }) {
   const share = capacity > 0 ? Math.min(1, running / capacity) : 0;
   const pct = Math.round(share * 100);
   return html`<div class="load">
-    <meter min="0" max=${capacity || 1} value=${running} low=${(capacity || 1) * 0.7} high=${(capacity || 1) * 0.9} optimum="0"
+    <meter class="hide-sm" min="0" max=${capacity || 1} value=${running} low=${(capacity || 1) * 0.7} high=${(capacity || 1) * 0.9} optimum="0"
       aria-label=${`${running} of ${capacity} running`}></meter>
     <span class="num">${formatCount(running)} / ${formatCount(capacity)}</span>
-    <span class="muted small">${pct}%</span>
+    <span class="muted small hide-sm">${pct}%</span>
   </div>`;
 }
 
