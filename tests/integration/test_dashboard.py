@@ -26,7 +26,7 @@ from dashboard_browser import AXE, CHROMIUM, Dashboard, http_login, launch, run_
 from http_client import free_port  # noqa: E402
 from node import TOKEN, Node  # noqa: E402
 
-HELLO = b"Hello from fn0 (C)!"
+HELLO = b"Hello from fn0 (C)!\n"
 # A refused login or a call after logout is a 4xx the browser reports on
 # its console; a test that provokes one says so.
 REFUSED_LOGIN = r"status of 401"
@@ -275,7 +275,7 @@ def test_deploy_by_upload_shows_progress_and_the_url_that_then_answers(dash, nod
     expect(result).to_contain_text("web v1 deployed and live.")
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
                                                   "uploadThroughput": -1})
-    live_path = result.get_by_role("link", name=re.compile(r"/web/$")).first.inner_text()
+    live_path = result.locator('a[href$="/web/"]').first.inner_text()
     assert live_path == f"http://127.0.0.1:{node.port}/web/"
     assert node.get("/web/").body == HELLO
 
@@ -490,6 +490,7 @@ def test_settings_are_saved_whole_and_show_the_nodes_limits(dash, node, guests_d
     deployed(node, "tune", guests_dir / "hostile-c.wasm")
     node_cpu = json.loads(node.api("GET", "/status").body)["function_limits"]["cpu_ms"]["max"]
     ctx, page, watch = dash.open()
+    watch.expected.append(r"status of 400")  # the refused allow-list entry below
     dash.goto(page, "/functions/tune?tab=settings")
     cpu = page.get_by_label("CPU time")
     expect(cpu).to_have_attribute("placeholder", str(node_cpu))
@@ -527,6 +528,7 @@ def test_delete_asks_for_the_name_and_offers_keep_or_delete_for_key_value_data(d
     deployed(node, "gone", examples_dir / "hello-c.wasm")
     assert node.api("PUT", "/functions/gone/kv/k", b"v", content_type="application/octet-stream").status == 200
     ctx, page, watch = dash.open()
+    watch.expected.append(r"status of 409")  # has-data, on purpose
     dash.goto(page, "/functions/gone?tab=settings")
     opener = page.get_by_role("button", name="Delete gone…")
     opener.click()
@@ -617,6 +619,8 @@ def test_every_page_renders_without_errors_or_csp_violations_and_is_screenshotte
                 if scheme == "light":
                     page.screenshot(path=str(shots / f"login-{width}-{scheme}.png"), full_page=True)
                 ctx.add_cookies([{"name": "fn0_session", "value": cookie, "domain": "127.0.0.1", "path": "/_fn0/"}])
+                page.reload()  # the page asks for its session when it loads
+                expect(page.get_by_role("button", name="Log out")).to_be_visible()
                 for route, name, marker in PAGES:
                     if scheme == "dark" and name not in BOTH_THEMES:
                         continue

@@ -23,6 +23,14 @@ function ThemeToggle() {
   </button>`;
 }
 
+// The routes live in the fragment, so the skip link moves focus itself
+// instead of navigating to #main.
+function skipToMain(e) {
+  e.preventDefault();
+  const main = document.getElementById('main');
+  if (main) main.focus();
+}
+
 export function Layout({ route, clustered, children }) {
   const { session } = useSession();
   const [busy, setBusy] = useState(false);
@@ -36,7 +44,7 @@ export function Layout({ route, clustered, children }) {
   };
   const page = route.page === 'function' ? 'functions' : route.page;
   return html`<div class="app">
-    <a class="skip-link" href="#main">Skip to content</a>
+    <a class="skip-link" href="#main" onClick=${skipToMain}>Skip to content</a>
     <header class="topbar">
       <div class="topbar-inner">
         <a class="brand" href="#/" title="Overview">

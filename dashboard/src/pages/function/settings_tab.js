@@ -73,6 +73,12 @@ export function SettingsTab({ name, fn, refresh }) {
 
   const setField = (k, v) => {
     setForm((f) => ({ ...f, [k]: v }));
+    setErrors((e) => {
+      if (!(k in e)) return e;
+      const rest = { ...e };
+      delete rest[k];
+      return rest;
+    });
     setDirty(true);
     setSaved(null);
   };
