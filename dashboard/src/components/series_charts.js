@@ -22,8 +22,9 @@ function last(arr) {
   return null;
 }
 
-export function SeriesCharts({ series }) {
-  const cols = useMemo(() => seriesColumns(series), [series]);
+// `since`: unix seconds before which there is nothing to draw (seriesStart).
+export function SeriesCharts({ series, since = null }) {
+  const cols = useMemo(() => seriesColumns(series, since), [series, since]);
   const n = cols.t.length;
   // The newest point is the interval in progress: its rate is the "now".
   const now = n ? cols.rate[n - 1] : null;

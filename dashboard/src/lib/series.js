@@ -2,12 +2,25 @@
 // column arrays uPlot draws. Pure; bounded to MAX_POINTS whatever comes in.
 
 export const MAX_POINTS = 360; // one hour at the node's 10 s step
+export const MIN_WINDOW_S = 600; // a young node's charts still span 10 minutes
+
+// The first time worth drawing: a single node that started `uptimeS` ago
+// has nothing before then (its zeros there mean "not running", not "idle").
+// A cluster's series holds other nodes' history too: never cut.
+export function seriesStart(series, uptimeS, nowS) {
+  if (!series || series.clustered || uptimeS == null) return null;
+  return Math.min(nowS - uptimeS, nowS - MIN_WINDOW_S);
+}
 
 // -> { t, rate, errorRate, p50, p99, inFlight } arrays, oldest first.
 // Rates are per second over each point's span (the newest point is a
 // partial interval: dividing by its own span keeps it comparable).
-export function seriesColumns(series) {
-  const points = (series && Array.isArray(series.points) ? series.points : []).slice(-MAX_POINTS);
+// Points of steps that ended before `since` (unix s) are left out.
+export function seriesColumns(series, since = null) {
+  const step = (series && series.step_s) || 10;
+  const points = (series && Array.isArray(series.points) ? series.points : [])
+    .slice(-MAX_POINTS)
+    .filter((p) => since == null || p.t + step > since);
   const cols = { t: [], rate: [], errorRate: [], clientErrorRate: [], p50: [], p99: [], inFlight: [] };
   for (const p of points) {
     const span = p.span_s > 0 ? p.span_s : series.step_s || 10;

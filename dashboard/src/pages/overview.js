@@ -7,6 +7,7 @@ import { Badge, Card, Empty, ErrorText, Loading, Stat, TableWrap } from '../comp
 import { get } from '../lib/api.js';
 import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, formatRate } from '../lib/format.js';
 import { usePoll } from '../lib/poll.js';
+import { seriesStart } from '../lib/series.js';
 
 const WINDOW_S = 300;
 
@@ -133,6 +134,11 @@ function TopFunctions({ stats, functionCount }) {
   <//>`;
 }
 
+// Uptime is as of the last /status answer; a step or two of slack is fine.
+function startOf(series, status) {
+  return seriesStart(series, status ? status.uptime_s : null, Math.floor(Date.now() / 1000));
+}
+
 export function OverviewPage() {
   const status = usePoll(() => get('/status'), 10000);
   const cluster = usePoll(() => get('/cluster'), 10000);
@@ -152,7 +158,7 @@ export function OverviewPage() {
         : html`<span class="muted small">updates every 5 s</span>`}
     >
       ${!s && series.loading && html`<${Loading} />`}
-      ${s && html`<${SeriesCharts} series=${s} />`}
+      ${s && html`<${SeriesCharts} series=${s} since=${startOf(s, status.data)} />`}
       <${ErrorText} error=${series.error} />
     <//>
     <${TopFunctions} stats=${stats} functionCount=${status.data ? status.data.functions : null} />

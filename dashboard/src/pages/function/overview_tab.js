@@ -6,10 +6,13 @@ import { Card, ErrorText, Loading, Stat } from '../../components/ui.js';
 import { API, fnPath, get } from '../../lib/api.js';
 import { formatCount, formatMs, formatPercent, formatRate } from '../../lib/format.js';
 import { usePoll } from '../../lib/poll.js';
+import { seriesStart } from '../../lib/series.js';
 
 export function OverviewTab({ name, fn }) {
   const series = usePoll(() => get(`${fnPath(name, 'series')}?minutes=60`), 5000, [name]);
   const stats = usePoll(() => get('/stats?window_s=300'), 5000, [name]);
+  const status = usePoll(() => get('/status'), 30000);
+  const since = seriesStart(series.data, status.data ? status.data.uptime_s : null, Math.floor(Date.now() / 1000));
   const s = stats.data ? (stats.data.functions || {})[name] || null : null;
   const origin = location.origin;
   return html`
@@ -32,7 +35,7 @@ export function OverviewTab({ name, fn }) {
       <${ErrorText} error=${stats.error} />
     <//>
     <${Card} title="Last hour" id="fn-hour" actions=${html`<span class="muted small">updates every 5 s</span>`}>
-      ${series.data && html`<${SeriesCharts} series=${series.data} />`}
+      ${series.data && html`<${SeriesCharts} series=${series.data} since=${since} />`}
       ${!series.data && series.loading && html`<${Loading} />`}
       <${ErrorText} error=${series.error} />
     <//>
