@@ -5,7 +5,7 @@ import { formatAgo, formatBytes, formatDuration, formatMs, formatPercent, format
 import { appendBounded, visibleLines } from '../src/lib/log_filter.js';
 import { functionNameProblem, nameFromFile, normalizeName, varNameProblem } from '../src/lib/names.js';
 import { parseRoute, routeHref } from '../src/lib/route.js';
-import { MAX_POINTS, MIN_WINDOW_S, seriesColumns, seriesStart, seriesTotals } from '../src/lib/series.js';
+import { MAX_POINTS, MIN_WINDOW_S, recentRate, seriesColumns, seriesStart, seriesTotals } from '../src/lib/series.js';
 import { fromForm, toForm } from '../src/pages/function/settings_fields.js';
 
 test('numbers are formatted with their units', () => {
@@ -64,6 +64,8 @@ test('series become bounded chart columns with per-second rates', () => {
   assert.equal(cols.errorRate[0], 0.1);
   assert.equal(cols.p99[0], null);
   assert.deepEqual(seriesTotals({ points: points.slice(0, 2) }).requests, 40);
+  // 20 requests in the last full step and 8 in the 4 s of the current one.
+  assert.equal(recentRate({ step_s: 10, points }), 28 / 14);
   // A node up for 20 minutes draws its 20 minutes; one up for 2 minutes, 10.
   const now = 4000;
   assert.equal(seriesStart({ points }, 1200, now), now - 1200);

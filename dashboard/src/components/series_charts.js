@@ -4,7 +4,7 @@
 import { useMemo } from 'preact/hooks';
 import { html } from '../html.js';
 import { formatMs, formatRate } from '../lib/format.js';
-import { seriesColumns } from '../lib/series.js';
+import { recentRate, seriesColumns } from '../lib/series.js';
 import { Chart } from './chart.js';
 
 const RATE = [{ label: 'Requests/s', color: '--chart-1', fill: true }];
@@ -25,10 +25,8 @@ function last(arr) {
 // `since`: unix seconds before which there is nothing to draw (seriesStart).
 export function SeriesCharts({ series, since = null }) {
   const cols = useMemo(() => seriesColumns(series, since), [series, since]);
-  const n = cols.t.length;
-  // The newest point is the interval in progress: its rate is the "now".
-  const now = n ? cols.rate[n - 1] : null;
-  const errNow = n ? cols.errorRate[n - 1] : null;
+  const now = recentRate(series, 'requests');
+  const errNow = recentRate(series, 'errors');
   return html`<div class="charts">
     <${Chart}
       title="Request rate"

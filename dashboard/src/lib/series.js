@@ -35,6 +35,19 @@ export function seriesColumns(series, since = null) {
   return cols;
 }
 
+// "Now": the rate over the step in progress and the one before it, so a
+// step that has just begun (a second long, likely empty) does not read 0.
+export function recentRate(series, field = 'requests') {
+  const points = series && Array.isArray(series.points) ? series.points : [];
+  const last = points.slice(-2);
+  let n = 0, span = 0;
+  for (const p of last) {
+    n += p[field] || 0;
+    span += p.span_s > 0 ? p.span_s : series.step_s || 10;
+  }
+  return span > 0 ? n / span : null;
+}
+
 // Sums over the series, for the tiles above the charts.
 export function seriesTotals(series) {
   const points = series && Array.isArray(series.points) ? series.points : [];
