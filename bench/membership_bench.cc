@@ -385,7 +385,7 @@ int main(int argc, char** argv) {
   {
     const auto tmp = std::filesystem::temp_directory_path() / fmt::format("fn0-membership-bench-{}", ::getpid());
     std::filesystem::create_directories(tmp);
-    auto reg = registry::Registry::open(opt.registry, tmp);
+    auto reg = registry::Registry::open(opt.registry, tmp, nullptr);  // the schema only: no secrets
     std::filesystem::remove_all(tmp);
     if (!reg) {
       std::fprintf(stderr, "membership_bench: %s\n", reg.error().message.c_str());

@@ -150,7 +150,8 @@ start_node() {
   setsid "$build/fn0" serve --listen "127.0.0.1:$port" --advertise "127.0.0.1:$port" --data-dir "$dir/$n" \
     --base-domain "$domain" --registry "postgres://fn0@127.0.0.1:$port_postgres/fn0" \
     --store "s3://$bucket?endpoint=http://127.0.0.1:$port_versitygw" \
-    --cluster-key-file "$dir/cluster.key" --admin-token-file "$dir/admin-token" --max-client-connections 0 \
+    --cluster-key-file "$dir/cluster.key" --secrets-key-file "$dir/secrets.key" \
+    --admin-token-file "$dir/admin-token" --max-client-connections 0 \
     </dev/null >>"$dir/$n.access.log" 2>>"$dir/$n.log" 3>&- &
   echo $! >"$(pidfile "$n")"
   wait_for "$n" "$dir/$n.log" 60 http_ok "http://127.0.0.1:$port/_fn0/readyz"
@@ -215,6 +216,7 @@ up() {
     umask 077
     [[ -s $dir/admin-token ]] || python3 -c 'import secrets; print(secrets.token_hex(24))' >"$dir/admin-token"
     [[ -s $dir/cluster.key ]] || python3 -c 'import secrets; print(secrets.token_hex(32))' >"$dir/cluster.key"
+    [[ -s $dir/secrets.key ]] || "$build/fn0" secrets-key add --secrets-key-file "$dir/secrets.key" >/dev/null
     [[ -s $dir/s3.env ]] || python3 -c 'import secrets
 print(f"AWS_ACCESS_KEY_ID=fn0{secrets.token_hex(8)}\nAWS_SECRET_ACCESS_KEY={secrets.token_urlsafe(24)}")' >"$dir/s3.env"
   )

@@ -57,6 +57,7 @@ for name in hello-c echo-c hello-js echo-js hello-ts image-resize ssr rest-api; 
 done
 cat <<EOT
 
+dashboard:   http://127.0.0.1:$port/_fn0/   (log in with the admin token)
 admin token: $token   (saved in $data/admin-token)
 try:  curl http://127.0.0.1:$port/hello-c/
       curl -X POST --data-binary 'hi' http://127.0.0.1:$port/echo-c/some/path?x=1 -i

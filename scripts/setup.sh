@@ -25,6 +25,7 @@ apt_packages=(
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev googletest libssl-dev
   libtomlplusplus-dev  # fn0.toml
+  libsodium-dev  # secrets sealed at rest in the registry (src/registry/secret_box.cc)
   "clang-$CLANG_VERSION" "lld-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev-wasm32" wasi-libc
   "libclang-rt-$CLANG_VERSION-dev"  # libFuzzer and the sanitizers, for fuzz/
   wrk python3

@@ -6,10 +6,13 @@
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include "admin/access.h"
+#include "admin/audit_words.h"
 #include "admin/request_util.h"
 #include "common/failpoint.h"
 #include "common/sha256.h"
 #include "common/version.h"
+#include "dashboard/dashboard.h"
 #include "dispatch/respond.h"
 #include "runtime/engine.h"
 
@@ -21,20 +24,6 @@ using dispatch::sendError;
 using dispatch::sendJson;
 
 namespace {
-
-// A registry read that failed while the API was answering: thrown out of
-// the route (always before any response byte) and answered by failed().
-struct RegistryFailure {
-  Error error;
-};
-
-// sha256 hex of the request's bearer token, "" without one. Tokens are
-// compared as hashes: the registry stores only those.
-std::string bearerHash(const http::Request& r) {
-  const std::string auth = requestHeader(r, "authorization");
-  if (auth.rfind("Bearer ", 0) != 0 || auth.size() == 7) return "";
-  return sha256Hex({reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7});
-}
 
 json versionJson(const registry::VersionInfo& v) {
   return {{"version", "v" + std::to_string(v.number)}, {"number", v.number}, {"hash", v.hash},
@@ -127,25 +116,6 @@ AdminApi::AdminApi(AdminDeps deps)
       epoch_(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                  .count()) {}
 
-// Runs `op` (a registry call: a database round trip, on PostgreSQL maybe a
-// slow one) on the registry pool and comes back to this connection's
-// thread, so a slow or vanished database never holds an I/O thread whose
-// other connections serve functions. `op` returns a Result.
-template <typename Op>
-asio::awaitable<std::invoke_result_t<Op&>> AdminApi::db(Op op) {
-  using R = std::invoke_result_t<Op&>;
-  auto home = co_await asio::this_coro::executor;
-  co_await asio::post(asio::bind_executor(d_.registryPool, asio::use_awaitable));
-  std::optional<R> r;
-  try {
-    r.emplace(op());
-  } catch (const std::exception& e) {
-    r.emplace(Error{std::string("registry: ") + e.what()});
-  }
-  co_await asio::post(asio::bind_executor(home, asio::use_awaitable));
-  co_return std::move(*r);
-}
-
 asio::awaitable<Result<void>> AdminApi::kvRun(bool write, std::function<void(kv::KvStore&)> f) {
   auto op = [&] { return d_.kv->runAndWait(write, f); };
   co_return co_await db(op);
@@ -215,34 +185,71 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     co_return;
   }
   if (path.rfind("/_fn0/api/v1/", 0) == 0) {
-    // Every API route needs a valid token; nothing else is said without one.
-    const auto presented = bearerHash(ex.request());
-    // From the catalog: a token works while the registry database is away.
-    const bool ok = !presented.empty() && d_.registry.hasTokenHash(presented);
-    if (!ok) {
-      co_await sendError(ex, 401, "unauthorized", "a valid admin token is required (Authorization: Bearer ...)");
-      co_return;
-    }
     const std::string rel = path.substr(std::string("/_fn0/api/v1").size());
     if (rel.size() > kMaxApiPathBytes)
       co_return co_await sendError(ex, 414, "uri-too-long",
                                    "API paths are at most " + std::to_string(kMaxApiPathBytes) + " bytes");
-    RouteMatch match = matchRoute(apiRoutes(), ex.request().method, rel);
-    if (match.malformed) co_return co_await sendError(ex, 400, "bad-request", "broken percent-encoding in " + rel);
-    if (!match.found) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
-    if (!match.methodOk)
-      co_return co_await sendError(ex, 405, "method-not-allowed", ex.request().method + " is not allowed on " + rel);
     std::optional<Error> failure;
     try {
-      co_await api(ex, match.route, match.params, query);
+      co_await apiRequest(ex, rel, query);
     } catch (const RegistryFailure& f) {
       failure = f.error;
     }
     if (failure) co_await failed(ex, *failure);
     co_return;
   }
+  if (dashboard::isDashboardPath(path)) {
+    co_await dashboard::serve(ex, path);
+    co_return;
+  }
   (void)method;
   co_await sendError(ex, 404, "not-found", "no platform endpoint " + path.substr(0, 256));
+}
+
+asio::awaitable<void> AdminApi::apiRequest(http::Exchange& ex, const std::string& rel, const std::string& query) {
+  const http::Request& req = ex.request();
+  // /session is how a page logs in: it needs no credentials of its own.
+  if (rel == "/session") {
+    if (req.method != "GET" && req.method != "POST" && req.method != "DELETE")
+      co_return co_await sendError(ex, 405, "method-not-allowed", req.method + " is not allowed on " + rel);
+    co_return co_await sessionRoute(ex);
+  }
+  // Every other route needs a valid token or session; nothing else is said
+  // without one.
+  const Caller caller = co_await authenticate(req);
+  if (!caller)
+    co_return co_await sendError(ex, 401, "unauthorized",
+                                 "a valid admin token (Authorization: Bearer ...) or a dashboard session is required");
+  // A browser sends the cookie with a request another site makes it send:
+  // a change carried by a cookie must show the page's CSRF token.
+  if (caller.via == Caller::Via::Session && !isSafeMethod(req.method) && !csrfOk(req, caller.csrf))
+    co_return co_await sendError(ex, 403, "csrf",
+                                 "a change made with a session cookie needs the session's X-CSRF-Token header and "
+                                 "this node's Origin");
+  RouteMatch match = matchRoute(apiRoutes(), req.method, rel);
+  if (match.malformed) co_return co_await sendError(ex, 400, "bad-request", "broken percent-encoding in " + rel);
+  if (!match.found) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
+  if (!match.methodOk) co_return co_await sendError(ex, 405, "method-not-allowed", req.method + " is not allowed on " + rel);
+  ApiCall call{caller};
+  if (auto no = refusal(caller, req.method, match.route, match.params)) {
+    const std::string reason = "forbidden";
+    co_await sendError(ex, 403, reason, *no);
+  } else {
+    co_await api(ex, call, match.route, match.params, query);
+  }
+  // Every change is audited, refused or not (what was asked, by whom, the answer).
+  if (!isSafeMethod(req.method)) {
+    const std::string function = match.route.rfind("/functions/{name}", 0) == 0 ? match.params[0] : "";
+    co_await recordAudit(req, caller, auditAction(req.method, match.route), function,
+                         auditDetail(match.route, match.params, call.detail), ex.responseStatus());
+  }
+}
+
+std::vector<http::Header> AdminApi::peerAuth(const http::Request& req) {
+  std::vector<http::Header> h;
+  if (auto a = requestHeader(req, "authorization"); !a.empty()) h.emplace_back("authorization", std::move(a));
+  if (auto c = requestHeader(req, "cookie"); !c.empty()) h.emplace_back("cookie", std::move(c));
+  return h;
 }
 
 json AdminApi::clusterJson() const {
@@ -292,7 +299,7 @@ json AdminApi::functionLimitsJson() const {
   return out;
 }
 
-asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route,
+asio::awaitable<void> AdminApi::api(http::Exchange& ex, ApiCall& call, const std::string& route,
                                     const std::vector<std::string>& p, const std::string& query) {
   const std::string& m = ex.request().method;
 
@@ -326,7 +333,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     auto fns = co_await db(op);
     if (!fns) co_return co_await failed(ex, fns.error());
     json list = json::array();
-    for (const auto& f : *fns) list.push_back(functionJson(f));
+    for (const auto& f : *fns)
+      if (canSee(call.caller, f.name)) list.push_back(functionJson(f));
     {
     const json body3 = json{{"functions", list}};
     co_await sendJson(ex, 200, body3);
@@ -336,7 +344,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   if (route == "/functions/{name}/versions") {
     std::string name = p[0];
     if (m == "POST") {
-      co_await deploy(ex, name, queryParam(query, "live") != "false");
+      co_await deploy(ex, call, name, queryParam(query, "live") != "false");
       co_return;
     }
     if (m == "GET") {
@@ -542,6 +550,14 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
     co_await logs(ex, p[0], query);
     co_return;
   }
+  if (route == "/series" && m == "GET") co_return co_await series(ex, nullptr, query);
+  if (route == "/functions/{name}/series" && m == "GET") {
+    const std::string name = p[0];
+    co_return co_await series(ex, &name, query);
+  }
+  if (route == "/stats" && m == "GET") co_return co_await stats(ex, call.caller, query);
+  if (route.rfind("/tokens", 0) == 0) co_return co_await tokensRoute(ex, call, route, p);
+  if (route == "/audit" && m == "GET") co_return co_await auditRoute(ex, query);
   if (route == "/functions/{name}/metrics" && m == "GET") {
     co_await functionMetrics(ex, p[0], query);
     co_return;
@@ -549,7 +565,7 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, const std::string& route
   co_await sendError(ex, 404, "not-found", "no API route " + ex.request().method + " " + route);
 }
 
-asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& name, bool live) {
+asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, ApiCall& call, const std::string& name, bool live) {
   if (!registry::isDnsLabel(name))
     co_return co_await sendError(ex, 400, "bad-request",
                                  "invalid function name '" + name.substr(0, 80) + "': " + registry::kFunctionNameRule);
@@ -602,6 +618,9 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, const std::string& na
     urls["live_path"] = "http://127.0.0.1:" + port + "/" + name + "/";
   }
   ex.annotate("deployed", name + "@" + v);
+  call.detail["version"] = v;
+  call.detail["hash"] = added->version.hash;
+  call.detail["live"] = live;
   {
     const json body15 = json{{"function", name},
                          {"version", v},

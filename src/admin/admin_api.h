@@ -5,7 +5,11 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <type_traits>
@@ -14,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/auth.h"
 #include "admin/fanout.h"
 #include "admin/log_merge.h"
 #include "admin/route_match.h"
@@ -54,6 +59,14 @@ struct AdminDeps {
   cluster::Cluster* cluster = nullptr;              // in a cluster
   kv::KvService* kv = nullptr;                      // functions' key-value buckets
   kv::KvLimits kvLimits{};                          // the node's (admin writes obey them too)
+  int64_t auditDays = 90;                           // audit entries older than this are deleted
+};
+
+// One API request as it goes through: who calls, and what its audit entry
+// should say beyond the route (e.g. the version a deploy made).
+struct ApiCall {
+  Caller caller;
+  nlohmann::json detail = nlohmann::json::object();
 };
 
 // The OpenAPI document; apiRoutes() (route_match.h) lists the same routes.
@@ -66,9 +79,31 @@ class AdminApi {
 
  private:
   // `route` is the matched apiRoutes() template, `params` its placeholders.
-  boost::asio::awaitable<void> api(http::Exchange& ex, const std::string& route, const std::vector<std::string>& params,
-                                   const std::string& query);
-  boost::asio::awaitable<void> deploy(http::Exchange& ex, const std::string& name, bool live);
+  // Authenticates, matches the route (`rel`: the path after /_fn0/api/v1),
+  // checks CSRF and the caller's role, then api().
+  boost::asio::awaitable<void> apiRequest(http::Exchange& ex, const std::string& rel, const std::string& query);
+  boost::asio::awaitable<void> api(http::Exchange& ex, ApiCall& call, const std::string& route,
+                                   const std::vector<std::string>& params, const std::string& query);
+  boost::asio::awaitable<void> deploy(http::Exchange& ex, ApiCall& call, const std::string& name, bool live);
+  // /tokens and /audit (access_views.cc).
+  boost::asio::awaitable<void> tokensRoute(http::Exchange& ex, ApiCall& call, const std::string& route,
+                                           const std::vector<std::string>& params);
+  boost::asio::awaitable<void> auditRoute(http::Exchange& ex, const std::string& query);
+  // Appends an audit entry for what `caller` just did (answered `status`).
+  boost::asio::awaitable<void> recordAudit(const http::Request& req, const Caller& caller, std::string action,
+                                           std::string function, nlohmann::json detail, int status);
+  // Who is calling (session_views.cc): a bearer token or a session cookie.
+  boost::asio::awaitable<Caller> authenticate(const http::Request& req);
+  // /session: log in with a token, who is logged in, log out.
+  boost::asio::awaitable<void> sessionRoute(http::Exchange& ex);
+  nlohmann::json loginMethods() const;
+  nlohmann::json sessionJson(const Caller& c) const;
+  // /series, /functions/{name}/series, /stats (series_views.cc): the
+  // last hour in 10 s steps, this node's or the cluster's.
+  boost::asio::awaitable<void> series(http::Exchange& ex, const std::string* function, std::string query);
+  boost::asio::awaitable<void> stats(http::Exchange& ex, Caller caller, std::string query);
+  // What a peer needs to answer for the same caller (its token or cookie).
+  static std::vector<http::Header> peerAuth(const http::Request& req);
   // Runs `f` on the key-value store's threads, waiting on the registry pool.
   boost::asio::awaitable<Result<void>> kvRun(bool write, std::function<void(kv::KvStore&)> f);
   // /functions/{name}/kv... (kv_views.cc).
@@ -102,6 +137,28 @@ class AdminApi {
   // node (whose sequence numbers start again) by it.
   const int64_t epoch_;
   std::atomic<uint32_t> deploys_{0}, compiling_{0};  // in progress; compiling now
+  SessionCache sessions_;
+  LoginLimiter logins_;
+  std::atomic<int64_t> auditPurgedAt_{0};  // unix seconds of the last purge of old entries
 };
+
+// Runs `op` (a registry call: a database round trip, on PostgreSQL maybe a
+// slow one) on the registry pool and comes back to this connection's
+// thread, so a slow or vanished database never holds an I/O thread whose
+// other connections serve functions. `op` returns a Result.
+template <typename Op>
+boost::asio::awaitable<std::invoke_result_t<Op&>> AdminApi::db(Op op) {
+  using R = std::invoke_result_t<Op&>;
+  auto home = co_await boost::asio::this_coro::executor;
+  co_await boost::asio::post(boost::asio::bind_executor(d_.registryPool, boost::asio::use_awaitable));
+  std::optional<R> r;
+  try {
+    r.emplace(op());
+  } catch (const std::exception& e) {
+    r.emplace(Error{std::string("registry: ") + e.what()});
+  }
+  co_await boost::asio::post(boost::asio::bind_executor(home, boost::asio::use_awaitable));
+  co_return std::move(*r);
+}
 
 }  // namespace fn0::admin

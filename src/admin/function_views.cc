@@ -126,7 +126,7 @@ asio::awaitable<AdminApi::GatheredLogs> AdminApi::gatherLogs(const http::Request
     }
     questions.push_back({id, std::move(target)});
   }
-  std::vector<http::Header> headers{{"authorization", requestHeader(req, "authorization")}};
+  std::vector<http::Header> headers = peerAuth(req);
   auto& peers = d_.cluster->peers();
   const size_t maxBody = kMaxPeerLogBytes;
   const auto deadline = kPeerDeadline;  // named: no temporaries in a co_await (g++ 12)
@@ -284,7 +284,7 @@ asio::awaitable<void> AdminApi::functionMetrics(http::Exchange& ex, std::string 
   if (wholeCluster) {
     std::vector<PeerQuestion> questions;
     for (const auto& id : upPeers(*d_.cluster)) questions.push_back({id, peerTarget(name, "metrics")});
-    std::vector<http::Header> headers{{"authorization", requestHeader(req, "authorization")}};
+    std::vector<http::Header> headers = peerAuth(req);
     auto& peers = d_.cluster->peers();
     const size_t maxBody = kMaxPeerMetricsBytes;
     const auto deadline = kPeerDeadline;

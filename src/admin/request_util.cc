@@ -2,11 +2,18 @@
 
 #include <strings.h>
 
+#include "common/sha256.h"
 #include "dispatch/respond.h"
 #include "registry/registry.h"
 #include "store/code_store.h"
 
 namespace fn0::admin {
+
+std::string bearerHash(const http::Request& r) {
+  const std::string auth = requestHeader(r, "authorization");
+  if (auth.rfind("Bearer ", 0) != 0 || auth.size() == 7) return "";
+  return sha256Hex({reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7});
+}
 
 std::string queryParam(const std::string& query, const std::string& name) {
   size_t pos = 0;

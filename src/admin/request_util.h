@@ -10,6 +10,16 @@
 
 namespace fn0::admin {
 
+// A registry read that failed while the API was answering: thrown out of
+// the route (always before any response byte) and answered by failed().
+struct RegistryFailure {
+  Error error;
+};
+
+// sha256 hex of the request's bearer token, "" without one. Tokens are
+// compared as hashes: the registry stores only those.
+std::string bearerHash(const http::Request& r);
+
 // The raw (not percent-decoded) value of `name` in a query string, "true"
 // for a bare `name`, "" when absent.
 std::string queryParam(const std::string& query, const std::string& name);

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "cli/access_commands.h"
 #include "cli/client.h"
 #include "cli/config.h"
 #include "cli/dev.h"
@@ -231,6 +232,8 @@ class Commands {
     doctor_->footer("Exit code 0 when every language is ready, 1 when one is not.\nExample:\n  fn0 doctor");
     jsonFlag(doctor_);
 
+    access_.add(app, jsonFlag);
+
     version_cmd_ = app.add_subcommand("version", "Print fn0's version and the wasmtime it embeds");
     version_cmd_->footer("Example:\n  fn0 version --json");
     jsonFlag(version_cmd_);
@@ -304,6 +307,15 @@ class Commands {
       print(json{{"built", std::filesystem::absolute(*out).lexically_normal().string()}, {"function", p->name}},
             [&] { fmt::print("built {}\n", shown.string()); });
       return 0;
+    }
+    if (access_.parsed()) {
+      auto client = connect();
+      if (!client) return fail(client.error());
+      client_ = std::make_unique<Client>(std::move(client).value());
+      return access_.run([&](const std::string& m, const std::string& path, const std::string& body) {
+        return api(m, path, body, body.empty() ? "" : "application/json");
+      }, [&](const json& j, const std::function<void()>& human) { print(j, human); },
+      [&](const std::string& message) { return fail(message, kExitUsage); });
     }
     for (CLI::App* c : {deploy_, list_, info_, versions_, rollback_, alias_, delete_, env_, secret_, settings_, logs_,
                         export_, metrics_, status_, kv_})
@@ -885,6 +897,7 @@ class Commands {
   CLI::App *new_, *build_, *dev_, *login_, *deploy_, *list_, *info_, *versions_, *rollback_, *alias_, *delete_, *env_, *secret_,
       *settings_, *logs_, *export_, *metrics_, *status_, *version_cmd_, *doctor_, *kv_;
   std::unique_ptr<Client> client_;
+  AccessCommands access_;
   Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false, deleteData_ = false,
        keepData_ = false;

@@ -194,6 +194,7 @@ class ExchangeImpl : public Exchange {
     conn_.shutdown();
   }
   bool headSent() const override { return headSent_; }
+  int responseStatus() const override { return headSent_ ? status_ : 0; }
   void annotate(std::string key, std::string value) override { notes_[std::move(key)] = std::move(value); }
   void adoptOrigin(std::string requestId, std::string remote) override {
     req_.requestId = std::move(requestId);

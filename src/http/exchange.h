@@ -61,6 +61,8 @@ class Exchange {
   // The response broke off: close the connection so the client sees it.
   virtual void abort() = 0;
   virtual bool headSent() const = 0;
+  // The response's status once its head was sent, else 0.
+  virtual int responseStatus() const = 0;
 
   // For the access log.
   virtual void annotate(std::string key, std::string value) = 0;

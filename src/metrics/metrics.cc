@@ -4,8 +4,19 @@
 
 namespace fn0::metrics {
 
+Metrics::Metrics()
+    : Metrics([] {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      }) {}
+
+Metrics::Metrics(Clock nowSeconds) : now_(std::move(nowSeconds)) {}
+
 void Metrics::record(const std::string& function, const Request& r) {
   const double seconds = std::chrono::duration<double>(r.duration).count();
+  const Series::Sample sample{r.status, seconds, std::chrono::duration<double>(r.cpu).count(), !r.limitHit.empty(),
+                              r.overloaded, r.coldStart};
+  const int64_t now = now_();
   std::lock_guard lock(mu_);
   Fn& f = fns_[function];
   int cls = r.status / 100;
@@ -19,16 +30,53 @@ void Metrics::record(const std::string& function, const Request& r) {
   if (r.coldStart) f.coldStarts++;
   if (r.overloaded) f.overloads++;
   if (!r.limitHit.empty()) f.limitHits[r.limitHit]++;
+  f.series.record(now, sample);
+  node_.record(now, sample);
 }
 
 void Metrics::instanceStarted(const std::string& function) {
+  const int64_t now = now_();
   std::lock_guard lock(mu_);
-  fns_[function].inFlight++;
+  Fn& f = fns_[function];
+  f.series.running(now, ++f.inFlight);
+  node_.running(now, ++nodeInFlight_);
 }
 
 void Metrics::instanceEnded(const std::string& function) {
+  const int64_t now = now_();
   std::lock_guard lock(mu_);
-  fns_[function].inFlight--;
+  Fn& f = fns_[function];
+  f.series.running(now, --f.inFlight);
+  node_.running(now, --nodeInFlight_);
+}
+
+void Metrics::count(const std::string& name, uint64_t n) {
+  std::lock_guard lock(mu_);
+  counters_[name] += n;
+}
+
+std::vector<Point> Metrics::series(const std::string* function, int64_t from) {
+  const int64_t now = now_();
+  std::lock_guard lock(mu_);
+  if (!function) return node_.points(now, from);
+  auto it = fns_.find(*function);
+  if (it == fns_.end()) return {};
+  return it->second.series.points(now, from);
+}
+
+std::map<std::string, Point> Metrics::window(int64_t from) {
+  const int64_t now = now_();
+  std::map<std::string, Point> out;
+  std::lock_guard lock(mu_);
+  for (auto& [name, f] : fns_) {
+    auto points = f.series.points(now, from);
+    if (points.empty()) continue;
+    Point sum;
+    for (const auto& p : points) sum.add(p);
+    sum.t = points.front().t;
+    if (sum.requests || sum.inFlightMax) out.emplace(name, std::move(sum));
+  }
+  return out;
 }
 
 void Metrics::forget(const std::string& function) {
@@ -87,6 +135,10 @@ std::string Metrics::render() const {
   for (const auto& [name, f] : fns_) out += fmt::format("fn0_overloads_total{{function=\"{}\"}} {}\n", name, f.overloads);
   family("fn0_instances", "gauge", "Instances running a request now.");
   for (const auto& [name, f] : fns_) out += fmt::format("fn0_instances{{function=\"{}\"}} {}\n", name, f.inFlight);
+  for (const auto& [name, n] : counters_) {
+    family(name.c_str(), "counter", "Node event count.");
+    out += fmt::format("{} {}\n", name, n);
+  }
   for (const auto& g : gauges_)
     for (const auto& [name, value] : g()) {
       family(name.c_str(), "gauge", "Node state.");

@@ -16,6 +16,7 @@
 
 #include "admin/admin_api.h"
 #include "cluster/cluster.h"
+#include "common/random.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "dispatch/invoker.h"
@@ -27,6 +28,7 @@
 #include "logs/log_buffer.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
+#include "registry/secret_keys.h"
 #include "runtime/component_cache.h"
 #include "runtime/engine.h"
 #include "code/library.h"
@@ -81,6 +83,11 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--cluster-key-file", c.clusterKeyFile,
                 "File with the cluster secret (or set FN0_CLUSTER_KEY, at least 32 characters) that seals compiled "
                 "artifacts shared through --store; without it every node compiles for itself");
+  s->add_option("--secrets-key-file", c.secretsKeyFile,
+                "File with the keys that seal functions' secrets in the registry (or set FN0_SECRETS_KEY_FILE; "
+                "default: <data-dir>/secrets.key, made with mode 0600 on first start). Keep it apart from registry "
+                "backups; every node sharing a registry needs the same file (docs/secrets.md)")
+      ->envname("FN0_SECRETS_KEY_FILE");
   s->add_option("--disk-cache-mb", c.diskCacheMb,
                 "Local disk for artifacts and components fetched from a shared --store")
       ->capture_default_str();
@@ -113,6 +120,9 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--max-client-connections", c.maxClientConnections,
                 "Open connections per client address; more get 429 (0: no cap; raise it behind a load balancer)")
       ->capture_default_str();
+  s->add_option("--audit-days", c.auditDays, "Days the audit log keeps an entry")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{36500}));
   // The config file is read by the top-level app (keys in a [serve] section
   // or at top level); fallthrough lets `fn0 serve --config F` find it.
   app.set_config("--config", "", "A TOML file with any of the serve options (in a [serve] section)");
@@ -172,18 +182,7 @@ std::optional<std::string> readClusterKey(const NodeConfig& c) {
   return k;
 }
 
-std::string randomToken() {
-  unsigned char b[24];
-  std::ifstream in("/dev/urandom", std::ios::binary);
-  in.read(reinterpret_cast<char*>(b), sizeof b);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string t = "fn0_";
-  for (unsigned char x : b) {
-    t += kHex[x >> 4];
-    t += kHex[x & 15];
-  }
-  return t;
-}
+std::string randomToken() { return "fn0_" + randomHex(24); }
 
 // Every connection is a descriptor: take the hard limit, not the default
 // soft one (often 1024). The accept loop backs off when even that runs out.
@@ -238,13 +237,10 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
     return 1;
   }
-  auto registry = registry::Registry::open(c.registryUrl, c.dataDir);
-  if (!registry) {
-    fmt::print(stderr, "fn0 serve: {}\n", registry.error().message);
-    return 1;
-  }
   // The code store: checked now, so a wrong secret, a missing bucket or an
-  // unreachable server stops the node with its reason, not a later deploy.
+  // unreachable server stops the node with its reason, not a later deploy;
+  // and before the registry, whose first opening may make this node's
+  // secrets key the registry's (a node that cannot start should not).
   std::unique_ptr<store::CodeStore> codeStore;
   if (c.storeUrl.empty()) {
     codeStore = store::openDirectoryStore(c.dataDir / "blobs");
@@ -266,6 +262,17 @@ int serve(const NodeConfig& c) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "fn0 serve: {}\n", e.what());
     return 2;
+  }
+  // Secrets are sealed in the registry with keys from this file; the
+  // registry checks it holds every key its rows name (or makes it, for a
+  // registry with no key yet) and seals values an older fn0 left in clear.
+  const std::filesystem::path secretsKeyFile =
+      c.secretsKeyFile.empty() ? c.dataDir / "secrets.key" : std::filesystem::path(c.secretsKeyFile);
+  auto registry = registry::Registry::open(c.registryUrl, c.dataDir,
+                                           std::make_shared<registry::SecretKeys>(secretsKeyFile));
+  if (!registry) {
+    fmt::print(stderr, "fn0 serve: {}\n", registry.error().message);
+    return 1;
   }
   if (!c.storeUrl.empty() && !clusterKey)
     fmt::print(stderr, "fn0: no --cluster-key-file: compiled artifacts are not shared, every node compiles for itself\n");
@@ -424,6 +431,7 @@ int serve(const NodeConfig& c) {
   deps.cluster = clusterPart.get();
   deps.kv = kvService->get();
   deps.kvLimits = kvApi.nodeLimits();
+  deps.auditDays = c.auditDays;
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();
@@ -451,6 +459,7 @@ int serve(const NodeConfig& c) {
         {"fn0_registry_connected", (w.connected || !w.watching) ? 1.0 : 0.0},
         {"fn0_registry_reloads_total", static_cast<double>(w.reloads)},
         {"fn0_registry_reconnects_total", static_cast<double>(w.reconnects)},
+        {"fn0_registry_secrets_unreadable", static_cast<double>(w.secretsUnreadable)},
     };
   });
   metrics.addNodeGauges([&] {

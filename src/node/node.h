@@ -44,6 +44,7 @@ struct NodeConfig {
   unsigned bodyGraceSeconds = 10;
   uint64_t bodyMinRate = 1024;
   uint32_t maxClientConnections = 512;
+  int64_t auditDays = 90;  // audit log entries older than this are deleted
   uint32_t maxConcurrency = 1000;
   uint32_t maxFunctionConcurrency = 0;  // per function (0: half of maxConcurrency)
   unsigned compileThreads = 0;          // deploys compiling at once (0: 2, or a quarter of the CPUs if more)
@@ -52,6 +53,9 @@ struct NodeConfig {
   std::string registryUrl;     // postgres://USER@HOST:PORT/DB
   std::string storeUrl;        // s3://BUCKET?endpoint=http://HOST:PORT or file:///shared/path
   std::string clusterKeyFile;  // or FN0_CLUSTER_KEY: seals shared artifacts
+  // The keys secrets are sealed with in the registry (docs/secrets.md), or
+  // FN0_SECRETS_KEY_FILE; empty: <dataDir>/secrets.key, made on first start.
+  std::string secretsKeyFile;
   uint64_t diskCacheMb = 8192;  // local artifacts and originals of a shared store
   // Cluster routing (with a PostgreSQL registry; docs/cluster.md).
   std::string advertise;  // HOST:PORT peers reach this node at (default: the listen address)

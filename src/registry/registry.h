@@ -95,6 +95,43 @@ struct FunctionInfo {
   FunctionSettings settings;
 };
 
+// An API token (tokens.cc): its secret is shown once and only its sha256 is
+// stored. `role` is admin, deployer or viewer; a deployer may deploy (and
+// move aliases of) only the functions in `functions` (exact names or
+// "prefix*"; empty: every function).
+struct TokenInfo {
+  std::string id;    // public: the first 12 hex digits of its hash
+  std::string name;  // what it is for ("ci-hello")
+  std::string role;
+  std::vector<std::string> functions;
+  std::string createdBy;
+  int64_t createdAt = 0, lastUsedAt = 0;  // unix seconds; lastUsedAt 0: never (written at most once a minute)
+  bool covers(const std::string& function) const;
+};
+inline constexpr const char* kRoles[] = {"admin", "deployer", "viewer"};
+bool isRole(const std::string& r);
+
+// One admin action (audit.cc).
+struct AuditEntry {
+  int64_t id = 0;     // increasing
+  int64_t atMs = 0;   // unix milliseconds
+  std::string actor;  // a token's name, a person's e-mail
+  std::string via;    // token, session
+  std::string role;
+  std::string action;    // deploy, alias.set, env.set, secret.delete, token.create, login, ...
+  std::string function;  // the function acted on, "" for none
+  std::string detail;    // JSON object: version, alias, variable name (never a value)
+  std::string client;    // the client's address
+  std::string requestId;
+  int64_t status = 0;  // the HTTP status answered
+};
+struct AuditQuery {
+  std::string function, actor, action;  // "" = any
+  int64_t beforeId = 0;                 // 0 = newest
+  int64_t sinceMs = 0;
+  size_t limit = 100;
+};
+
 // The routing view: everything a request needs, immutable once published.
 struct Catalog {
   struct Function {
@@ -105,11 +142,12 @@ struct Catalog {
     FunctionSettings settings;
   };
   std::unordered_map<std::string, Function> functions;
-  std::unordered_set<std::string> tokenHashes;  // sha256 hex of the admin tokens
+  std::unordered_map<std::string, TokenInfo> tokens;  // by sha256 hex of the token
   int64_t generation = -1;                       // bumped by every write; a newer catalog replaces an older one
 };
 
 class SqlConnection;
+class SecretKeys;  // secret_keys.h
 
 // Error::code of a write or read the database could not take: answered
 // with 503 and this fn0-error.
@@ -120,8 +158,15 @@ class Registry {
   // `url` "" or "sqlite:" : SQLite in dataDir/registry.db; "postgres://..."
   // or "postgresql://...": PostgreSQL, watched for other nodes' changes.
   // Errors name the problem (unreachable server, unknown database, bad URL).
-  static Result<std::unique_ptr<Registry>> open(const std::string& url, const std::filesystem::path& dataDir);
-  static Result<std::unique_ptr<Registry>> openSqlite(const std::filesystem::path& file);
+  // `keys` seal and open secret values (secrets_at_rest.cc): opening checks
+  // that they open every secret stored, seals any stored in clear by an
+  // older fn0, and may create the key file (only for a registry that has no
+  // sealed secret yet). nullptr only for tools that need just the schema
+  // (a bench): secrets then stay out of the catalog and cannot be set.
+  static Result<std::unique_ptr<Registry>> open(const std::string& url, const std::filesystem::path& dataDir,
+                                                std::shared_ptr<SecretKeys> keys);
+  static Result<std::unique_ptr<Registry>> openSqlite(const std::filesystem::path& file,
+                                                      std::shared_ptr<SecretKeys> keys);
   ~Registry();
 
   // "sqlite" or "postgres".
@@ -146,18 +191,66 @@ class Registry {
   Result<std::optional<FunctionInfo>> function(const std::string& name);
   Result<std::vector<FunctionInfo>> functions();
 
+  // API tokens (tokens.cc). addTokenHash: an admin token named `note`
+  // (configured or generated at start-up; nothing happens if it exists).
   Result<void> addTokenHash(const std::string& sha256, const std::string& note);
+  Result<TokenInfo> addToken(const std::string& sha256, TokenInfo info);
+  Result<std::vector<TokenInfo>> tokens();
+  // false: no token with that id. Refused (an error) for the last admin token.
+  Result<bool> revokeToken(const std::string& id);
+  // Records a use, at most once a minute per token (no catalog reload).
+  void touchToken(const std::string& sha256);
   // From the catalog: no database round trip, works while it is away.
   bool hasTokenHash(const std::string& sha256) const;
+  std::optional<TokenInfo> token(const std::string& sha256) const;
   Result<int64_t> tokenCount();
 
+  // The audit log (audit.cc): appended after each admin action, read
+  // newest first; entries older than `keepDays` go in purgeAudit().
+  Result<void> addAudit(const AuditEntry& e);
+  Result<std::vector<AuditEntry>> audit(const AuditQuery& q);
+  Result<int64_t> purgeAudit(int64_t keepDays);
+
   std::shared_ptr<const Catalog> catalog() const;
+
+  // Dashboard sessions (sessions.cc). Kept in the registry so that every
+  // node of a cluster knows them; outside the catalog (no reload, no
+  // notification: each lookup reads the table).
+  struct Session {
+    std::string idHash;     // sha256 hex of the cookie value
+    std::string csrf;       // the token state-changing requests must echo
+    std::string role;       // admin, deployer, viewer
+    std::string subject;    // who: a token's name, an e-mail
+    std::string tokenHash;  // the token it was made with ("" for OIDC): revoking the token ends it
+    int64_t createdAt = 0, expiresAt = 0;  // unix seconds
+  };
+  Result<void> createSession(const Session& s);
+  // The session, std::nullopt when there is none or it has expired.
+  Result<std::optional<Session>> session(const std::string& idHash);
+  Result<bool> deleteSession(const std::string& idHash);
+  // Deletes expired sessions; how many went.
+  Result<int64_t> purgeSessions();
+  // Secrets at rest (secrets_at_rest.cc; docs/secrets.md).
+  struct SecretsStatus {
+    std::string keyId;                           // new values are sealed with it ("" before any)
+    std::map<std::string, int64_t> valuesByKey;  // key id -> values it sealed
+    int64_t clear = 0;                           // stored in clear (never after an open with keys)
+  };
+  Result<SecretsStatus> secretsStatus();
+  // Seals every secret with the key `keyId` (held in the key file) and makes
+  // it the key new values are sealed with, in one transaction; then has the
+  // database drop the old rows' bytes (SQLite VACUUM, PostgreSQL VACUUM FULL
+  // of the table). Returns how many values were sealed again.
+  Result<int64_t> rotateSecrets(const std::string& keyId);
 
   // How the watcher (PostgreSQL only) is doing, for metrics and status.
   struct WatchStats {
     bool watching = false;   // a PostgreSQL registry (false: SQLite)
     bool connected = false;  // listening for changes now
     uint64_t reloads = 0, reconnects = 0, failures = 0;
+    // Secrets the last catalog could not open (a key this node lacks, an
+    // altered row): each one named once on stderr.
+    uint64_t secretsUnreadable = 0;
   };
   WatchStats watchStats() const;
 
@@ -180,14 +273,27 @@ class Registry {
   Result<void> upsertVar(const char* table, const std::string& function, const std::string& key,
                          const std::string& value);
   Result<bool> deleteVar(const char* table, const std::string& function, const std::string& key);
+  // secrets_at_rest.cc: the checks and the sealing of clear values at open;
+  // a secret written sealed; the catalog's secrets opened; the database's
+  // copies of old rows dropped.
+  Result<void> setUpSecrets();
+  Result<void> upsertSecret(SqlConnection& db, const std::string& function, const std::string& key,
+                            const std::string& value);
+  void loadSecrets(SqlConnection& db, Catalog& into, uint64_t& unreadable);
+  void compactSecrets(SqlConnection& db);
 
   std::unique_ptr<SqlConnection> db_;
   const std::string kind_;
+  std::shared_ptr<SecretKeys> keys_;
+  std::mutex reportedMu_;
+  std::unordered_set<std::string> reported_;  // secret problems already on stderr
   mutable std::mutex mu_;  // serialises use of db_
   mutable std::mutex catalogMu_;
   std::shared_ptr<const Catalog> catalog_;
   WatchStats watch_;  // under catalogMu_
   std::atomic<bool> stop_{false};
+  std::mutex touchMu_;
+  std::unordered_map<std::string, int64_t> touched_;  // token hash -> when its use was last written
   std::thread watcher_;
 };
 

@@ -1,12 +1,17 @@
 #include "registry/registry.h"
 
+#include "registry/secret_keys.h"
 #include "registry/sql.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -38,6 +43,7 @@ class Reg : public ::testing::TestWithParam<std::string> {
     dir_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    keys_ = std::make_shared<SecretKeys>(dir_ / "secrets.key");
     if (GetParam() == "postgres") {
       ASSERT_FALSE(postgresUrl().empty())
           << "FN0_TEST_POSTGRES_URL is not set: run this through tests/servers/with_servers.py --postgres";
@@ -51,12 +57,17 @@ class Reg : public ::testing::TestWithParam<std::string> {
     std::filesystem::remove_all(dir_);
   }
   std::unique_ptr<Registry> open() {
-    auto r = Registry::open(url_, dir_);
+    auto r = Registry::open(url_, dir_, keys_);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() ? std::move(r).value() : nullptr;
   }
+  // The database under the registry, for what a copy or a dump would show.
+  std::unique_ptr<SqlConnection> raw() {
+    return url_.empty() ? openSqlite((dir_ / "registry.db").string()) : openPostgres(url_);
+  }
   std::filesystem::path dir_;
   std::string url_;  // "" = SQLite in dir_
+  std::shared_ptr<SecretKeys> keys_ = nullptr;
   std::unique_ptr<Registry> reg_;
 };
 
@@ -249,6 +260,104 @@ TEST_P(Reg, EveryWriteBumpsTheGenerationAndFailedWritesChangeNothing) {
   EXPECT_GT(reg_->catalog()->generation, g1);
 }
 
+TEST_P(Reg, SessionsLiveUntilTheyExpireOrAreDeletedAndLeaveTheCatalogAlone) {
+  const int64_t t = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto g0 = reg_->catalog()->generation;
+  ASSERT_TRUE(reg_->createSession({"h1", "csrf1", "admin", "configured", kB, t, t + 3600}).ok());
+  ASSERT_TRUE(reg_->createSession({"h2", "csrf2", "viewer", "a@b", "", t - 100, t - 1}).ok());
+  EXPECT_EQ(reg_->catalog()->generation, g0);  // no reload for a login
+  auto s = reg_->session("h1");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->csrf, "csrf1");
+  EXPECT_EQ((*s)->role, "admin");
+  EXPECT_EQ((*s)->tokenHash, kB);
+  EXPECT_EQ((*s)->expiresAt, t + 3600);
+  EXPECT_FALSE(reg_->session("h2")->has_value());       // expired
+  EXPECT_FALSE(reg_->session("nothing")->has_value());
+  EXPECT_EQ(*reg_->purgeSessions(), 1);
+  EXPECT_TRUE(*reg_->deleteSession("h1"));
+  EXPECT_FALSE(*reg_->deleteSession("h1"));
+  EXPECT_FALSE(reg_->session("h1")->has_value());
+}
+
+TEST_P(Reg, TokensHaveRolesScopesAndTheLastAdminCannotBeRevoked) {
+  ASSERT_TRUE(reg_->addTokenHash(kA, "configured").ok());
+  ASSERT_TRUE(reg_->addTokenHash(kA, "configured again").ok());  // present: nothing changes
+  TokenInfo ci;
+  ci.name = "ci";
+  ci.role = "deployer";
+  ci.functions = {"hello", "api-*"};
+  ci.createdBy = "configured";
+  auto made = reg_->addToken(kB, ci);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(made->id, kB.substr(0, 12));
+  auto t = reg_->token(kB);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->role, "deployer");
+  EXPECT_TRUE(t->covers("hello"));
+  EXPECT_TRUE(t->covers("api-users"));
+  EXPECT_FALSE(t->covers("api"));
+  EXPECT_FALSE(t->covers("other"));
+  EXPECT_TRUE(reg_->token(kA)->covers("anything"));
+  ci.role = "root";
+  EXPECT_FALSE(reg_->addToken(std::string(64, 'c'), ci).ok());
+  ci.role = "viewer";
+  ci.functions = {"Bad_Name"};
+  EXPECT_FALSE(reg_->addToken(std::string(64, 'c'), ci).ok());
+  auto all = reg_->tokens();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "configured");
+  EXPECT_EQ((*all)[0].lastUsedAt, 0);
+  reg_->touchToken(kA);
+  EXPECT_GT((*reg_->tokens())[0].lastUsedAt, 0);
+  EXPECT_FALSE(reg_->revokeToken(kA.substr(0, 12)).ok());  // the last admin token
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_TRUE(reg_->createSession({"s1", "c", "deployer", "ci", kB, t0, t0 + 60}).ok());
+  EXPECT_TRUE(*reg_->revokeToken(kB.substr(0, 12)));
+  EXPECT_FALSE(reg_->hasTokenHash(kB));
+  EXPECT_FALSE(reg_->session("s1")->has_value());  // its sessions went with it
+  EXPECT_FALSE(*reg_->revokeToken("nothing"));
+}
+
+TEST_P(Reg, AuditEntriesAreKeptNewestFirstAndFiltered) {
+  for (int i = 0; i < 5; i++) {
+    AuditEntry e;
+    e.atMs = 1000 + i;
+    e.actor = i % 2 ? "ci" : "alice@example.com";
+    e.via = "token";
+    e.role = "admin";
+    e.action = i == 4 ? "function.delete" : "deploy";
+    e.function = i < 3 ? "hello" : "other";
+    e.detail = R"({"version":"v)" + std::to_string(i) + R"("})";
+    e.client = "127.0.0.1";
+    e.requestId = "r" + std::to_string(i);
+    e.status = 201;
+    ASSERT_TRUE(reg_->addAudit(e).ok());
+  }
+  auto all = reg_->audit({});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ((*all)[0].requestId, "r4");
+  EXPECT_GT((*all)[0].id, (*all)[1].id);
+  AuditQuery byFn;
+  byFn.function = "hello";
+  EXPECT_EQ(reg_->audit(byFn)->size(), 3u);
+  AuditQuery byActor;
+  byActor.actor = "ci";
+  EXPECT_EQ(reg_->audit(byActor)->size(), 2u);
+  AuditQuery page;
+  page.limit = 2;
+  auto first = *reg_->audit(page);
+  page.beforeId = first.back().id;
+  auto second = *reg_->audit(page);
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].requestId, "r2");
+  EXPECT_EQ(*reg_->purgeAudit(1), 5);  // 1970: older than a day
+}
+
 TEST_P(Reg, AReopenMigratesNothingTwice) {
   ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
   for (int i = 0; i < 3; i++) {
@@ -287,12 +396,234 @@ TEST_P(Reg, ConcurrentDeploysGetDistinctVersions) {
   EXPECT_EQ((*f)->versions.size(), 40u);
 }
 
+// ---- secrets at rest (secrets_at_rest.cc) ----------------------------------
+
+const std::string kClear = "correct-horse-battery-staple-42";
+
+// Everything a copy of the database would hand over: the SQLite files'
+// bytes, or every cell of the tables that hold variables and secrets.
+std::string databaseBytes(const std::filesystem::path& dir, SqlConnection& db, const std::string& url) {
+  std::string all;
+  if (url.empty()) {
+    for (const char* f : {"registry.db", "registry.db-wal"}) {
+      std::ifstream in(dir / f, std::ios::binary);
+      all.append(std::istreambuf_iterator<char>(in), {});
+    }
+    return all;
+  }
+  for (const char* table : {"secrets", "env", "registry_state"})
+    for (const auto& row : db.query(std::string("SELECT * FROM ") + table))
+      for (const auto& cell : row.cells) all += cell.value_or("") + "\n";
+  return all;
+}
+
+bool catalogHas(const Registry& r, const std::string& function, const std::string& name, const std::string& value) {
+  const auto c = r.catalog();
+  auto f = c->functions.find(function);
+  if (f == c->functions.end()) return false;
+  const auto& env = f->second.env;
+  return std::find(env.begin(), env.end(), std::pair<std::string, std::string>(name, value)) != env.end();
+}
+
+// What an fn0 from before secrets at rest left: schema 4, values in clear.
+void makeOlder(SqlConnection& db, const std::vector<std::array<std::string, 3>>& clear) {
+  SqlTransaction tx(db, SqlConnection::Tx::Write);
+  db.script("ALTER TABLE secrets DROP COLUMN key_id; ALTER TABLE registry_state DROP COLUMN secrets_key_id;");
+  for (const auto& [function, name, value] : clear)
+    db.exec("INSERT INTO secrets(function, name, value) VALUES ($1, $2, $3)", {function, name, value});
+  db.setSchemaVersion(4);
+  tx.commit();
+}
+
+TEST_P(Reg, SecretsAreSealedAtRestAndOpenInTheCatalog) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->setSecret("hello", "TOKEN", kClear).ok());
+  ASSERT_TRUE(reg_->setEnv("hello", "MODE", "visible-env-value").ok());
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "TOKEN", kClear));
+  auto db = raw();
+  auto rows = db->query("SELECT value, key_id FROM secrets WHERE function = 'hello' AND name = 'TOKEN'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].text(0).find(kClear), std::string::npos);
+  EXPECT_EQ(rows[0].text(1), keys_->ids().at(0));
+  const auto bytes = databaseBytes(dir_, *db, url_);
+  EXPECT_EQ(bytes.find(kClear), std::string::npos) << "a secret is in the database in clear";
+  EXPECT_NE(bytes.find("visible-env-value"), std::string::npos) << "the check would not see a value in clear";
+  // A key file was made for this registry, for its owner only.
+  struct stat st {};
+  ASSERT_EQ(::stat(keys_->file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A restart opens it again; a new value replaces the old one.
+  reg_.reset();
+  reg_ = open();
+  ASSERT_TRUE(reg_);
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "TOKEN", kClear));
+  ASSERT_TRUE(reg_->setSecret("hello", "TOKEN", "second").ok());
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "TOKEN", "second"));
+  EXPECT_FALSE(catalogHas(*reg_, "hello", "TOKEN", kClear));
+  auto status = reg_->secretsStatus();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->keyId, keys_->ids().at(0));
+  EXPECT_EQ(status->valuesByKey, (std::map<std::string, int64_t>{{keys_->ids().at(0), 1}}));
+  EXPECT_EQ(status->clear, 0);
+}
+
+TEST_P(Reg, ANodeWithoutTheKeysIsRefusedNamingTheMissingKey) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->setSecret("hello", "TOKEN", kClear).ok());
+  const std::string id = keys_->ids().at(0);
+  reg_.reset();
+  // Another node's own key: refused, with the key it lacks.
+  const auto elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  auto otherKeys = std::make_shared<SecretKeys>(elsewhere / "secrets.key");
+  ASSERT_TRUE(otherKeys->generate().ok());
+  auto wrong = Registry::open(url_, url_.empty() ? dir_ : elsewhere, otherKeys);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("does not hold key " + id + " (it seals 1 secret)"), std::string::npos)
+      << wrong.error().message;
+  // No key file at all: refused too, and none is made up.
+  auto none = std::make_shared<SecretKeys>(elsewhere / "missing.key");
+  auto keyless = Registry::open(url_, url_.empty() ? dir_ : elsewhere, none);
+  ASSERT_FALSE(keyless.ok());
+  EXPECT_NE(keyless.error().message.find("sealed with key " + id + ", and there is no secrets key file at " +
+                                         none->file().string()),
+            std::string::npos)
+      << keyless.error().message;
+  EXPECT_FALSE(none->fileExists());
+  // A key file others may read: refused before anything else.
+  std::filesystem::permissions(keys_->file(), static_cast<std::filesystem::perms>(0644));
+  auto open = Registry::open(url_, dir_, keys_);
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.error().message.find("chmod 600"), std::string::npos) << open.error().message;
+  std::filesystem::permissions(keys_->file(), static_cast<std::filesystem::perms>(0600));
+  reg_ = this->open();
+  ASSERT_TRUE(reg_);
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "TOKEN", kClear));
+}
+
+TEST_P(Reg, TheFirstNodesKeyIsTheRegistrysEvenWithoutSecrets) {
+  // A second node with a key of its own would seal values the first
+  // cannot open: it is refused at start, not at its first secret.
+  const std::string id = keys_->ids().at(0);
+  const auto elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  auto otherKeys = std::make_shared<SecretKeys>(elsewhere / "secrets.key");
+  ASSERT_TRUE(otherKeys->generate().ok());
+  auto second = Registry::open(url_, url_.empty() ? dir_ : elsewhere, otherKeys);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find(id + " (new secrets are sealed with it)"), std::string::npos)
+      << second.error().message;
+}
+
+TEST_P(Reg, ValuesAnOlderFn0StoredInClearAreSealedOnOpen) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->addVersion("other", kB, 1, true).ok());
+  reg_.reset();
+  std::filesystem::remove(keys_->file());  // and no key file yet, as before the upgrade
+  {
+    auto db = raw();
+    makeOlder(*db, {{"hello", "TOKEN", kClear}, {"hello", "B", kClear + "-b"}, {"other", "C", kClear + "-c"}});
+    ASSERT_NE(databaseBytes(dir_, *db, url_).find(kClear), std::string::npos) << "the setup did not store it in clear";
+  }
+  reg_ = open();
+  ASSERT_TRUE(reg_);
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "TOKEN", kClear));
+  EXPECT_TRUE(catalogHas(*reg_, "other", "C", kClear + "-c"));
+  auto status = reg_->secretsStatus();
+  EXPECT_EQ(status->clear, 0);
+  EXPECT_EQ(status->valuesByKey.at(keys_->ids().at(0)), 3);
+  auto db = raw();
+  EXPECT_EQ(databaseBytes(dir_, *db, url_).find(kClear), std::string::npos) << "a value stayed in clear";
+  reg_.reset();
+  reg_ = open();  // and the next open has nothing left to do
+  ASSERT_TRUE(reg_);
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "B", kClear + "-b"));
+}
+
+TEST_P(Reg, ARowCopiedOntoAnotherFunctionDoesNotOpen) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE(reg_->addVersion("thief", kB, 1, true).ok());
+  ASSERT_TRUE(reg_->setSecret("hello", "TOKEN", kClear).ok());
+  ASSERT_TRUE(reg_->setSecret("thief", "TOKEN", "mine").ok());
+  {
+    auto db = raw();
+    auto row = db->query("SELECT value FROM secrets WHERE function = 'hello' AND name = 'TOKEN'").at(0);
+    db->exec("UPDATE secrets SET value = $1 WHERE function = 'thief' AND name = 'TOKEN'", {row.text(0)});
+  }
+  reg_.reset();
+  reg_ = open();  // starts: the altered row is left out, the rest serves
+  ASSERT_TRUE(reg_);
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "TOKEN", kClear));
+  EXPECT_FALSE(catalogHas(*reg_, "thief", "TOKEN", kClear));
+  EXPECT_FALSE(catalogHas(*reg_, "thief", "TOKEN", "mine"));
+  EXPECT_EQ(reg_->watchStats().secretsUnreadable, 1u);
+  EXPECT_EQ((*reg_->function("thief"))->secretNames, std::vector<std::string>{"TOKEN"});  // listed, so it can be reset
+  // Rotation refuses to seal it again, and changes nothing.
+  SecretKeyring ring = *readSecretKeyFile(keys_->file());
+  ring.keys.insert(ring.keys.begin(), generateSecretKey());
+  ASSERT_TRUE(writeSecretKeyFile(keys_->file(), ring, true).ok());
+  auto rotated = reg_->rotateSecrets(ring.keys[0].id);
+  ASSERT_FALSE(rotated.ok());
+  EXPECT_NE(rotated.error().message.find("secret TOKEN of function thief does not open"), std::string::npos)
+      << rotated.error().message;
+  EXPECT_EQ(reg_->secretsStatus()->keyId, ring.keys[1].id);
+  ASSERT_TRUE(reg_->setSecret("thief", "TOKEN", "mine again").ok());
+  EXPECT_TRUE(catalogHas(*reg_, "thief", "TOKEN", "mine again"));
+  EXPECT_EQ(reg_->watchStats().secretsUnreadable, 0u);
+}
+
+TEST_P(Reg, RotationSealsEverySecretWithTheNewKey) {
+  ASSERT_TRUE(reg_->addVersion("hello", kA, 1, true).ok());
+  for (int i = 0; i < 5; i++) ASSERT_TRUE(reg_->setSecret("hello", "S" + std::to_string(i), kClear + std::to_string(i)).ok());
+  const std::string old = keys_->ids().at(0);
+  const SecretKeyring original = *readSecretKeyFile(keys_->file());
+  SecretKeyring ring = original;
+  ring.keys.insert(ring.keys.begin(), generateSecretKey());
+  const std::string fresh = ring.keys[0].id;
+  ASSERT_TRUE(writeSecretKeyFile(keys_->file(), ring, true).ok());
+  const auto before = raw()->query("SELECT value FROM secrets ORDER BY name");
+  // New values are sealed with the registry's key until the rotation.
+  ASSERT_TRUE(reg_->setSecret("hello", "S0", kClear + "0").ok());
+  EXPECT_EQ(reg_->secretsStatus()->valuesByKey.at(old), 5);
+  auto n = reg_->rotateSecrets(fresh);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 5);
+  auto status = reg_->secretsStatus();
+  EXPECT_EQ(status->keyId, fresh);
+  EXPECT_EQ(status->valuesByKey, (std::map<std::string, int64_t>{{fresh, 5}}));
+  const auto after = raw()->query("SELECT value FROM secrets ORDER BY name");
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); i++) EXPECT_NE(after[i].text(0), before[i].text(0));
+  for (int i = 0; i < 5; i++) EXPECT_TRUE(catalogHas(*reg_, "hello", "S" + std::to_string(i), kClear + std::to_string(i)));
+  EXPECT_EQ(*reg_->rotateSecrets(fresh), 0);  // again: nothing left to do
+  // The old key can go: a node with only the new one opens everything...
+  reg_.reset();
+  ring.keys.pop_back();
+  ASSERT_TRUE(writeSecretKeyFile(keys_->file(), ring, true).ok());
+  reg_ = open();
+  ASSERT_TRUE(reg_);
+  EXPECT_TRUE(catalogHas(*reg_, "hello", "S4", kClear + "4"));
+  EXPECT_TRUE(reg_->setSecret("hello", "S5", "x").ok());
+  EXPECT_EQ(reg_->secretsStatus()->valuesByKey.at(fresh), 6);
+  // ...and one with only the old key is refused, naming the new one.
+  reg_.reset();
+  auto oldKeys = std::make_shared<SecretKeys>(dir_ / "old.key");
+  ASSERT_TRUE(writeSecretKeyFile(oldKeys->file(), original, false).ok());
+  auto stale = Registry::open(url_, dir_, oldKeys);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_NE(stale.error().message.find("does not hold key " + fresh + " (it seals 6 secrets)"), std::string::npos)
+      << stale.error().message;
+}
+
 // PostgreSQL only: a change made through one node reaches the other's
 // catalog (LISTEN/NOTIFY) without any call on it.
 TEST(Postgres, AChangeThroughOneNodeReachesTheOther) {
   ASSERT_FALSE(postgresUrl().empty()) << "run through tests/servers/with_servers.py --postgres";
   const auto url = freshPostgresUrl();
-  auto opened = Registry::open(url, "/tmp"), opened2 = Registry::open(url, "/tmp");
+  const auto keyDir = std::filesystem::temp_directory_path() / ("fn0-registry-keys-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(keyDir);
+  auto keys = std::make_shared<SecretKeys>(keyDir / "secrets.key");  // one file: the same keys on both nodes
+  auto opened = Registry::open(url, keyDir, keys), opened2 = Registry::open(url, keyDir, keys);
   ASSERT_TRUE(opened.ok() && opened2.ok());
   auto& reg_ = *opened;
   auto& other = *opened2;
@@ -312,24 +643,83 @@ TEST(Postgres, AChangeThroughOneNodeReachesTheOther) {
   ASSERT_TRUE(reg_->setSecret("hello", "K", "v").ok());
   EXPECT_TRUE(waitFor([](const Catalog& c) { return !c.functions.at("hello").env.empty(); }));
   ASSERT_TRUE(reg_->addTokenHash(kB, "other").ok());
-  EXPECT_TRUE(waitFor([&](const Catalog& c) { return c.tokenHashes.count(kB) > 0; }));
+  EXPECT_TRUE(waitFor([&](const Catalog& c) { return c.tokens.count(kB) > 0; }));
   ASSERT_TRUE(reg_->deleteFunction("hello").ok());
   EXPECT_TRUE(waitFor([](const Catalog& c) { return c.functions.count("hello") == 0; }));
   EXPECT_TRUE(other->watchStats().connected);
+  std::filesystem::remove_all(keyDir);
+}
+
+// PostgreSQL only: a rotation made through one node reaches another one
+// through its key file, without a restart; until the file arrives the
+// other node keeps serving the values it had, and everything else still
+// reaches it.
+TEST(Postgres, ARotationReachesARunningNodeThroughItsKeyFile) {
+  ASSERT_FALSE(postgresUrl().empty()) << "run through tests/servers/with_servers.py --postgres";
+  const auto url = freshPostgresUrl();
+  const auto dir = std::filesystem::temp_directory_path() / ("fn0-registry-rotation-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "a");
+  std::filesystem::create_directories(dir / "b");
+  auto keysA = std::make_shared<SecretKeys>(dir / "a" / "secrets.key");
+  auto keysB = std::make_shared<SecretKeys>(dir / "b" / "secrets.key");
+  auto a = Registry::open(url, dir / "a", keysA);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  auto copyKeys = [&] {
+    ASSERT_TRUE(writeSecretKeyFile(keysB->file(), *readSecretKeyFile(keysA->file()), true).ok());
+  };
+  copyKeys();
+  auto b = Registry::open(url, dir / "b", keysB);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  auto waitFor = [&](auto pred) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  };
+  ASSERT_TRUE((*a)->addVersion("hello", kA, 1, true).ok());
+  ASSERT_TRUE((*a)->setSecret("hello", "K", kClear).ok());
+  EXPECT_TRUE(waitFor([&] { return catalogHas(**b, "hello", "K", kClear); }));
+
+  SecretKeyring ring = *readSecretKeyFile(keysA->file());
+  ring.keys.insert(ring.keys.begin(), generateSecretKey());
+  ASSERT_TRUE(writeSecretKeyFile(keysA->file(), ring, true).ok());
+  ASSERT_EQ(*(*a)->rotateSecrets(ring.keys[0].id), 1);
+  EXPECT_TRUE(waitFor([&] { return (*b)->watchStats().secretsUnreadable == 1; }));
+  EXPECT_TRUE(catalogHas(**b, "hello", "K", kClear)) << "the value it had";
+  ASSERT_TRUE((*a)->setEnv("hello", "MODE", "one").ok());
+  EXPECT_TRUE(waitFor([&] { return catalogHas(**b, "hello", "MODE", "one"); }));
+  EXPECT_TRUE(catalogHas(**b, "hello", "K", kClear));
+  // A node that cannot seal with the registry's key refuses to store a secret.
+  auto refused = (*b)->setSecret("hello", "K", "from b");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("does not hold"), std::string::npos) << refused.error().message;
+
+  copyKeys();
+  ASSERT_TRUE((*a)->setEnv("hello", "MODE", "two").ok());
+  EXPECT_TRUE(waitFor([&] { return catalogHas(**b, "hello", "MODE", "two") && (*b)->watchStats().secretsUnreadable == 0; }));
+  EXPECT_TRUE(catalogHas(**b, "hello", "K", kClear));
+  ASSERT_TRUE((*b)->setSecret("hello", "K2", "from b").ok());
+  EXPECT_TRUE(waitFor([&] { return catalogHas(**a, "hello", "K2", "from b"); }));
+  a->reset();
+  b->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Open, BadRegistryUrlsNameTheProblem) {
-  auto bad = Registry::open("mysql://x", "/tmp");
+  auto bad = Registry::open("mysql://x", "/tmp", nullptr);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("--registry must be postgres://"), std::string::npos) << bad.error().message;
   // Nothing listens on port 1.
-  auto away = Registry::open("postgres://fn0@127.0.0.1:1/fn0", "/tmp");
+  auto away = Registry::open("postgres://fn0@127.0.0.1:1/fn0", "/tmp", nullptr);
   ASSERT_FALSE(away.ok());
   EXPECT_NE(away.error().message.find("cannot connect to the registry at postgres://fn0@127.0.0.1:1/fn0"),
             std::string::npos)
       << away.error().message;
   EXPECT_EQ(away.error().code, kRegistryUnavailable);
-  auto pw = Registry::open("postgres://fn0:hunter2@127.0.0.1:1/fn0", "/tmp");
+  auto pw = Registry::open("postgres://fn0:hunter2@127.0.0.1:1/fn0", "/tmp", nullptr);
   ASSERT_FALSE(pw.ok());
   EXPECT_EQ(pw.error().message.find("hunter2"), std::string::npos) << "the password leaked: " << pw.error().message;
 }
@@ -338,7 +728,7 @@ TEST(Open, AnUnknownDatabaseIsNamed) {
   if (postgresUrl().empty()) GTEST_FAIL() << "run through tests/servers/with_servers.py --postgres";
   auto url = postgresUrl();
   url = url.substr(0, url.rfind('/')) + "/no_such_db";
-  auto r = Registry::open(url, "/tmp");
+  auto r = Registry::open(url, "/tmp", nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("no_such_db"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("does not exist"), std::string::npos) << r.error().message;

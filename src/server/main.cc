@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/usage.h"
 #include "node/node.h"
+#include "node/secrets_key_command.h"
 #include "runtime/compile_worker.h"
 #include "runtime/engine.h"
 
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   fn0::node::NodeConfig serveConfig;
   auto* serve = fn0::node::addServeCommand(app, serveConfig);
+  fn0::node::SecretsKeyConfig secretsKeyConfig;
+  auto* secretsKey = fn0::node::addSecretsKeyCommand(app, secretsKeyConfig);
   fn0::cli::CommandSet commands(app);
   try {
     app.parse(argc, argv);
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
     return fn0::cli::reportParseError(app, e, fn0::cli::wantsJson(argc, argv));
   }
   if (serve->parsed()) return fn0::node::serve(serveConfig);
+  if (secretsKey->parsed()) return fn0::node::runSecretsKey(secretsKeyConfig);
   if (int code = commands.run(); code >= 0) return code;
   if (argc == 1) {
     fmt::print("{}", app.help());

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,19 +31,26 @@ class Cluster:
         self.s3.create_bucket(self.bucket)
         self.key_file = self.workdir / "cluster.key"
         self.key_file.write_text(secrets.token_hex(32) + "\n")
+        # The keys that seal secrets in the registry: one file for every node,
+        # as in a real cluster (a node with another key is refused at start).
+        self.secrets_key_file = self.workdir / "secrets.key"
+        subprocess.run([str(self.build_dir / "fn0"), "secrets-key", "add", "--secrets-key-file",
+                        str(self.secrets_key_file)], check=True, capture_output=True)
         self.nodes: list[Node] = []
         self.default_args: list[str] = []  # given to every node this cluster starts
         self.balancers: list[HAProxy] = []
 
-    def node_args(self, *extra: str, key: bool = True) -> list[str]:
+    def node_args(self, *extra: str, key: bool = True, secrets_key: bool = True) -> list[str]:
         args = ["--registry", self.pg.url(), "--store", self.s3.url(self.bucket), *self.default_args]
         if key:
             args += ["--cluster-key-file", str(self.key_file)]
+        if secrets_key:
+            args += ["--secrets-key-file", str(self.secrets_key_file)]
         return args + list(extra)
 
-    def node(self, name: str, *extra: str, key: bool = True, env: dict | None = None, start: bool = True,
-             listen: str = "127.0.0.1:0") -> Node:
-        n = Node(self.build_dir, self.workdir / name, *self.node_args(*extra, key=key),
+    def node(self, name: str, *extra: str, key: bool = True, secrets_key: bool = True, env: dict | None = None,
+             start: bool = True, listen: str = "127.0.0.1:0") -> Node:
+        n = Node(self.build_dir, self.workdir / name, *self.node_args(*extra, key=key, secrets_key=secrets_key),
                  env=dict(self.s3.env(), **(env or {})), listen=listen)
         self.nodes.append(n)
         return n.start() if start else n

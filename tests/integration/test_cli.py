@@ -90,7 +90,7 @@ def test_errors_say_what_to_do_with_the_right_exit_codes(build_dir, tmp_path, no
 
 def test_every_command_has_help_with_an_example(build_dir, tmp_path):
     for cmd in ("login", "new", "build", "deploy", "list", "info", "versions", "rollback", "alias", "delete", "env",
-                "secret", "settings", "logs", "export", "metrics", "status", "version", "serve"):
+                "secret", "settings", "logs", "export", "metrics", "status", "version", "serve", "secrets-key"):
         r = fn0(build_dir, tmp_path, cmd, "--help")
         assert r.returncode == 0 and "Example" in r.stdout, cmd
 

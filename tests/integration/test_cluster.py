@@ -27,7 +27,7 @@ def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_r
     # B takes the shared settings from its config file instead of flags.
     config = cluster.workdir / "b.toml"
     config.write_text(f'[serve]\nregistry = "{cluster.pg.url()}"\nstore = "{cluster.s3.url(cluster.bucket)}"\n'
-                      f'cluster-key-file = "{cluster.key_file}"\n')
+                      f'cluster-key-file = "{cluster.key_file}"\nsecrets-key-file = "{cluster.secrets_key_file}"\n')
     b = Node(cluster.build_dir, cluster.workdir / "b", "--config", str(config), "--no-forward",
              env=cluster.s3.env()).start()
     cluster.nodes.append(b)
@@ -35,6 +35,10 @@ def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_r
     assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
     assert a.deploy("hello", examples_dir / "hello-js.wasm").status == 201
     # B never saw these deploys: its catalog came by NOTIFY, the code from S3.
+    # B's catalog first catches up (on a loaded machine a request sent before
+    # the NOTIFY arrives would still find v1 live and download it too).
+    generation = json.loads(a.api("GET", "/status").body)["registry"]["generation"]
+    wait_for(lambda: json.loads(b.api("GET", "/status").body)["registry"]["generation"] >= generation)
     wait_for(lambda: b.get("/hello/").body == JS_BODY)
     assert metric(b, "fn0_compiles_total") == 0
     assert metric(b, "fn0_artifact_downloads_total") == 1
@@ -134,7 +138,8 @@ def test_a_shared_directory_store_works_like_a_bucket(cluster, examples_dir):
     directory; B serves A's deploy from the sealed artifact A left there."""
     shared = cluster.workdir / "shared"
     store = f"file://{shared}"
-    args = ["--registry", cluster.pg.url(), "--store", store, "--cluster-key-file", str(cluster.key_file)]
+    args = ["--registry", cluster.pg.url(), "--store", store, "--cluster-key-file", str(cluster.key_file),
+            "--secrets-key-file", str(cluster.secrets_key_file)]
     a = Node(cluster.build_dir, cluster.workdir / "fa", *args).start()
     b = Node(cluster.build_dir, cluster.workdir / "fb", *args).start()
     cluster.nodes += [a, b]

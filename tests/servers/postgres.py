@@ -71,6 +71,11 @@ class Postgres:
                       "-v", "ON_ERROR_STOP=1", "-c", sql)
         return r.stdout
 
+    def dump(self) -> str:
+        """pg_dump of the database: what a backup of it would hold."""
+        r = self._run(str(BIN / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.db)
+        return r.stdout
+
     def url(self, db: str | None = None) -> str:
         return f"postgres://{self.user}@127.0.0.1:{self.port}/{db or self.db}"
 
