@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what fn0's build, tests and examples need, and only what is missing.
 # Idempotent: a second run on a ready machine does nothing but checks.
-# --test adds the servers only the tests need (versitygw), --bench the
+# --test adds what only the tests need (versitygw; chromium, Playwright and
+# axe-core for the dashboard's browser tests), --bench the
 # benchmark tools.
 # Caches live outside the repository (FN0_CACHE, default ~/.cache/fn0) so a
 # clean clone rebuilds incrementally on a machine that has built before.
@@ -36,6 +37,10 @@ apt_packages=(
   "libc++-$CLANG_VERSION-dev-wasm32" "libc++abi-$CLANG_VERSION-dev-wasm32"
   python3-venv
 )
+# ---- [dashboard] the browser the dashboard tests drive (setup.sh --test) ----
+if [[ "${1:-}" == "--test" ]]; then
+  apt_packages+=(chromium)
+fi
 missing=()
 for p in "${apt_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -190,6 +195,46 @@ else
   (cd "$js" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
   cp "$cache/package-lock.json.committed" "$js/package-lock.json"
   cp "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0"
+fi
+# ---- [dashboard] npm packages of the web dashboard --------------------------
+# Needed to build fn0 (CMake runs dashboard/build.mjs), so always installed;
+# the same lock-file stamp as tools/js above.
+dash="$repo/dashboard"
+if [[ -d "$dash/node_modules/esbuild" ]] \
+   && cmp -s "$dash/package-lock.json" "$dash/node_modules/.package-lock.json.fn0" ; then
+  log "npm: dashboard packages present"
+else
+  log "npm: installing the dashboard's packages (preact, htm, uplot, esbuild; pinned by dashboard/package-lock.json)"
+  cp "$dash/package-lock.json" "$cache/dashboard-package-lock.json.committed"
+  (cd "$dash" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
+  cp "$cache/dashboard-package-lock.json.committed" "$dash/package-lock.json"
+  cp "$dash/package-lock.json" "$dash/node_modules/.package-lock.json.fn0"
+fi
+# ---- [dashboard] browser tests (setup.sh --test): Playwright, axe-core --------
+# Playwright for Python drives Debian's chromium (installed above); its own
+# browser download is never used. axe-core is injected into the page for
+# the accessibility check.
+if [[ "${1:-}" == "--test" ]]; then
+  pw_req="$repo/tools/python/requirements-browser.txt"
+  pw_want="$(sed -n 's/^playwright==//p' "$pw_req")"
+  if [[ "$(python3 -c 'import importlib.metadata as m; print(m.version("playwright"))' 2>/dev/null)" == "$pw_want" ]]; then
+    log "python: playwright $pw_want present"
+  else
+    log "python: installing playwright $pw_want (the browser is Debian's chromium)"
+    python3 -m pip install --quiet -r "$pw_req" ||
+      python3 -m pip install --quiet --break-system-packages -r "$pw_req"
+  fi
+  axe="$repo/tests/integration/browser"
+  if [[ -d "$axe/node_modules/axe-core" ]] \
+     && cmp -s "$axe/package-lock.json" "$axe/node_modules/.package-lock.json.fn0" ; then
+    log "npm: axe-core present"
+  else
+    log "npm: installing axe-core (pinned by tests/integration/browser/package-lock.json)"
+    cp "$axe/package-lock.json" "$cache/browser-package-lock.json.committed"
+    (cd "$axe" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
+    cp "$cache/browser-package-lock.json.committed" "$axe/package-lock.json"
+    cp "$axe/package-lock.json" "$axe/node_modules/.package-lock.json.fn0"
+  fi
 fi
 # ---- Python guests (src/cli/lang/python.cc) ---------------------------------
 # componentize-py from PyPI, pinned, in its own venv (one per version) that
