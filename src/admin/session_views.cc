@@ -28,8 +28,10 @@ json AdminApi::loginMethods() const {
 }
 
 json AdminApi::sessionJson(const Caller& c) const {
-  return {{"authenticated", true},      {"csrf", c.csrf},           {"role", c.role},
-          {"subject", c.subject},       {"expires_at", c.expiresAt}, {"methods", loginMethods()}};
+  json j = {{"authenticated", true},      {"csrf", c.csrf},           {"role", c.role},
+            {"subject", c.subject},       {"expires_at", c.expiresAt}, {"methods", loginMethods()}};
+  if (d_.oidc) j["oidc_provider"] = d_.oidc->config().displayName;
+  return j;
 }
 
 asio::awaitable<Caller> AdminApi::authenticate(const http::Request& req) {
@@ -140,6 +142,7 @@ asio::awaitable<void> AdminApi::sessionRoute(http::Exchange& ex) {
     const Caller c = co_await authenticate(req);
     json body = c.via == Caller::Via::Session ? sessionJson(c)
                                               : json{{"authenticated", false}, {"methods", loginMethods()}};
+    if (d_.oidc) body["oidc_provider"] = d_.oidc->config().displayName;
     co_await sendJson(ex, 200, body);
     co_return;
   }

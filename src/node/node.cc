@@ -154,6 +154,8 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--oidc-scopes", c.oidcScopes, "Scopes to ask for (add 'groups' if the provider needs it)")
       ->capture_default_str();
   s->add_option("--oidc-groups-claim", c.oidcGroupsClaim, "The claim that lists a person's groups")->capture_default_str();
+  s->add_option("--oidc-name", c.oidcName, "What the dashboard calls the provider (\"Sign in with NAME\")")
+      ->capture_default_str();
   s->add_option("--oidc-admin", c.oidcAdmins, "Who is admin: an e-mail, *@DOMAIN, group:NAME or * (repeatable)");
   s->add_option("--oidc-deployer", c.oidcDeployers,
                 "Who is deployer: as --oidc-admin, optionally =FUNCTIONS (group:api=api-*,billing; repeatable)");
@@ -250,6 +252,7 @@ std::unique_ptr<oidc::RelyingParty> openIdClient(const NodeConfig& c, const std:
   oc.caFile = c.oidcCaFile;
   oc.scopes = c.oidcScopes;
   oc.groupsClaim = c.oidcGroupsClaim;
+  oc.displayName = c.oidcName.empty() ? "SSO" : c.oidcName.substr(0, 64);
   std::string base = c.publicUrl.empty() ? listenUrl : c.publicUrl;
   while (!base.empty() && base.back() == '/') base.pop_back();
   oc.redirectUri = base + "/_fn0/auth/oidc/callback";

@@ -57,6 +57,7 @@ struct NodeConfig {
   std::string oidcCaFile;            // a private CA for an https provider ("": the system's)
   std::string oidcScopes = "openid email profile";
   std::string oidcGroupsClaim = "groups";
+  std::string oidcName = "SSO";  // the dashboard's "Sign in with <name>"
   std::vector<std::string> oidcAdmins, oidcDeployers, oidcViewers;
   // How browsers reach the node (the OIDC redirect URI is
   // <publicUrl>/_fn0/auth/oidc/callback); "": http://<listen address>.

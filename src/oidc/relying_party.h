@@ -32,6 +32,7 @@ struct Config {
   std::string scopes = "openid email profile";
   std::string groupsClaim = "groups";
   std::string caFile;  // "": the system's certificate store
+  std::string displayName = "SSO";  // the dashboard's "Sign in with <displayName>"
   int64_t leewaySeconds = 60;
 };
 

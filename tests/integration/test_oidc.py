@@ -150,7 +150,8 @@ def audit(node, **query) -> list[dict]:
 
 def test_admin_logs_in_on_the_dashboard_and_deploys(start_node, provider, examples_dir):
     node = start_node()
-    assert json.loads(node.get("/_fn0/api/v1/session").body)["methods"] == ["token", "oidc"]
+    anonymous = json.loads(node.get("/_fn0/api/v1/session").body)
+    assert anonymous["methods"] == ["token", "oidc"] and anonymous["oidc_provider"] == "SSO"
     location, _ = begin(node)
     q = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
     assert location.startswith(provider.issuer + "/auth?")
@@ -307,7 +308,7 @@ def test_an_unreachable_provider(start_node, provider):
 
 
 def test_without_oidc_the_endpoints_are_not_there(node):
-    assert json.loads(node.get("/_fn0/api/v1/session").body)["methods"] == ["token"]
+    assert json.loads(node.get("/_fn0/api/v1/session").body) == {"authenticated": False, "methods": ["token"]}
     assert node.get("/_fn0/auth/oidc/start").status == 404
 
 
@@ -504,7 +505,7 @@ def test_the_dashboard_in_a_browser(start_node, tmp_path, redirect_uri):
         pytest.fail(f"{CHROMIUM} missing: scripts/setup.sh --test installs Debian's chromium")
     provider = OidcProvider(tmp_path / "idp", accounts=ACCOUNTS, clients=[client("fn0", [redirect_uri])],
                             host="localhost").start()
-    node = start_node(issuer=provider.issuer)
+    node = start_node("--oidc-name", "Example ID", issuer=provider.issuer)
     try:
         _browse(node, provider, expect, sync_playwright, launch)
     finally:
@@ -519,7 +520,7 @@ def _browse(node, provider, expect, sync_playwright, launch):
                 ctx = browser.new_context()
                 page = ctx.new_page()
                 page.goto(f"http://127.0.0.1:{node.port}/_fn0/")
-                page.get_by_role("link", name="Sign in with SSO").click()
+                page.get_by_role("link", name="Sign in with Example ID").click()
                 page.wait_for_url(re.compile(re.escape(provider.issuer) + "/interaction/"))
                 page.fill("input[name=login]", who)
                 page.fill("input[name=password]", "any")

@@ -34,7 +34,7 @@ function ssoError() {
 }
 
 export function LoginPage() {
-  const { methods } = useSession();
+  const { methods, provider } = useSession();
   const [error, setError] = useState(ssoError);
   const [busy, setBusy] = useState(false);
   const field = useRef(null);
@@ -91,7 +91,7 @@ export function LoginPage() {
       ${methods && methods.includes('oidc') &&
       html`<div class="login-alt">
         <span class="muted">or</span>
-        <a class="btn btn-secondary btn-block" href="/_fn0/auth/oidc/start">Sign in with SSO</a>
+        <a class="btn btn-secondary btn-block" href="/_fn0/auth/oidc/start">Sign in with ${provider}</a>
       </div>`}
     </div>
   </main>`;
