@@ -27,7 +27,8 @@ namespace {
 
 json versionJson(const registry::VersionInfo& v) {
   return {{"version", "v" + std::to_string(v.number)}, {"number", v.number}, {"hash", v.hash},
-          {"size", v.size}, {"created_at", v.createdAt}};
+          {"size", v.size}, {"created_at", v.createdAt},
+          {"created_by", v.createdBy.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.createdBy)}};
 }
 
 json functionJson(const registry::FunctionInfo& f) {
@@ -399,11 +400,14 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, ApiCall& call, const std
       if (d_.kv && kvChoice.empty()) {
         auto u = co_await kvRun(false, [&](kv::KvStore& s) { usage = s.usage(kv::functionBucket(name)); });
         if (!u) co_return co_await failed(ex, u.error());
-        if (usage.keys > 0)
+        if (usage.keys > 0) {
+          json details = {{"keys", usage.keys}, {"bytes", usage.bytes}};
           co_return co_await sendError(
               ex, 409, "has-data",
               "'" + name + "' has " + std::to_string(usage.keys) + " keys (" + std::to_string(usage.bytes) +
-                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them");
+                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them",
+              std::move(details));
+        }
       }
       auto op = [&] { return d_.registry.deleteFunction(name); };
       auto r = co_await db(op);
@@ -614,7 +618,9 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, ApiCall& call, const 
     if (!hash) {
       error = hash.error();
       if (hash.error().code.empty()) status = 400, reason = "invalid-component";
-    } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
+    } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live,
+                                                       call.caller.subject);
+               !a) {
       error = a.error();
     } else {
       added = *a;

@@ -1,5 +1,5 @@
 // OIDC logins in progress: rows of the registry's `oidc_logins` table
-// (migration 10), outside the catalog like sessions: a login does not make
+// (migration 11), outside the catalog like sessions: a login does not make
 // every node reload.
 #include "registry/registry.h"
 #include "registry/transactions.h"
