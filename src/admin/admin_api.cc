@@ -27,7 +27,8 @@ namespace {
 
 json versionJson(const registry::VersionInfo& v) {
   return {{"version", "v" + std::to_string(v.number)}, {"number", v.number}, {"hash", v.hash},
-          {"size", v.size}, {"created_at", v.createdAt}};
+          {"size", v.size}, {"created_at", v.createdAt},
+          {"created_by", v.createdBy.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.createdBy)}};
 }
 
 json functionJson(const registry::FunctionInfo& f) {
@@ -601,7 +602,9 @@ asio::awaitable<void> AdminApi::deploy(http::Exchange& ex, ApiCall& call, const 
     if (!hash) {
       error = hash.error();
       if (hash.error().code.empty()) status = 400, reason = "invalid-component";
-    } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live); !a) {
+    } else if (auto a = d_.registry.addVersion(name, *hash, static_cast<int64_t>(bytes.size()), live,
+                                                       call.caller.subject);
+               !a) {
       error = a.error();
     } else {
       added = *a;

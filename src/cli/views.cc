@@ -89,7 +89,8 @@ json versionsWithAliases(const json& function) {
 std::string versionsTable(const json& listed, double now) {
   const json& versions = listed["versions"];
   if (versions.empty()) return fmt::format("{} has no versions\n", str(listed, "function"));
-  std::string out = fmt::format("  {:<8} {:<25} {:>10}  {:<12}  {}\n", "VERSION", "CREATED", "SIZE", "SHA256", "ALIASES");
+  std::string out = fmt::format("  {:<8} {:<25} {:>10}  {:<12}  {:<16}  {}\n", "VERSION", "CREATED", "SIZE", "SHA256",
+                                "BY", "ALIASES");
   for (const auto& v : versions) {
     const bool live = v.value("live", false);
     std::string aliases;
@@ -97,8 +98,9 @@ std::string versionsTable(const json& listed, double now) {
     const std::string created = v.contains("created_at") && v["created_at"].is_number()
                                     ? localTime(v["created_at"].get<double>(), false, now)
                                     : "-";
-    out += fmt::format("{} {:<8} {:<25} {:>10}  {:<12}  {}\n", live ? "*" : " ", str(v, "version"), created,
-                       sizeText(count(v, "size")), str(v, "hash").substr(0, 12), aliases);
+    const std::string by = v.contains("created_by") && v["created_by"].is_string() ? str(v, "created_by") : "-";
+    out += fmt::format("{} {:<8} {:<25} {:>10}  {:<12}  {:<16}  {}\n", live ? "*" : " ", str(v, "version"), created,
+                       sizeText(count(v, "size")), str(v, "hash").substr(0, 12), by, aliases);
   }
   if (listed["live"].is_null()) out += "  (no live version: `fn0 rollback NAME VERSION` makes one live)\n";
   return out;

@@ -149,6 +149,10 @@ const char* const kMigrations[] = {
     ALTER TABLE secrets ADD COLUMN key_id TEXT;
     ALTER TABLE registry_state ADD COLUMN secrets_key_id TEXT;
     )sql",
+    // 10: who deployed each version (versions made before say "").
+    R"sql(
+    ALTER TABLE versions ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // {BIGINT}: a 64-bit integer; {AUTOID}: an integer primary key the
@@ -240,23 +244,24 @@ Result<void> Registry::onConnection(const std::function<Result<void>(SqlConnecti
 Result<void> Registry::inWrite(const std::function<Result<void>(SqlConnection&)>& f) { return write<void>(f); }
 
 Result<Registry::Added> Registry::addVersion(const std::string& function, const std::string& hash, int64_t size,
-                                             bool makeLive) {
+                                             bool makeLive, const std::string& createdBy) {
   if (!isDnsLabel(function)) return Error{"invalid function name: " + function};
   return write<Added>([&](SqlConnection& db) -> Result<Added> {
     db.exec("INSERT INTO functions(name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", {function, now()});
     Added out{};
-    auto found = db.query("SELECT number, size, created_at FROM versions WHERE function=$1 AND hash=$2", {function, hash});
+    auto found = db.query("SELECT number, size, created_at, created_by FROM versions WHERE function=$1 AND hash=$2",
+                          {function, hash});
     if (!found.empty()) {
-      out.version = {found[0].integer(0), hash, found[0].integer(1), found[0].integer(2)};
+      out.version = {found[0].integer(0), hash, found[0].integer(1), found[0].integer(2), found[0].text(3)};
       out.created = false;
     } else {
       auto next = db.query("UPDATE functions SET next_version = next_version + 1 WHERE name=$1 RETURNING next_version",
                            {function});
       const int64_t number = next.at(0).integer(0) - 1;
       const int64_t at = now();
-      db.exec("INSERT INTO versions(function, number, hash, size, created_at) VALUES ($1, $2, $3, $4, $5)",
-              {function, number, hash, size, at});
-      out.version = {number, hash, size, at};
+      db.exec("INSERT INTO versions(function, number, hash, size, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+              {function, number, hash, size, at, createdBy});
+      out.version = {number, hash, size, at, createdBy};
       out.created = true;
     }
     // The deploy's mark (code_refs.h) has done its work: from this commit
@@ -345,9 +350,9 @@ std::optional<FunctionInfo> Registry::functionIn(SqlConnection& db, const std::s
   info.name = name;
   info.createdAt = f[0].integer(0);
   if (auto st = FunctionSettings::fromJson(f[0].text(1))) info.settings = *st;
-  for (const auto& v : db.query("SELECT number, hash, size, created_at FROM versions WHERE function=$1 ORDER BY number",
-                                {name}))
-    info.versions.push_back({v.integer(0), v.text(1), v.integer(2), v.integer(3)});
+  for (const auto& v : db.query(
+           "SELECT number, hash, size, created_at, created_by FROM versions WHERE function=$1 ORDER BY number", {name}))
+    info.versions.push_back({v.integer(0), v.text(1), v.integer(2), v.integer(3), v.text(4)});
   for (const auto& a : db.query("SELECT name, version FROM aliases WHERE function=$1", {name}))
     info.aliases[a.text(0)] = a.integer(1);
   for (const auto& e : db.query("SELECT name, value FROM env WHERE function=$1", {name})) info.env[e.text(0)] = e.text(1);

@@ -87,6 +87,7 @@ struct VersionInfo {
   std::string hash;    // sha256 of the component
   int64_t size = 0;
   int64_t createdAt = 0;  // unix seconds
+  std::string createdBy;  // who deployed it (a token's name, a person; "" before fn0 recorded it)
 };
 
 struct FunctionInfo {
@@ -183,7 +184,9 @@ class Registry {
   };
   // Creates the function if needed and a version for `hash` (idempotent: the
   // same bytes give the existing version); moves `live` to it if `makeLive`.
-  Result<Added> addVersion(const std::string& function, const std::string& hash, int64_t size, bool makeLive);
+  // `createdBy`: who deploys (kept with the version, shown in its listing).
+  Result<Added> addVersion(const std::string& function, const std::string& hash, int64_t size, bool makeLive,
+                           const std::string& createdBy = "");
   Result<void> setAlias(const std::string& function, const std::string& alias, int64_t version);
   Result<bool> deleteAlias(const std::string& function, const std::string& alias);
   Result<bool> deleteFunction(const std::string& function);

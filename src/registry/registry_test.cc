@@ -94,14 +94,16 @@ TEST_P(Reg, VersionsAreNumberedAndIdempotentPerContent) {
   ASSERT_TRUE(a.ok()) << a.error().message;
   EXPECT_EQ(a->version.number, 1);
   EXPECT_TRUE(a->created);
-  auto b = reg_->addVersion("hello", kB, 20, true);
+  auto b = reg_->addVersion("hello", kB, 20, true, "ci");
   EXPECT_EQ(b->version.number, 2);
-  auto again = reg_->addVersion("hello", kA, 10, true);
+  auto again = reg_->addVersion("hello", kA, 10, true, "someone else");
   EXPECT_EQ(again->version.number, 1);
   EXPECT_FALSE(again->created);
   auto f = reg_->function("hello");
   ASSERT_TRUE(f.ok() && f->has_value());
   EXPECT_EQ((*f)->versions.size(), 2u);
+  EXPECT_EQ((*f)->versions[0].createdBy, "");  // the first deploy of its bytes named nobody
+  EXPECT_EQ((*f)->versions[1].createdBy, "ci");
   EXPECT_EQ((*f)->aliases.at("live"), 1);  // re-deploying v1's bytes made v1 live again
 }
 
@@ -429,7 +431,9 @@ bool catalogHas(const Registry& r, const std::string& function, const std::strin
 // theirs), values in clear.
 void makeOlder(SqlConnection& db, const std::vector<std::array<std::string, 3>>& clear) {
   SqlTransaction tx(db, SqlConnection::Tx::Write);
-  db.script("ALTER TABLE secrets DROP COLUMN key_id; ALTER TABLE registry_state DROP COLUMN secrets_key_id;");
+  // Schema 8: before secrets' key ids (9) and versions' deployers (10).
+  db.script("ALTER TABLE secrets DROP COLUMN key_id; ALTER TABLE registry_state DROP COLUMN secrets_key_id;"
+            " ALTER TABLE versions DROP COLUMN created_by;");
   for (const auto& [function, name, value] : clear)
     db.exec("INSERT INTO secrets(function, name, value) VALUES ($1, $2, $3)", {function, name, value});
   db.setSchemaVersion(8);

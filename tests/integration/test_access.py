@@ -161,6 +161,9 @@ def test_the_cli_manages_tokens_and_reads_the_audit_log(node, examples_dir):
     assert made["functions"] == ["hello"]
     assert node.api("POST", "/functions/hello/versions", (examples_dir / "hello-c.wasm").read_bytes(),
                     token=made["token"], content_type="application/wasm").status == 201
+    versions = json.loads(node.api("GET", "/functions/hello/versions").body)["versions"]
+    assert versions[0]["created_by"] == "ci-hello"  # who deployed it
+    assert b"ci-hello" in node.cli("versions", "hello").stdout
     listed = node.cli("token", "list")
     assert listed.returncode == 0 and b"ci-hello" in listed.stdout and b"deployer" in listed.stdout
     assert made["token"].encode() not in listed.stdout

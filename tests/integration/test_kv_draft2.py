@@ -95,7 +95,9 @@ def test_postgres_two_nodes_compare_and_swap_is_exact(cluster, guests_dir):
     a = cluster.node("a", *NODE_ARGS)
     b = cluster.node("b", *NODE_ARGS)
     setup(a, guests_dir)
-    wait_for(lambda: kv(b, "GET", "/get?key=x").status == 404, timeout=15)
+    # The guest's own 404 (no such key), not the node's (no such function yet on B).
+    wait_for(lambda: (lambda r: r.status == 404 and r.header("fn0-error") is None)(kv(b, "GET", "/get?key=x")),
+             timeout=15)
     retries = concurrent_cas_adds([a, b])
     assert kv(a, "GET", "/get?key=total").body == b"1000"
     assert kv(b, "GET", "/get?key=total").body == b"1000"

@@ -51,6 +51,7 @@ function VersionsTable({ name, fn, refresh }) {
           <tr>
             <th scope="col">Version</th>
             <th scope="col">Created</th>
+            <th scope="col" class="hide-sm">By</th>
             <th scope="col" class="num hide-sm">Size</th>
             <th scope="col" class="hide-sm">Hash</th>
             <th scope="col"><span class="visually-hidden">Actions</span></th>
@@ -67,6 +68,7 @@ function VersionsTable({ name, fn, refresh }) {
                 ${aliasesOf(fn, v.version).map((a) => html` <${Badge} key=${a}>${a}<//>`)}
               </td>
               <td title=${formatDateTime(v.created_at)}>${formatAgo(v.created_at)}</td>
+              <td class="hide-sm">${v.created_by || html`<span class="muted">—</span>`}</td>
               <td class="num hide-sm">${formatBytes(v.size)}</td>
               <td class="mono hide-sm" title=${v.hash}>${shortHash(v.hash)}</td>
               <td class="actions"><div class="row-actions">
