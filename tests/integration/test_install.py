@@ -68,7 +68,7 @@ def new_build_deploy(prefix: Path, work: Path, node: Node, template: str, env: d
     b = fn0(prefix, proj, "build", env=env)
     assert b.returncode == 0, b.stderr + b.stdout
     d = fn0(prefix, proj, "deploy", "--json", env=clean_env(prefix, env["HOME"], node))
-    assert d.returncode == 0, d.stderr
+    assert d.returncode == 0, d.stdout + d.stderr
     deployed = json.loads(d.stdout)
     assert deployed["function"] == name, deployed
     deployed["build_stderr"] = b.stderr
@@ -101,10 +101,15 @@ def test_installed_fn0_builds_and_deploys_outside_the_checkout(build_dir, tmp_pa
             reply = node.get(f"/app-{template}/")
             assert reply.status == 200 and reply.body == EXPECTED[template], (reply.status, reply.body)
 
-        # Moved: everything follows the prefix (the old one is gone).
+        # Moved: everything follows the prefix (the old one is gone). The
+        # node is started again from there: a running node starts its
+        # compile workers from the path it was started from.
+        node.stop()
         moved = tmp_path / "elsewhere" / "fn0"
         moved.parent.mkdir()
         prefix.rename(moved)
+        node = Node(moved / "bin", tmp_path / "data").start()
+        assert node.get("/app-c/").body == EXPECTED["c"]  # deployed before the move
         env = clean_env(moved, home)
         check_doctor(moved, work, env)
         shutil.rmtree(work / "app-c")
