@@ -387,11 +387,14 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, ApiCall& call, const std
       if (d_.kv && kvChoice.empty()) {
         auto u = co_await kvRun(false, [&](kv::KvStore& s) { usage = s.usage(kv::functionBucket(name)); });
         if (!u) co_return co_await failed(ex, u.error());
-        if (usage.keys > 0)
+        if (usage.keys > 0) {
+          json details = {{"keys", usage.keys}, {"bytes", usage.bytes}};
           co_return co_await sendError(
               ex, 409, "has-data",
               "'" + name + "' has " + std::to_string(usage.keys) + " keys (" + std::to_string(usage.bytes) +
-                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them");
+                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them",
+              std::move(details));
+        }
       }
       auto op = [&] { return d_.registry.deleteFunction(name); };
       auto r = co_await db(op);
