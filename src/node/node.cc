@@ -397,9 +397,13 @@ int serve(const NodeConfig& c) {
   runtime::ComponentCache cache(*engine, c.artifactsDir.empty() ? c.dataDir / "artifacts" : c.artifactsDir,
                                 c.cacheMegabytes << 20);
   // Compile deploys in a child process of this binary: a compile bomb then
-  // hits its own budget, not the node.
+  // hits its own budget, not the node. Spawned through /proc/self/exe, not
+  // the path it names: the kernel follows that link to the file this node
+  // runs, so a binary moved or replaced while the node runs still compiles
+  // with the node's own engine.
   std::error_code exeErr;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", exeErr);
+  const std::filesystem::path exe = "/proc/self/exe";
+  (void)std::filesystem::read_symlink(exe, exeErr);
   if (!exeErr) {
     runtime::CompileBudget budget;
     budget.time = std::chrono::seconds(c.compileTimeoutSeconds);

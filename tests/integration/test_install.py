@@ -101,14 +101,12 @@ def test_installed_fn0_builds_and_deploys_outside_the_checkout(build_dir, tmp_pa
             reply = node.get(f"/app-{template}/")
             assert reply.status == 200 and reply.body == EXPECTED[template], (reply.status, reply.body)
 
-        # Moved: everything follows the prefix (the old one is gone). The
-        # node is started again from there: a running node starts its
-        # compile workers from the path it was started from.
-        node.stop()
+        # Moved: everything follows the prefix (the old one is gone), and
+        # the node that runs from it keeps compiling deploys (its compile
+        # workers start through /proc/self/exe, not the old path).
         moved = tmp_path / "elsewhere" / "fn0"
         moved.parent.mkdir()
         prefix.rename(moved)
-        node = Node(moved / "bin", tmp_path / "data").start()
         assert node.get("/app-c/").body == EXPECTED["c"]  # deployed before the move
         env = clean_env(moved, home)
         check_doctor(moved, work, env)
