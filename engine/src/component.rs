@@ -147,6 +147,9 @@ pub unsafe extern "C" fn fn0_component_compile(
             .map_err(|e| wasmtime::format_err!("invalid component: {e:#}"))?;
         prelink(engine, &component)?;
         *artifact = fn0_bytes_t::from_vec(component.serialize()?);
+        if let Some(cache) = &engine.compile_cache {
+            cache.flush();
+        }
         Ok(())
     })
 }

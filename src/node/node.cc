@@ -77,6 +77,10 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
       ->capture_default_str();
   s->add_option("--compile-timeout-s", c.compileTimeoutSeconds, "Time one deploy's compilation may take")
       ->capture_default_str();
+  s->add_option("--compile-cache-mb", c.compileCacheMb,
+                "Disk for compiled functions reused by later deploys (in <data-dir>/compile-cache; 0: none, every "
+                "deploy compiles all its code)")
+      ->capture_default_str();
   s->add_flag("!--no-access-log", c.accessLog, "Do not write the JSON access log to stdout");
   s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
       ->capture_default_str();
@@ -265,6 +269,10 @@ int serve(const NodeConfig& c) {
   ec2.workerThreads = c.guestThreads ? c.guestThreads : std::max(1u, cores / 2);
   ec2.pooledInstances = c.pooledInstances ? c.pooledInstances
                                           : std::max<uint32_t>(c.maxConcurrency + 16, 64);  // + reuse pools' idle instances
+  if (c.compileCacheMb > 0) {
+    ec2.compileCacheDir = c.compileCacheDir.empty() ? c.dataDir / "compile-cache" : c.compileCacheDir;
+    ec2.compileCacheBytes = c.compileCacheMb << 20;
+  }
   auto engine = runtime::Engine::create(ec2);
   if (!engine) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
