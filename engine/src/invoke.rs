@@ -1,8 +1,8 @@
 //! One invocation: a fresh store and instance for one HTTP request, run on
 //! the adapter's runtime. Bodies stream through bounded pipes in both
 //! directions; C++ is told about progress through callbacks and drives the
-//! bodies with non-blocking calls. Limits: CPU time (metered polls + epoch
-//! callback), memory (store limiter, pool maximum), wall-clock duration,
+//! bodies with non-blocking calls. Limits: CPU time (metered guest code, call
+//! hook + epoch callback), memory (store limiter, pool maximum), wall-clock duration,
 //! response header size, subrequests (outbound.rs), log volume (logs.rs).
 use crate::bytes::fn0_bytes_t;
 use crate::component::{fn0_component_t, InstancePool, Pooled};
@@ -305,6 +305,12 @@ fn acquire(
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limiter);
+    if crate::limits::guest_only_metering() {
+        store.call_hook(|ctx, hook| {
+            ctx.data().meter.on_call_hook(hook);
+            Ok(())
+        });
+    }
     store.epoch_deadline_callback(|ctx| {
         let host = ctx.data();
         if host.meter.used_ns() > host.cpu_limit_ns {
@@ -336,7 +342,7 @@ async fn run(
 ) -> (Finished, u64) {
     let setup = Instant::now();
     let limits = plan.limits;
-    let meter = Arc::new(CpuMeter::default());
+    let meter = Arc::new(if crate::limits::guest_only_metering() { CpuMeter::guest_only() } else { CpuMeter::default() });
     let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
     let stdout = LogState::new(gate.clone(), 1, log_budget.clone());
     let stderr = LogState::new(gate.clone(), 2, log_budget);
