@@ -43,6 +43,7 @@ bench: configure
 	@scripts/setup.sh --bench
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@python3 bench/bench.py
+	@python3 bench/density.py
 	@python3 bench/cluster_bench.py
 	@python3 bench/dev_loop.py
 	@python3 bench/first_request.py

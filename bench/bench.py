@@ -7,11 +7,11 @@ runs. Prints a table with ratios and writes build/bench/results.json.
 Covered so far: throughput and p50/p99 latency for hello-c, hello-js and
 echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
 deploy -> first response (new bytes, compiled on deploy); restart -> first
-response (artifact on disk); 1, 100 and 1000 tenants (distinct components)
-with the node's RSS; p50/p99 of hello-c at half of fn0's maximum
+response (artifact on disk); p50/p99 of hello-c at half of fn0's maximum
 throughput, at a constant rate (oha, installed by `setup.sh --bench`);
 what persistent logs cost a C function that writes a line per request
-(persistent logs on vs off, alternating runs).
+(persistent logs on vs off, alternating runs). Many functions on one node
+(1 to 10,000): bench/density.py.
 """
 from __future__ import annotations
 
@@ -123,26 +123,6 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def tenants(examples: Path, out_dir: Path, counts=(1, 100, 1000)) -> dict:
-    base = (examples / "hello-c.wasm").read_bytes()
-    res = {}
-    for n in counts:
-        data = Path(tempfile.mkdtemp(prefix="fn0-bench-tenants-"))
-        node = Node(BUILD, data, "--no-access-log").start()
-        try:
-            for i in range(n):
-                r = node.api("POST", f"/functions/t{i}/versions", variant(base, i), content_type="application/wasm")
-                assert r.status == 201, r.body
-            script = out_dir / f"tenants{n}.lua"
-            script.write_text(f'request = function()\n  return wrk.format("GET", "/t" .. math.random(0, {n - 1}) .. "/")\nend\n')
-            runs = [wrk(f"http://127.0.0.1:{node.port}/", script) for _ in range(ROUNDS)]
-            res[n] = dict(best(runs), rss_mb=rss_mb(node.proc.pid))
-        finally:
-            node.stop()
-            shutil.rmtree(data, ignore_errors=True)
-    return res
-
-
 def logging_cost(guest: Path, lines: int = 0) -> dict:
     """Throughput of a C guest (tests/guests/hostile-c, `/log?lines=0`:
     one stderr line per request; `lines` more on stdout) with the lines stored on disk (the
@@ -231,7 +211,6 @@ def main() -> int:
     results["restart_listen_to_first_response_ms"] = after_listen * 1000
     shutil.rmtree(data, ignore_errors=True)
 
-    results["tenants"] = tenants(examples, out_dir)
     guest = BUILD / "tests" / "guests" / "hostile-c.wasm"
     if guest.exists():
         results["logging"] = logging_cost(guest)
@@ -259,11 +238,6 @@ def main() -> int:
                   f"fn0 p50 {h['fn0']['p50_ms']:.2f} ms p99 {h['fn0']['p99_ms']:.2f} ms; "
                   f"reference p50 {h['reference']['p50_ms']:.2f} ms p99 {h['reference']['p99_ms']:.2f} ms", end="")
     print()
-    t = results["tenants"]
-    print("\ntenants (hello-c variants, requests spread evenly):")
-    for n, r in t.items():
-        print(f"  {n:5} functions: {r['rps']:8.0f} req/s ({r['rps'] / t[1]['rps']:.2f}x of 1), "
-              f"p99 {r['p99_ms']:.2f} ms, node RSS {r['rss_mb']:.0f} MB")
     if "logging" in results:
         lg = results["logging"]
         print(f"\na line per request (hostile-c /log?lines=0): persistent logs {lg['disk']['rps']:.0f} req/s "

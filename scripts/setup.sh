@@ -2,7 +2,8 @@
 # Installs what fn0's build, tests and examples need, and only what is missing.
 # Idempotent: a second run on a ready machine does nothing but checks.
 # --test adds what only the tests need (versitygw; chromium, Playwright and
-# axe-core for the dashboard's browser tests), --bench the
+# axe-core for the dashboard's browser tests; oidc-provider for the login
+# tests), --bench the
 # benchmark tools.
 # Caches live outside the repository (FN0_CACHE, default ~/.cache/fn0) so a
 # clean clone rebuilds incrementally on a machine that has built before.
@@ -234,6 +235,18 @@ if [[ "${1:-}" == "--test" ]]; then
     (cd "$axe" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
     cp "$cache/browser-package-lock.json.committed" "$axe/package-lock.json"
     cp "$axe/package-lock.json" "$axe/node_modules/.package-lock.json.fn0"
+  fi
+  # ---- [oidc] the OpenID provider the login tests run (tests/servers/oidc.py) ----
+  oidc="$repo/tests/servers/oidc"
+  if [[ -d "$oidc/node_modules/oidc-provider" ]] \
+     && cmp -s "$oidc/package-lock.json" "$oidc/node_modules/.package-lock.json.fn0" ; then
+    log "npm: oidc-provider present"
+  else
+    log "npm: installing oidc-provider (pinned by tests/servers/oidc/package-lock.json)"
+    cp "$oidc/package-lock.json" "$cache/oidc-package-lock.json.committed"
+    (cd "$oidc" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
+    cp "$cache/oidc-package-lock.json.committed" "$oidc/package-lock.json"
+    cp "$oidc/package-lock.json" "$oidc/node_modules/.package-lock.json.fn0"
   fi
 fi
 # ---- Python guests (src/cli/lang/python.cc) ---------------------------------

@@ -196,6 +196,18 @@ asio::awaitable<void> AdminApi::serve(http::Exchange& ex) {
     if (failure) co_await failed(ex, *failure);
     co_return;
   }
+  if (path.rfind("/_fn0/auth/", 0) == 0) {
+    // People's logins through the OpenID provider: pages and the CLI's
+    // device login, outside the API (they need no credentials).
+    std::optional<Error> failure;
+    try {
+      co_await oidcRoute(ex, path, query);
+    } catch (const RegistryFailure& f) {
+      failure = f.error;
+    }
+    if (failure) co_await failed(ex, *failure);
+    co_return;
+  }
   if (dashboard::isDashboardPath(path)) {
     co_await dashboard::serve(ex, path);
     co_return;
@@ -222,7 +234,8 @@ asio::awaitable<void> AdminApi::apiRequest(http::Exchange& ex, const std::string
   // a change carried by a cookie must show the page's CSRF token.
   // A peer passing on a request (a cluster-wide sweep) already checked it.
   const bool fromPeer = d_.cluster && d_.cluster->forwardedIn(req).has_value();
-  if (caller.via == Caller::Via::Session && !isSafeMethod(req.method) && !fromPeer && !csrfOk(req, caller.csrf))
+  if (caller.via == Caller::Via::Session && !caller.bearer && !isSafeMethod(req.method) && !fromPeer &&
+      !csrfOk(req, caller.csrf))
     co_return co_await sendError(ex, 403, "csrf",
                                  "a change made with a session cookie needs the session's X-CSRF-Token header and "
                                  "this node's Origin");
@@ -387,11 +400,14 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, ApiCall& call, const std
       if (d_.kv && kvChoice.empty()) {
         auto u = co_await kvRun(false, [&](kv::KvStore& s) { usage = s.usage(kv::functionBucket(name)); });
         if (!u) co_return co_await failed(ex, u.error());
-        if (usage.keys > 0)
+        if (usage.keys > 0) {
+          json details = {{"keys", usage.keys}, {"bytes", usage.bytes}};
           co_return co_await sendError(
               ex, 409, "has-data",
               "'" + name + "' has " + std::to_string(usage.keys) + " keys (" + std::to_string(usage.bytes) +
-                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them");
+                  " bytes) in its key-value bucket: delete with ?kv=delete to delete them too, or ?kv=keep to keep them",
+              std::move(details));
+        }
       }
       auto op = [&] { return d_.registry.deleteFunction(name); };
       auto r = co_await db(op);

@@ -34,6 +34,7 @@
 #include "runtime/invocation.h"
 #include "code/library.h"
 #include "gc/collector.h"
+#include "oidc/relying_party.h"
 #include "store/code_store.h"
 
 namespace fn0::admin {
@@ -67,6 +68,9 @@ struct AdminDeps {
   uint64_t logRetentionMb = 0, logRetentionHours = 0;
   int64_t auditDays = 90;                           // audit entries older than this are deleted
   gc::Collector* gc = nullptr;                      // POST /gc (gc_view.cc)
+  // People's logins through an OpenID provider (oidc_views.cc; null: only
+  // tokens log in).
+  oidc::RelyingParty* oidc = nullptr;
 };
 
 // One API request as it goes through: who calls, and what its audit entry
@@ -99,12 +103,31 @@ class AdminApi {
   // Appends an audit entry for what `caller` just did (answered `status`).
   boost::asio::awaitable<void> recordAudit(const http::Request& req, const Caller& caller, std::string action,
                                            std::string function, nlohmann::json detail, int status);
-  // Who is calling (session_views.cc): a bearer token or a session cookie.
+  // Who is calling (session_views.cc): a bearer token, a session cookie,
+  // or a session the CLI holds as a bearer credential.
   boost::asio::awaitable<Caller> authenticate(const http::Request& req);
+  // The caller a session row stands for now (its token's role, or its
+  // person mapped by the OIDC rules in force); Nobody when it no longer
+  // stands for anyone. `safe`: a read, which may use the cache.
+  boost::asio::awaitable<Caller> sessionCaller(std::string idHash, bool safe);
+  // A new session: its row (only the secret's sha256 is stored) and the
+  // secret, a cookie value or, for `bearer`, a credential the CLI keeps.
+  struct OpenedSession {
+    std::string secret;
+    Caller caller;
+  };
+  boost::asio::awaitable<Result<OpenedSession>> openSession(registry::Registry::Session s, bool bearer);
   // /session: log in with a token, who is logged in, log out.
   boost::asio::awaitable<void> sessionRoute(http::Exchange& ex);
   nlohmann::json loginMethods() const;
   nlohmann::json sessionJson(const Caller& c) const;
+  // /_fn0/auth/oidc/... (oidc_views.cc): a browser's login (start,
+  // callback) and the CLI's device login (device, device/poll).
+  boost::asio::awaitable<void> oidcRoute(http::Exchange& ex, const std::string& path, const std::string& query);
+  boost::asio::awaitable<void> oidcStart(http::Exchange& ex);
+  boost::asio::awaitable<void> oidcCallback(http::Exchange& ex, const std::string& query);
+  boost::asio::awaitable<void> oidcDeviceStart(http::Exchange& ex);
+  boost::asio::awaitable<void> oidcDevicePoll(http::Exchange& ex);
   // /series, /functions/{name}/series, /stats (series_views.cc): the
   // last hour in 10 s steps, this node's or the cluster's.
   boost::asio::awaitable<void> series(http::Exchange& ex, const std::string* function, std::string query);
@@ -152,6 +175,9 @@ class AdminApi {
   std::atomic<uint32_t> deploys_{0}, compiling_{0};  // in progress; compiling now
   SessionCache sessions_;
   LoginLimiter logins_;
+  // OIDC logins begun per client address (each one a registry row until it
+  // ends or expires): at most 30 a minute, so nobody fills the table.
+  LoginLimiter oidcStarts_{30, std::chrono::seconds(60)};
   std::atomic<int64_t> auditPurgedAt_{0};  // unix seconds of the last purge of old entries
 };
 

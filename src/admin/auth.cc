@@ -24,6 +24,14 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+std::string sha256Of(const std::string& s) {
+  return sha256Hex({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
+}
+
+int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 bool isSafeMethod(std::string_view m) { return m == "GET" || m == "HEAD"; }
 
 std::string cookieValue(const http::Request& r, std::string_view name) {
@@ -66,6 +74,11 @@ std::string sessionCookie(const std::string& value, std::chrono::seconds maxAge,
 
 std::string clearedSessionCookie(bool secure) {
   return std::string(kSessionCookie) + "=; Path=/_fn0/; HttpOnly; SameSite=Strict; Max-Age=0" + (secure ? "; Secure" : "");
+}
+
+std::string oidcBindingCookie(const std::string& value, std::chrono::seconds maxAge, bool secure) {
+  return std::string(kOidcBindingCookie) + "=" + value + "; Path=/_fn0/auth/oidc/; HttpOnly; SameSite=Lax; Max-Age=" +
+         std::to_string(value.empty() ? 0 : maxAge.count()) + (secure ? "; Secure" : "");
 }
 
 std::string clientAddress(const http::Request& r) {

@@ -21,6 +21,12 @@ namespace fn0::admin {
 
 inline constexpr const char* kSessionCookie = "fn0_session";
 inline constexpr std::chrono::seconds kSessionLifetime{12 * 3600};
+// A session the CLI holds (`fn0 login --oidc`) is sent as a bearer
+// credential that starts with this, never as a cookie.
+inline constexpr const char* kSessionBearerPrefix = "fn0s_";
+// The browser binding of an OIDC login in progress (oidc_views.cc): only
+// the browser that began the login may finish it.
+inline constexpr const char* kOidcBindingCookie = "fn0_oidc";
 
 struct Caller {
   enum class Via { Nobody, Token, Session };
@@ -32,8 +38,16 @@ struct Caller {
   std::string sessionHash;
   std::string csrf;
   int64_t expiresAt = 0;
+  // A session presented in the Authorization header (the CLI's): a
+  // browser never sends that on its own, so it needs no CSRF token.
+  bool bearer = false;
   explicit operator bool() const { return via != Via::Nobody; }
 };
+
+// sha256 hex of a secret (a cookie, a token, an OIDC state): what the
+// registry keeps instead of it.
+std::string sha256Of(const std::string& secret);
+int64_t unixNow();
 
 // GET and HEAD change nothing: they need no CSRF token.
 bool isSafeMethod(std::string_view method);
@@ -54,6 +68,10 @@ bool sameOrigin(const http::Request& r);
 bool viaTls(const http::Request& r);
 std::string sessionCookie(const std::string& value, std::chrono::seconds maxAge, bool secure);
 std::string clearedSessionCookie(bool secure);
+// The OIDC binding cookie: SameSite=Lax, since it must come back with the
+// provider's redirect (a cross-site top-level navigation), and only to
+// /_fn0/auth/oidc/; `value` "" clears it.
+std::string oidcBindingCookie(const std::string& value, std::chrono::seconds maxAge, bool secure);
 
 // The client's address without its port ("1.2.3.4:5678" -> "1.2.3.4").
 std::string clientAddress(const http::Request& r);

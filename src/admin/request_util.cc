@@ -9,10 +9,16 @@
 
 namespace fn0::admin {
 
-std::string bearerHash(const http::Request& r) {
+std::string bearerToken(const http::Request& r) {
   const std::string auth = requestHeader(r, "authorization");
   if (auth.rfind("Bearer ", 0) != 0 || auth.size() == 7) return "";
-  return sha256Hex({reinterpret_cast<const uint8_t*>(auth.data() + 7), auth.size() - 7});
+  return auth.substr(7);
+}
+
+std::string bearerHash(const http::Request& r) {
+  const std::string token = bearerToken(r);
+  if (token.empty()) return "";
+  return sha256Hex({reinterpret_cast<const uint8_t*>(token.data()), token.size()});
 }
 
 std::string queryParam(const std::string& query, const std::string& name) {

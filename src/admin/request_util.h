@@ -19,6 +19,8 @@ struct RegistryFailure {
 // sha256 hex of the request's bearer token, "" without one. Tokens are
 // compared as hashes: the registry stores only those.
 std::string bearerHash(const http::Request& r);
+// The bearer credential itself, "" without one.
+std::string bearerToken(const http::Request& r);
 
 // The raw (not percent-decoded) value of `name` in a query string, "true"
 // for a bare `name`, "" when absent.

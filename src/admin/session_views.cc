@@ -1,8 +1,10 @@
 // Dashboard login: /session trades an admin token for a session cookie
 // (and a CSRF token the page keeps in memory), says who is logged in, and
 // logs out. authenticate() tells every API request's caller: a bearer
-// token, or a session cookie looked up in the registry (cached briefly for
-// reads, see auth.h).
+// token, a session cookie, or a session the CLI holds as a bearer
+// credential, looked up in the registry (cached briefly for reads, see
+// auth.h). openSession() makes every session, whichever way its person
+// logged in (here, or through the OpenID provider: oidc_views.cc).
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
@@ -19,28 +21,31 @@ using nlohmann::json;
 using dispatch::sendError;
 using dispatch::sendJson;
 
-namespace {
-
-std::string sha256Of(const std::string& s) {
-  return sha256Hex({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
+json AdminApi::loginMethods() const {
+  json m = json::array({"token"});
+  if (d_.oidc) m.push_back("oidc");
+  return m;
 }
-
-int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
-
-json AdminApi::loginMethods() const { return json::array({"token"}); }
 
 json AdminApi::sessionJson(const Caller& c) const {
-  return {{"authenticated", true},      {"csrf", c.csrf},           {"role", c.role},
-          {"subject", c.subject},       {"expires_at", c.expiresAt}, {"methods", loginMethods()}};
+  json j = {{"authenticated", true},      {"csrf", c.csrf},           {"role", c.role},
+            {"subject", c.subject},       {"expires_at", c.expiresAt}, {"methods", loginMethods()}};
+  if (d_.oidc) j["oidc_provider"] = d_.oidc->config().displayName;
+  return j;
 }
 
 asio::awaitable<Caller> AdminApi::authenticate(const http::Request& req) {
   Caller c;
-  if (const auto presented = bearerHash(req); !presented.empty()) {
+  if (const std::string bearer = bearerToken(req); !bearer.empty()) {
+    // A session the CLI keeps (fn0 login --oidc): the same rows as the
+    // dashboard's, presented in a header a browser never adds by itself.
+    if (bearer.rfind(kSessionBearerPrefix, 0) == 0) {
+      if (bearer.size() > 256) co_return c;
+      c = co_await sessionCaller(sha256Of(bearer), isSafeMethod(req.method));
+      c.bearer = c.via == Caller::Via::Session;
+      co_return c;
+    }
+    const std::string presented = sha256Of(bearer);
     // From the catalog: a token works while the registry database is away.
     if (auto t = d_.registry.token(presented)) {
       c.via = Caller::Via::Token;
@@ -58,10 +63,14 @@ asio::awaitable<Caller> AdminApi::authenticate(const http::Request& req) {
   }
   const std::string cookie = cookieValue(req, kSessionCookie);
   if (cookie.empty() || cookie.size() > 256) co_return c;
-  const std::string idHash = sha256Of(cookie);
+  co_return co_await sessionCaller(sha256Of(cookie), isSafeMethod(req.method));
+}
+
+asio::awaitable<Caller> AdminApi::sessionCaller(std::string idHash, bool safe) {
+  Caller c;
   const auto now = std::chrono::steady_clock::now();
   std::optional<registry::Registry::Session> s;
-  if (isSafeMethod(req.method)) s = sessions_.get(idHash, now);
+  if (safe) s = sessions_.get(idHash, now);
   if (!s) {
     auto op = [&] { return d_.registry.session(idHash); };
     auto found = co_await db(op);
@@ -71,12 +80,23 @@ asio::awaitable<Caller> AdminApi::authenticate(const http::Request& req) {
     sessions_.put(*s, now);
   }
   if (s->expiresAt <= unixNow()) co_return c;
-  // Made with a token: the token's role and scope now (revoked: over).
   if (!s->tokenHash.empty()) {
+    // Made with a token: the token's role and scope now (revoked: over).
     auto t = d_.registry.token(s->tokenHash);
     if (!t) co_return c;
     c.token = std::move(*t);
     s->role = c.token.role;
+  } else if (!s->person.empty()) {
+    // A person signed in through the provider: the rules in force decide,
+    // on every request (a rule taken out of the configuration ends the
+    // sessions it let in at the node's next start; so does turning OIDC off).
+    if (!d_.oidc) co_return c;
+    const auto grant = d_.oidc->roles().grant(oidc::Person::fromJson(json::parse(s->person, nullptr, false)));
+    if (!grant) co_return c;
+    s->role = grant->role;
+    c.token.name = s->subject;
+    c.token.role = grant->role;
+    c.token.functions = grant->functions;  // a deployer's scope (empty: every function)
   }
   c.via = Caller::Via::Session;
   c.role = s->role;
@@ -88,6 +108,32 @@ asio::awaitable<Caller> AdminApi::authenticate(const http::Request& req) {
   co_return c;
 }
 
+asio::awaitable<Result<AdminApi::OpenedSession>> AdminApi::openSession(registry::Registry::Session s, bool bearer) {
+  OpenedSession out;
+  out.secret = bearer ? std::string(kSessionBearerPrefix) + randomHex(32) : randomHex(32);
+  s.idHash = sha256Of(out.secret);
+  // A CLI's session has no CSRF token: it is never a cookie, so nothing
+  // can be forged with it, and a cookie that carries it cannot change anything.
+  s.csrf = bearer ? "" : randomHex(24);
+  s.createdAt = unixNow();
+  s.expiresAt = s.createdAt + kSessionLifetime.count();
+  auto op = [&] {
+    (void)d_.registry.purgeSessions();  // expired ones: the table stays small
+    return d_.registry.createSession(s);
+  };
+  auto r = co_await db(op);
+  if (!r) co_return r.error();
+  out.caller.via = Caller::Via::Session;
+  out.caller.bearer = bearer;
+  out.caller.role = s.role;
+  out.caller.subject = s.subject;
+  out.caller.tokenHash = s.tokenHash;
+  out.caller.sessionHash = s.idHash;
+  out.caller.csrf = s.csrf;
+  out.caller.expiresAt = s.expiresAt;
+  co_return out;
+}
+
 asio::awaitable<void> AdminApi::sessionRoute(http::Exchange& ex) {
   const http::Request& req = ex.request();
   const std::string& m = req.method;
@@ -96,13 +142,14 @@ asio::awaitable<void> AdminApi::sessionRoute(http::Exchange& ex) {
     const Caller c = co_await authenticate(req);
     json body = c.via == Caller::Via::Session ? sessionJson(c)
                                               : json{{"authenticated", false}, {"methods", loginMethods()}};
+    if (d_.oidc) body["oidc_provider"] = d_.oidc->config().displayName;
     co_await sendJson(ex, 200, body);
     co_return;
   }
   if (m == "DELETE") {
     const Caller c = co_await authenticate(req);
     if (c.via == Caller::Via::Session) {
-      if (!csrfOk(req, c.csrf))
+      if (!c.bearer && !csrfOk(req, c.csrf))
         co_return co_await sendError(ex, 403, "csrf", "this request needs the session's X-CSRF-Token and this node's Origin");
       sessions_.erase(c.sessionHash);
       auto op = [&] { return d_.registry.deleteSession(c.sessionHash); };
@@ -150,30 +197,16 @@ asio::awaitable<void> AdminApi::sessionRoute(http::Exchange& ex) {
     co_return;
   }
   logins_.succeeded(client);
-  const std::string cookie = randomHex(32);
   registry::Registry::Session s;
-  s.idHash = sha256Of(cookie);
-  s.csrf = randomHex(24);
   s.role = token->role;
   s.subject = token->name;
   s.tokenHash = tokenHash;
-  s.createdAt = unixNow();
-  s.expiresAt = s.createdAt + kSessionLifetime.count();
-  auto op = [&] {
-    (void)d_.registry.purgeSessions();  // expired ones: the table stays small
-    return d_.registry.createSession(s);
-  };
-  auto r = co_await db(op);
-  if (!r) co_return co_await failed(ex, r.error());
-  Caller c;
-  c.via = Caller::Via::Session;
-  c.role = s.role;
-  c.subject = s.subject;
-  c.csrf = s.csrf;
-  c.expiresAt = s.expiresAt;
+  auto opened = co_await openSession(std::move(s), false);
+  if (!opened) co_return co_await failed(ex, opened.error());
+  Caller c = opened->caller;
   c.token = *token;
   std::vector<http::Header> headers = {{"content-type", "application/json"},
-                                       {"set-cookie", sessionCookie(cookie, kSessionLifetime, secure)},
+                                       {"set-cookie", sessionCookie(opened->secret, kSessionLifetime, secure)},
                                        {"cache-control", "no-store"}};
   std::string out = sessionJson(c).dump() + "\n";
   co_await http::respond(ex, 200, std::move(headers), std::move(out));

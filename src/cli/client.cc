@@ -104,12 +104,23 @@ Result<void> connect(Connection& c, const Target& t) {
 Result<Reply> Client::call(const std::string& method, const std::string& path, const std::string& body,
                            const std::string& contentType,
                            const std::function<void(uint64_t, uint64_t)>& progress) const {
+  return send(method, "/_fn0/api/v1" + path, body, contentType, progress);
+}
+
+Result<Reply> Client::callPlatform(const std::string& method, const std::string& path, const std::string& body,
+                                   const std::string& contentType) const {
+  return send(method, path, body, contentType, {});
+}
+
+Result<Reply> Client::send(const std::string& method, const std::string& target, const std::string& body,
+                           const std::string& contentType,
+                           const std::function<void(uint64_t, uint64_t)>& progress) const {
   Connection c;
   if (auto r = connect(c, target_); !r) return r.error();
   beast::error_code ec;
   bhttp::request<bhttp::empty_body> req;
   req.method_string(method);
-  req.target(target_.basePath + "/_fn0/api/v1" + path);
+  req.target(target_.basePath + target);
   req.version(11);
   req.set(bhttp::field::host, target_.host + ":" + std::to_string(target_.port));
   req.set(bhttp::field::user_agent, "fn0-cli");

@@ -58,6 +58,10 @@ class Client {
                      const std::string& contentType = {},
                      const std::function<void(uint64_t, uint64_t)>& progress = {}) const;
 
+  // The same for a platform path outside the API ("/_fn0/auth/oidc/device").
+  Result<Reply> callPlatform(const std::string& method, const std::string& path, const std::string& body = {},
+                             const std::string& contentType = {}) const;
+
   // Streams the response body to `onData` until the node ends it, the
   // connection breaks or onData returns false (logs --follow).
   Result<StreamEnd> stream(const std::string& path, const std::function<bool(std::string_view)>& onData) const;
@@ -65,6 +69,8 @@ class Client {
   const Target& target() const { return target_; }
 
  private:
+  Result<Reply> send(const std::string& method, const std::string& target, const std::string& body,
+                     const std::string& contentType, const std::function<void(uint64_t, uint64_t)>& progress) const;
   Target target_;
   std::string token_;
 };

@@ -22,6 +22,7 @@
 #include "cli/apply_config.h"
 #include "cli/build.h"
 #include "cli/input.h"
+#include "cli/oidc_login.h"
 #include "cli/output.h"
 #include "cli/project.h"
 #include "cli/settings.h"
@@ -82,8 +83,12 @@ class Commands {
 
     login_ = app.add_subcommand("login", "Save the server URL and admin token this CLI uses");
     login_->add_option("--server", server_, "The node, e.g. http://127.0.0.1:8080")->required();
+    login_->add_flag("--oidc", oidc_,
+                     "Log in as a person through the node's OpenID provider: open the page it prints and enter the "
+                     "code (a session of 12 hours)");
     login_->footer("The token is read from stdin or a prompt, never from the command line.\n"
-                   "Example:\n  fn0 login --server http://127.0.0.1:8080 < /path/to/fn0/build/run-data/admin-token");
+                   "Example:\n  fn0 login --server http://127.0.0.1:8080 < /path/to/fn0/build/run-data/admin-token\n"
+                   "  fn0 login --server https://fn0.example.com --oidc");
     jsonFlag(login_);
 
     new_ = app.add_subcommand("new", "Create a project from a template");
@@ -430,6 +435,7 @@ class Commands {
   int login() {
     auto target = Target::parse(server_);
     if (!target) return fail(target.error().message, 2);
+    if (oidc_) return loginOidc(*target);
     std::string token = readSecretValue("admin token: ");
     if (token.empty()) return fail("no token given (pipe it to stdin or type it at the prompt)", 2);
     client_ = std::make_unique<Client>(*target, token);
@@ -437,6 +443,29 @@ class Commands {
     if (auto s = saveConfig({server_, token}); !s) return fail(Failure{"io", s.error().message});
     print(json{{"server", server_}, {"config", configPath().string()}},
           [&] { fmt::print("logged in to {} (saved in {})\n", server_, configPath().string()); });
+    return 0;
+  }
+
+  // The device login through the node; the session it gets is kept like
+  // a token (the node tells the two apart by their prefix).
+  int loginOidc(const Target& target) {
+    client_ = std::make_unique<Client>(target, "");
+    auto done = deviceLogin(*client_, [](const std::string& url, const std::string& code) {
+      // stderr: stdout stays the result (--json), and the person reads this now.
+      fmt::print(stderr, "To log in, open {}\nand check that it shows the code {}\n", url, code);
+      fmt::print(stderr, "waiting for the sign-in...\n");
+    });
+    if (!done) {
+      const Error& e = done.error();
+      return fail(Failure{e.code.empty() ? "failed" : e.code, e.message});
+    }
+    if (auto s = saveConfig({server_, done->token}); !s) return fail(Failure{"io", s.error().message});
+    print(json{{"server", server_}, {"config", configPath().string()}, {"subject", done->subject},
+               {"role", done->role}, {"expires_at", done->expiresAt}},
+          [&] {
+            fmt::print("logged in to {} as {} ({}) until {} (saved in {})\n", server_, done->subject, done->role,
+                       localTime(static_cast<double>(done->expiresAt), false, unixNow()), configPath().string());
+          });
     return 0;
   }
 
@@ -977,7 +1006,7 @@ class Commands {
   AccessCommands access_;
   Progress* progress_ = nullptr;  // the phase in progress, ended before a failure is printed
   bool json_ = false, noLive_ = false, yes_ = false, follow_ = false, reset_ = false, deleteData_ = false,
-       keepData_ = false, dryRun_ = false;
+       keepData_ = false, dryRun_ = false, oidc_ = false;
   std::string since_, until_, requestId_, grep_;
   size_t tail_ = 0;
   std::string server_, file_, name_, version_, action_, key_, template_ = "js", dir_ = ".", buildDir_, prefix_;

@@ -11,6 +11,9 @@ namespace fn0::dispatch {
 
 // Parameters by value: the coroutine owns its copies from the start.
 boost::asio::awaitable<void> sendError(http::Exchange& ex, int status, std::string reason, std::string message);
+// The same with more fields for programs (an object, merged into the body).
+boost::asio::awaitable<void> sendError(http::Exchange& ex, int status, std::string reason, std::string message,
+                                       nlohmann::json details);
 boost::asio::awaitable<void> sendJson(http::Exchange& ex, int status, nlohmann::json body);
 
 }  // namespace fn0::dispatch

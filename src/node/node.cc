@@ -33,6 +33,7 @@
 #include "runtime/engine.h"
 #include "code/library.h"
 #include "gc/collector.h"
+#include "oidc/relying_party.h"
 #include "store/code_store.h"
 
 namespace fn0::node {
@@ -148,6 +149,23 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
   s->add_option("--audit-days", c.auditDays, "Days the audit log keeps an entry")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{36500}));
+  s->add_option("--oidc-issuer", c.oidcIssuer,
+                "Let people log in through this OpenID provider (its issuer URL; https, or http on loopback)");
+  s->add_option("--oidc-client-id", c.oidcClientId, "This node's client id at the provider");
+  s->add_option("--oidc-client-secret-file", c.oidcClientSecretFile,
+                "File with the client secret (or FN0_OIDC_CLIENT_SECRET; none: a public client with PKCE)");
+  s->add_option("--oidc-ca-file", c.oidcCaFile, "PEM certificates to trust for the provider instead of the system's");
+  s->add_option("--oidc-scopes", c.oidcScopes, "Scopes to ask for (add 'groups' if the provider needs it)")
+      ->capture_default_str();
+  s->add_option("--oidc-groups-claim", c.oidcGroupsClaim, "The claim that lists a person's groups")->capture_default_str();
+  s->add_option("--oidc-name", c.oidcName, "What the dashboard calls the provider (\"Sign in with NAME\")")
+      ->capture_default_str();
+  s->add_option("--oidc-admin", c.oidcAdmins, "Who is admin: an e-mail, *@DOMAIN, group:NAME or * (repeatable)");
+  s->add_option("--oidc-deployer", c.oidcDeployers,
+                "Who is deployer: as --oidc-admin, optionally =FUNCTIONS (group:api=api-*,billing; repeatable)");
+  s->add_option("--oidc-viewer", c.oidcViewers, "Who is viewer: as --oidc-admin (repeatable)");
+  s->add_option("--public-url", c.publicUrl,
+                "How browsers reach this node, e.g. https://fn0.example.com (default: http://<listen address>)");
   // The config file is read by the top-level app (keys in a [serve] section
   // or at top level); fallthrough lets `fn0 serve --config F` find it.
   app.set_config("--config", "", "A TOML file with any of the serve options (in a [serve] section)");
@@ -220,6 +238,47 @@ std::optional<std::string> readClusterKey(const NodeConfig& c) {
 }
 
 std::string randomToken() { return "fn0_" + randomHex(24); }
+
+// The OpenID relying party from the flags (nullptr without --oidc-issuer).
+// `listenUrl` is http://HOST:PORT as bound, the public URL's default.
+std::unique_ptr<oidc::RelyingParty> openIdClient(const NodeConfig& c, const std::string& listenUrl, bool wildcard) {
+  if (c.oidcIssuer.empty()) {
+    if (!c.oidcClientId.empty() || !c.oidcAdmins.empty() || !c.oidcDeployers.empty() || !c.oidcViewers.empty())
+      throw std::runtime_error("the --oidc-* options need --oidc-issuer");
+    return nullptr;
+  }
+  if (c.publicUrl.empty() && wildcard)
+    throw std::runtime_error("--oidc-issuer with --listen on every address needs --public-url (how browsers reach "
+                             "this node: the provider sends them back to <public-url>/_fn0/auth/oidc/callback)");
+  oidc::Config oc;
+  oc.issuer = c.oidcIssuer;
+  oc.clientId = c.oidcClientId;
+  oc.caFile = c.oidcCaFile;
+  oc.scopes = c.oidcScopes;
+  oc.groupsClaim = c.oidcGroupsClaim;
+  oc.displayName = c.oidcName.empty() ? "SSO" : c.oidcName.substr(0, 64);
+  std::string base = c.publicUrl.empty() ? listenUrl : c.publicUrl;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  oc.redirectUri = base + "/_fn0/auth/oidc/callback";
+  if (!c.oidcClientSecretFile.empty()) {
+    std::ifstream in(c.oidcClientSecretFile);
+    if (!in) throw std::runtime_error("cannot read --oidc-client-secret-file " + c.oidcClientSecretFile);
+    std::getline(in, oc.clientSecret);
+    while (!oc.clientSecret.empty() && (oc.clientSecret.back() == '\r' || oc.clientSecret.back() == ' '))
+      oc.clientSecret.pop_back();
+    if (oc.clientSecret.empty()) throw std::runtime_error("--oidc-client-secret-file " + c.oidcClientSecretFile + " is empty");
+  } else if (const char* env = std::getenv("FN0_OIDC_CLIENT_SECRET"); env && *env) {
+    oc.clientSecret = env;
+  }
+  oidc::RoleMap roles;
+  for (const auto& [role, rules] : {std::pair{"admin", &c.oidcAdmins}, std::pair{"deployer", &c.oidcDeployers},
+                                    std::pair{"viewer", &c.oidcViewers}})
+    for (const auto& rule : *rules)
+      if (auto ok = roles.add(role, rule); !ok) throw std::runtime_error("--oidc-" + std::string(role) + ": " + ok.error().message);
+  auto rp = oidc::RelyingParty::create(std::move(oc), std::move(roles));
+  if (!rp) throw std::runtime_error(rp.error().message);
+  return std::move(*rp);
+}
 
 // Every connection is a descriptor: take the hard limit, not the default
 // soft one (often 1024). The accept loop backs off when even that runs out.
@@ -497,6 +556,18 @@ int serve(const NodeConfig& c) {
     fmt::print(stderr, "fn0: cluster member {} ({})\n", cc.self,
                clusterPart->forwarding() ? "forwards to warm peers" : "runs what it receives");
   }
+  std::unique_ptr<oidc::RelyingParty> openId;
+  try {
+    const bool wildcard = sc.host == "0.0.0.0" || sc.host == "::" || sc.host.empty();
+    const bool v6 = sc.host.find(':') != std::string::npos;
+    openId = openIdClient(c, "http://" + (v6 ? "[" + sc.host + "]" : sc.host) + ":" + std::to_string(*port), wildcard);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fn0 serve: {}\n", e.what());
+    return 2;
+  }
+  if (openId)
+    fmt::print(stderr, "fn0: people log in through {} (client {}, back at {}; {})\n", openId->config().issuer,
+               openId->config().clientId, openId->config().redirectUri, openId->roles().describe());
   gc::CollectorConfig gcc;
   gcc.keepVersions = c.keepVersions;
   gcc.grace = std::chrono::seconds(c.gcGraceSeconds);
@@ -528,6 +599,7 @@ int serve(const NodeConfig& c) {
   deps.logRetentionMb = c.logRetentionMb;
   deps.logRetentionHours = c.logRetentionHours;
   deps.gc = collector.get();
+  deps.oidc = openId.get();
   adminApi = std::make_unique<admin::AdminApi>(std::move(deps));
   metrics.addNodeGauges([&] {
     auto s = cache.stats();

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dispatch/env_overlay.h"
 #include "http/access_log.h"
@@ -54,6 +55,18 @@ struct NodeConfig {
   uint64_t bodyMinRate = 1024;
   uint32_t maxClientConnections = 512;
   int64_t auditDays = 90;  // audit log entries older than this are deleted
+  // People's logins through an OpenID provider (docs/access.md): the
+  // provider, this node as its client, and who gets which role.
+  std::string oidcIssuer, oidcClientId;
+  std::string oidcClientSecretFile;  // or FN0_OIDC_CLIENT_SECRET; none: a public client (PKCE)
+  std::string oidcCaFile;            // a private CA for an https provider ("": the system's)
+  std::string oidcScopes = "openid email profile";
+  std::string oidcGroupsClaim = "groups";
+  std::string oidcName = "SSO";  // the dashboard's "Sign in with <name>"
+  std::vector<std::string> oidcAdmins, oidcDeployers, oidcViewers;
+  // How browsers reach the node (the OIDC redirect URI is
+  // <publicUrl>/_fn0/auth/oidc/callback); "": http://<listen address>.
+  std::string publicUrl;
   uint32_t maxConcurrency = 1000;
   uint32_t maxFunctionConcurrency = 0;  // per function (0: half of maxConcurrency)
   unsigned compileThreads = 0;          // deploys compiling at once (0: 2, or a quarter of the CPUs if more)

@@ -153,6 +153,26 @@ const char* const kMigrations[] = {
     R"sql(
     ALTER TABLE versions ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
     )sql",
+    // 11: OIDC logins (oidc_logins.cc): the logins in progress, so that any
+    // node of a cluster finishes one another node began (the code flow's
+    // state, nonce, PKCE verifier and browser binding; the device grant's
+    // handle and device code), and what the provider said about a session's
+    // person, so each request maps it to a role with the rules in force.
+    R"sql(
+    CREATE TABLE oidc_logins (
+      id_hash TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,
+      nonce TEXT NOT NULL DEFAULT '',
+      verifier TEXT NOT NULL DEFAULT '',
+      binding_hash TEXT NOT NULL DEFAULT '',
+      device_code TEXT NOT NULL DEFAULT '',
+      poll_interval {BIGINT} NOT NULL DEFAULT 5,
+      created_at {BIGINT} NOT NULL,
+      expires_at {BIGINT} NOT NULL
+    );
+    CREATE INDEX oidc_logins_by_expiry ON oidc_logins(expires_at);
+    ALTER TABLE sessions ADD COLUMN person TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // {BIGINT}: a 64-bit integer; {AUTOID}: an integer primary key the

@@ -231,6 +231,9 @@ class Registry {
     std::string subject;    // who: a token's name, an e-mail
     std::string tokenHash;  // the token it was made with ("" for OIDC): revoking the token ends it
     int64_t createdAt = 0, expiresAt = 0;  // unix seconds
+    // An OIDC login's person as the provider described them (JSON: sub,
+    // email, email_verified, groups), "" for a token's session.
+    std::string person;
   };
   Result<void> createSession(const Session& s);
   // The session, std::nullopt when there is none or it has expired.
@@ -238,6 +241,28 @@ class Registry {
   Result<bool> deleteSession(const std::string& idHash);
   // Deletes expired sessions; how many went.
   Result<int64_t> purgeSessions();
+
+  // OIDC logins in progress (oidc_logins.cc): a browser's code flow between
+  // /start and /callback, a CLI's device grant between its start and the
+  // poll that ends it. Keyed by the sha256 of the state or handle.
+  struct OidcLogin {
+    std::string idHash;
+    std::string kind;         // "code", "device"
+    std::string nonce;        // code: sent in the request, must come back in the ID token
+    std::string verifier;     // code: the PKCE verifier
+    std::string bindingHash;  // code: sha256 of the browser's binding cookie
+    std::string deviceCode;   // device: what the token endpoint is polled with
+    int64_t pollInterval = 5;  // device: seconds between polls
+    int64_t createdAt = 0, expiresAt = 0;
+  };
+  // Also deletes the expired ones.
+  Result<void> addOidcLogin(const OidcLogin& l);
+  // The login, std::nullopt when there is none or it has expired.
+  Result<std::optional<OidcLogin>> oidcLogin(const std::string& idHash);
+  // Reads and deletes it: of two callers (a replayed callback, two nodes)
+  // only one gets it.
+  Result<std::optional<OidcLogin>> takeOidcLogin(const std::string& idHash);
+  Result<void> setOidcPollInterval(const std::string& idHash, int64_t seconds);
   // Secrets at rest (secrets_at_rest.cc; docs/secrets.md).
   struct SecretsStatus {
     std::string keyId;                           // new values are sealed with it ("" before any)

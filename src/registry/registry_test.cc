@@ -283,6 +283,41 @@ TEST_P(Reg, SessionsLiveUntilTheyExpireOrAreDeletedAndLeaveTheCatalogAlone) {
   EXPECT_FALSE(reg_->session("h1")->has_value());
 }
 
+TEST_P(Reg, AnOidcLoginIsTakenOnceAndExpires) {
+  const int64_t t = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto g0 = reg_->catalog()->generation;
+  Registry::OidcLogin code{"s1", "code", "nonce1", "verifier1", "bind1", "", 5, t, t + 600};
+  ASSERT_TRUE(reg_->addOidcLogin(code).ok());
+  ASSERT_TRUE(reg_->addOidcLogin({"s2", "code", "n", "v", "b", "", 5, t - 700, t - 100}).ok());
+  ASSERT_TRUE(reg_->addOidcLogin({"d1", "device", "", "", "", "devcode", 5, t, t + 600}).ok());
+  EXPECT_EQ(reg_->catalog()->generation, g0);  // no reload for a login
+  EXPECT_FALSE(reg_->oidcLogin("s2")->has_value());  // expired
+  EXPECT_FALSE(reg_->takeOidcLogin("s2")->has_value());
+  // Read without taking (the device poll), with its interval changed.
+  ASSERT_TRUE(reg_->setOidcPollInterval("d1", 10).ok());
+  auto d = reg_->oidcLogin("d1");
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->deviceCode, "devcode");
+  EXPECT_EQ((*d)->pollInterval, 10);
+  EXPECT_TRUE(reg_->oidcLogin("d1")->has_value());
+  // Taken once: a replay finds nothing.
+  auto taken = reg_->takeOidcLogin("s1");
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_EQ((*taken)->kind, "code");
+  EXPECT_EQ((*taken)->nonce, "nonce1");
+  EXPECT_EQ((*taken)->verifier, "verifier1");
+  EXPECT_EQ((*taken)->bindingHash, "bind1");
+  EXPECT_EQ((*taken)->expiresAt, t + 600);
+  EXPECT_FALSE(reg_->takeOidcLogin("s1")->has_value());
+  EXPECT_FALSE(reg_->oidcLogin("s1")->has_value());
+  // A session keeps its person.
+  Registry::Session s{"h1", "", "viewer", "a@b.c", "", t, t + 60};
+  s.person = R"({"sub":"x","email":"a@b.c"})";
+  ASSERT_TRUE(reg_->createSession(s).ok());
+  EXPECT_EQ((*reg_->session("h1"))->person, s.person);
+}
+
 TEST_P(Reg, TokensHaveRolesScopesAndTheLastAdminCannotBeRevoked) {
   ASSERT_TRUE(reg_->addTokenHash(kA, "configured").ok());
   ASSERT_TRUE(reg_->addTokenHash(kA, "configured again").ok());  // present: nothing changes
@@ -431,9 +466,11 @@ bool catalogHas(const Registry& r, const std::string& function, const std::strin
 // theirs), values in clear.
 void makeOlder(SqlConnection& db, const std::vector<std::array<std::string, 3>>& clear) {
   SqlTransaction tx(db, SqlConnection::Tx::Write);
-  // Schema 8: before secrets' key ids (9) and versions' deployers (10).
+  // Schema 8: before secrets' key ids (9), versions' deployers (10) and
+  // OIDC logins (11).
   db.script("ALTER TABLE secrets DROP COLUMN key_id; ALTER TABLE registry_state DROP COLUMN secrets_key_id;"
-            " ALTER TABLE versions DROP COLUMN created_by;");
+            " ALTER TABLE versions DROP COLUMN created_by; DROP TABLE oidc_logins;"
+            " ALTER TABLE sessions DROP COLUMN person;");
   for (const auto& [function, name, value] : clear)
     db.exec("INSERT INTO secrets(function, name, value) VALUES ($1, $2, $3)", {function, name, value});
   db.setSchemaVersion(8);

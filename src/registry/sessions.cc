@@ -7,9 +7,9 @@ namespace fn0::registry {
 
 Result<void> Registry::createSession(const Session& s) {
   return withConnection<void>([&](SqlConnection& db) -> Result<void> {
-    db.exec("INSERT INTO sessions(id_hash, csrf, role, subject, token_hash, created_at, expires_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            {s.idHash, s.csrf, s.role, s.subject, s.tokenHash, s.createdAt, s.expiresAt});
+    db.exec("INSERT INTO sessions(id_hash, csrf, role, subject, token_hash, created_at, expires_at, person) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            {s.idHash, s.csrf, s.role, s.subject, s.tokenHash, s.createdAt, s.expiresAt, s.person});
     return {};
   });
 }
@@ -17,11 +17,13 @@ Result<void> Registry::createSession(const Session& s) {
 Result<std::optional<Registry::Session>> Registry::session(const std::string& idHash) {
   return withConnection<std::optional<Session>>([&](SqlConnection& db) -> Result<std::optional<Session>> {
     auto rows = db.query(
-        "SELECT csrf, role, subject, token_hash, created_at, expires_at FROM sessions WHERE id_hash=$1 AND expires_at>$2",
+        "SELECT csrf, role, subject, token_hash, created_at, expires_at, person FROM sessions "
+        "WHERE id_hash=$1 AND expires_at>$2",
         {idHash, now()});
     if (rows.empty()) return std::optional<Session>();
     const auto& r = rows[0];
-    return std::optional<Session>(Session{idHash, r.text(0), r.text(1), r.text(2), r.text(3), r.integer(4), r.integer(5)});
+    return std::optional<Session>(
+        Session{idHash, r.text(0), r.text(1), r.text(2), r.text(3), r.integer(4), r.integer(5), r.text(6)});
   });
 }
 

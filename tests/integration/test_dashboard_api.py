@@ -186,3 +186,15 @@ def test_errors_and_limit_hits_show_in_the_series(node, guests_dir):
     pts = series(node, "/functions/hostile/series", minutes=1)["points"]
     assert sum(p["errors"] for p in pts) == 1
     assert sum(p["limit_hits"] for p in pts) == 1
+
+
+def test_deleting_a_function_with_data_says_how_much_in_fields_too(node, examples_dir):
+    assert node.deploy("full", examples_dir / "hello-c.wasm").status == 201
+    for k in ("a", "bb"):
+        assert node.api("PUT", f"/functions/full/kv/{k}", b"value", content_type="application/octet-stream").status == 200
+    r = node.api("DELETE", "/functions/full")
+    assert r.status == 409 and r.header("fn0-error") == "has-data", (r.status, r.body)
+    body = json.loads(r.body)
+    assert body["error"] == "has-data" and body["keys"] == 2 and body["bytes"] >= len("a" "bb" "value" "value")
+    assert f"has 2 keys ({body['bytes']} bytes)" in body["message"] and body["request_id"]
+    assert node.api("DELETE", "/functions/full?kv=keep").status == 200

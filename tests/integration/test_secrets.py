@@ -127,10 +127,12 @@ def test_secrets_an_older_fn0_stored_in_clear_are_sealed_on_upgrade(node_factory
     node.stop()
     data = node.data_dir
     values = {"API_KEY": fresh_value(), "DB_PASSWORD": fresh_value()}
-    # What an fn0 from before sealed secrets left: schema 8, values in clear, no key file.
+    # What an fn0 from before sealed secrets left: schema 8, values in clear, no key file
+    # (so also without the later migrations: versions' created_by, 10; OIDC logins, 11).
     db = sqlite3.connect(data / "registry.db")
     db.executescript("ALTER TABLE secrets DROP COLUMN key_id; ALTER TABLE registry_state DROP COLUMN secrets_key_id;"
-                     "PRAGMA user_version = 8;")
+                     "ALTER TABLE versions DROP COLUMN created_by; DROP TABLE oidc_logins;"
+                     "ALTER TABLE sessions DROP COLUMN person; PRAGMA user_version = 8;")
     db.executemany("INSERT INTO secrets(function, name, value) VALUES ('hostile', ?, ?)", values.items())
     db.commit()
     db.close()

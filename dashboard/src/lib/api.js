@@ -29,6 +29,7 @@ export class ApiError extends Error {
     this.code = (body && body.error) || (status === 0 ? 'unreachable' : 'http-' + status);
     this.requestId = (body && body.request_id) || null;
     this.retryAfter = retryAfter;
+    this.details = body || {};
   }
 }
 

@@ -5,7 +5,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { del, get, post, setCsrf, setUnauthorizedHandler } from './api.js';
 
 // status: 'loading' | 'anonymous' | 'authenticated'
-let state = { status: 'loading', session: null, methods: ['token'], error: null };
+// provider: what to call the OpenID provider ("Sign in with <provider>").
+let state = { status: 'loading', session: null, methods: ['token'], provider: 'SSO', error: null };
 const subscribers = new Set();
 
 function set(next) {
@@ -16,10 +17,12 @@ function set(next) {
 function adopt(session) {
   if (session && session.authenticated) {
     setCsrf(session.csrf);
-    set({ status: 'authenticated', session, methods: session.methods || ['token'], error: null });
+    set({ status: 'authenticated', session, methods: session.methods || ['token'],
+          provider: session.oidc_provider || state.provider, error: null });
   } else {
     setCsrf(null);
-    set({ status: 'anonymous', session: null, methods: (session && session.methods) || state.methods });
+    set({ status: 'anonymous', session: null, methods: (session && session.methods) || state.methods,
+          provider: (session && session.oidc_provider) || state.provider });
   }
 }
 

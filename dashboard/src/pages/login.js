@@ -13,9 +13,29 @@ function loginError(e) {
   return e.message;
 }
 
+// A failed single sign-on comes back as #/login?error=<code>
+// (src/admin/oidc_views.cc). Only known codes are shown, in our words: a
+// link cannot make this page say something else.
+const SSO_ERRORS = {
+  'oidc-unmapped': 'You signed in, but this node gives your account no role. Ask an admin to add you.',
+  'oidc-denied': 'The sign-in was cancelled or refused at the identity provider.',
+  'oidc-state': 'That sign-in link was already used, expired, or began in another browser. Try again.',
+  'oidc-unavailable': 'The identity provider cannot be reached. Try again later or use a token.',
+  'oidc-failed': 'Single sign-on failed: the identity provider’s answer was not accepted.',
+  'too-many-logins': 'Too many failed logins from this address. Wait a minute and try again.',
+};
+
+function ssoError() {
+  const q = location.hash.indexOf('?');
+  if (q < 0) return null;
+  const code = new URLSearchParams(location.hash.slice(q + 1)).get('error');
+  if (!code) return null;
+  return SSO_ERRORS[code] || 'Single sign-on failed.';
+}
+
 export function LoginPage() {
-  const { methods } = useSession();
-  const [error, setError] = useState(null);
+  const { methods, provider } = useSession();
+  const [error, setError] = useState(ssoError);
   const [busy, setBusy] = useState(false);
   const field = useRef(null);
   useEffect(() => field.current && field.current.focus(), []);
@@ -71,7 +91,7 @@ export function LoginPage() {
       ${methods && methods.includes('oidc') &&
       html`<div class="login-alt">
         <span class="muted">or</span>
-        <a class="btn btn-secondary btn-block" href="/_fn0/auth/oidc/start">Sign in with SSO</a>
+        <a class="btn btn-secondary btn-block" href="/_fn0/auth/oidc/start">Sign in with ${provider}</a>
       </div>`}
     </div>
   </main>`;

@@ -10,10 +10,10 @@ import { formatBytes, formatCount } from '../../lib/format.js';
 import { navigate } from '../../lib/router.js';
 
 // The node's 409 message names the query parameters (it speaks to API
-// clients); the dialog says the same with buttons.
-function hasDataText(name, message) {
-  const m = /has (\d+) keys? \((\d+) bytes\)/.exec(message || '');
-  const what = m ? `${formatCount(Number(m[1]))} keys (${formatBytes(Number(m[2]))})` : 'data';
+// clients); the dialog says the same with buttons, from the answer's
+// keys and bytes fields.
+function hasDataText(name, { keys, bytes } = {}) {
+  const what = Number.isFinite(keys) ? `${formatCount(keys)} key${keys === 1 ? '' : 's'} (${formatBytes(bytes || 0)})` : 'data';
   return `${name} has ${what} in its key-value bucket. Delete them with the function, or keep them: a function deployed later under this name finds them again.`;
 }
 
@@ -38,7 +38,7 @@ export function DeleteFunction({ name }) {
       setOpen(false);
       navigate('#/functions');
     } catch (e) {
-      if (e.status === 409 && e.code === 'has-data') setHasData(hasDataText(name, e.message));
+      if (e.status === 409 && e.code === 'has-data') setHasData(hasDataText(name, e.details));
       else setError(e);
     } finally {
       setBusy(false);
