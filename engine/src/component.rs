@@ -20,7 +20,8 @@ pub struct fn0_component_t {
     image_bytes: usize,
     /// Idle instances kept for functions that opted into instance reuse.
     pub(crate) pool: Arc<InstancePool>,
-    /// Guest CPU time per request lately: cheap guests run inline.
+    /// CPU time per request lately (every poll, host work included): cheap
+    /// guests run inline.
     pub(crate) cost: Arc<CostAverage>,
 }
 

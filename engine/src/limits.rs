@@ -32,6 +32,8 @@ pub(crate) fn thread_cpu_ns() -> u64 {
 pub(crate) struct CpuMeter {
     /// Guest CPU time of finished polls.
     done_ns: AtomicU64,
+    /// CPU time of finished polls, host work included.
+    polled_ns: AtomicU64,
     /// Thread CPU clock when the current poll began; 0 when not polling.
     poll_start_ns: AtomicU64,
     /// Host time of the current poll's finished host intervals.
@@ -81,6 +83,11 @@ impl CpuMeter {
         self.done_ns.load(Ordering::Relaxed) + running
     }
 
+    /// CPU time of the finished polls, host work included.
+    pub(crate) fn polled_ns(&self) -> u64 {
+        self.polled_ns.load(Ordering::Relaxed)
+    }
+
     fn poll_begins(&self) {
         self.poll_host_ns.store(0, Ordering::Relaxed);
         let in_host = self.guest_only.load(Ordering::Relaxed) && !self.in_guest.load(Ordering::Relaxed);
@@ -90,8 +97,9 @@ impl CpuMeter {
 
     fn poll_ends(&self) {
         let start = self.poll_start_ns.swap(0, Ordering::Relaxed);
-        let spent = thread_cpu_ns().saturating_sub(start).saturating_sub(self.poll_host_ns());
-        self.done_ns.fetch_add(spent, Ordering::Relaxed);
+        let polled = thread_cpu_ns().saturating_sub(start);
+        self.polled_ns.fetch_add(polled, Ordering::Relaxed);
+        self.done_ns.fetch_add(polled.saturating_sub(self.poll_host_ns()), Ordering::Relaxed);
         self.host_since_ns.store(0, Ordering::Relaxed);
         self.poll_host_ns.store(0, Ordering::Relaxed);
     }
