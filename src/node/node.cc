@@ -328,10 +328,6 @@ int serve(const NodeConfig& c) {
   ec2.workerThreads = c.guestThreads ? c.guestThreads : std::max(1u, cores / 2);
   ec2.pooledInstances = c.pooledInstances ? c.pooledInstances
                                           : std::max<uint32_t>(c.maxConcurrency + 16, 64);  // + reuse pools' idle instances
-  if (c.compileCacheMb > 0) {
-    ec2.compileCacheDir = c.compileCacheDir.empty() ? c.dataDir / "compile-cache" : c.compileCacheDir;
-    ec2.compileCacheBytes = c.compileCacheMb << 20;
-  }
   auto engine = runtime::Engine::create(ec2);
   if (!engine) {
     fmt::print(stderr, "fn0 serve: cannot create the engine: {}\n", engine.error().message);
@@ -412,7 +408,14 @@ int serve(const NodeConfig& c) {
     runtime::CompileBudget budget;
     budget.time = std::chrono::seconds(c.compileTimeoutSeconds);
     budget.memoryBytes = c.compileMemoryMb << 20;
-    cache.compileInChildProcess(runtime::CompileIsolation{exe, ec2, budget});
+    // Only the compile workers use the incremental compilation cache (the
+    // node's engine would map every pack for nothing).
+    runtime::EngineConfig workerConfig = ec2;
+    if (c.compileCacheMb > 0) {
+      workerConfig.compileCacheDir = c.compileCacheDir.empty() ? c.dataDir / "compile-cache" : c.compileCacheDir;
+      workerConfig.compileCacheBytes = c.compileCacheMb << 20;
+    }
+    cache.compileInChildProcess(runtime::CompileIsolation{exe, workerConfig, budget});
   }
   code::LibraryConfig lc;
   lc.storeIsLocal = c.storeUrl.empty();
