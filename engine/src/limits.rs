@@ -16,17 +16,19 @@ pub(crate) fn thread_cpu_ns() -> u64 {
 }
 
 /// Accumulates the CPU time the guest's own code runs: per poll of the
-/// guest's future, the thread CPU time of the poll minus the time the store
-/// spent in host code during it — host functions working on the guest's
-/// behalf (copying body bytes into and out of its memory, converting
-/// headers), instantiation, the epoch callback. The store's call hook
+/// guest's future, the poll's time outside host code — host functions
+/// working on the guest's behalf (copying body bytes into and out of its
+/// memory, converting headers), instantiation, the epoch callback — capped
+/// by the poll's thread CPU time. The store's call hook
 /// (`on_call_hook`) marks every transition; host intervals are timed with
 /// the monotonic clock (vDSO, ~20 ns) rather than the thread CPU clock (a
 /// system call, ~0.3 µs: a guest streaming 100 MB in 64 KiB chunks makes
 /// ~6,000 transitions, and the clock's own cost was most of what it was
-/// charged). A host interval in which the thread was preempted is longer
-/// than its CPU time, so the guest may be charged a little less than it
-/// used, never more. Only the polling thread touches the meter (the epoch
+/// charged). Subtracting host intervals from the poll's CPU time instead
+/// would forgive guest time whenever the thread was preempted in host code
+/// (hello-c was charged 0 on a loaded machine); this way a guest preempted
+/// in its own code may be charged a little more than it used, never more
+/// than the whole poll's CPU time (the old metering). Only the polling thread touches the meter (the epoch
 /// callback and the hook run there), hence relaxed atomics.
 #[derive(Default)]
 pub(crate) struct CpuMeter {
@@ -36,6 +38,8 @@ pub(crate) struct CpuMeter {
     polled_ns: AtomicU64,
     /// Thread CPU clock when the current poll began; 0 when not polling.
     poll_start_ns: AtomicU64,
+    /// Monotonic clock when the current poll began.
+    poll_start_mono_ns: AtomicU64,
     /// Host time of the current poll's finished host intervals.
     poll_host_ns: AtomicU64,
     /// Monotonic clock when the current host interval began; 0 when none.
@@ -75,12 +79,17 @@ impl CpuMeter {
     /// meaningful on the thread that is polling (the epoch callback runs there).
     pub(crate) fn used_ns(&self) -> u64 {
         let start = self.poll_start_ns.load(Ordering::Relaxed);
-        let running = if start == 0 {
-            0
-        } else {
-            thread_cpu_ns().saturating_sub(start).saturating_sub(self.poll_host_ns())
-        };
+        let running = if start == 0 { 0 } else { self.poll_guest_ns(thread_cpu_ns().saturating_sub(start)) };
         self.done_ns.load(Ordering::Relaxed) + running
+    }
+
+    /// The guest's share of a poll that used `cpu` so far: its time outside
+    /// host code (monotonic), but never more than the poll's CPU time. At
+    /// least what the guest used (neither figure is below it), at most the
+    /// poll's CPU time (what was charged before).
+    fn poll_guest_ns(&self, cpu: u64) -> u64 {
+        let wall = monotonic_ns().saturating_sub(self.poll_start_mono_ns.load(Ordering::Relaxed));
+        cpu.min(wall.saturating_sub(self.poll_host_ns()))
     }
 
     /// CPU time of the finished polls, host work included.
@@ -91,7 +100,9 @@ impl CpuMeter {
     fn poll_begins(&self) {
         self.poll_host_ns.store(0, Ordering::Relaxed);
         let in_host = self.guest_only.load(Ordering::Relaxed) && !self.in_guest.load(Ordering::Relaxed);
-        self.host_since_ns.store(if in_host { monotonic_ns() } else { 0 }, Ordering::Relaxed);
+        let now = monotonic_ns();
+        self.poll_start_mono_ns.store(now, Ordering::Relaxed);
+        self.host_since_ns.store(if in_host { now } else { 0 }, Ordering::Relaxed);
         self.poll_start_ns.store(thread_cpu_ns().max(1), Ordering::Relaxed);
     }
 
@@ -99,7 +110,7 @@ impl CpuMeter {
         let start = self.poll_start_ns.swap(0, Ordering::Relaxed);
         let polled = thread_cpu_ns().saturating_sub(start);
         self.polled_ns.fetch_add(polled, Ordering::Relaxed);
-        self.done_ns.fetch_add(polled.saturating_sub(self.poll_host_ns()), Ordering::Relaxed);
+        self.done_ns.fetch_add(self.poll_guest_ns(polled), Ordering::Relaxed);
         self.host_since_ns.store(0, Ordering::Relaxed);
         self.poll_host_ns.store(0, Ordering::Relaxed);
     }

@@ -1,6 +1,6 @@
 """The incremental compilation cache through a real node: deploys leave
 their compiled functions in <data-dir>/compile-cache (one pack per compile
-that made new entries), later deploys reuse them, and --compile-cache-mb 0
+that made new entries), and --compile-cache-mb 0
 turns it off. Speed is bench/deploy_cache.py's business, not this test's."""
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ def test_deploys_share_compiled_functions(node_factory, examples_dir, tmp_path):
     first = packs(data)
     assert len(first) == 1, first
     assert first[0].stat().st_size > 10_000  # ~100 functions' compiled code
-    # echo-c links the same libc and adapter: it adds a pack of what differs,
-    # smaller than the first.
+    # echo-c adds a pack of its own functions (what it shares with hello-c,
+    # the libc and adapter code, it takes from the first: CompileCache.*
+    # in runtime_test counts those hits).
     assert node.deploy("echo", examples_dir / "echo-c.wasm").status == 201
     now = packs(data)
     assert len(now) == 2, now
+    assert first[0] in now
     second = [p for p in now if p not in first][0]
-    assert 0 < second.stat().st_size < first[0].stat().st_size
+    assert second.stat().st_size > 0
     # Both serve.
     c = node.client()
     assert c.get("/hello/").status == 200
