@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
 # `make run`: starts a node on 127.0.0.1:8080 (FN0_RUN_PORT to change) with
-# its data under build/run-data, deploys the example functions, prints their
-# URLs and the admin token, and keeps the node in the foreground (Ctrl-C
-# stops it gracefully).
+# its data under build/run-data (FN0_RUN_DATA to change), deploys the example
+# functions, prints their URLs and the admin token, and keeps the node in the
+# foreground: Ctrl-C stops it gracefully and `make run` ends with status 0.
+#
+# Ctrl-C makes the terminal send SIGINT to its foreground process group. Were
+# that make's group, make would be interrupted too, and print
+# "make: *** [Makefile:..: run] Interrupt" and exit 130 however calmly the
+# node stopped. So on a terminal the node is started as a job (bash's job
+# control: a process group of its own) and, once the examples are deployed,
+# brought to the foreground (`fg`): the SIGINT reaches only the node; when it
+# has stopped, the terminal goes back to make's group and this script and
+# make exit 0. Job control is on only around those two steps: with it on,
+# every command here (each curl) would get the terminal in turn. A Ctrl-C
+# while the examples deploy stops the node and interrupts make.
 set -euo pipefail
 build="${1:-build}"
 port="${FN0_RUN_PORT:-8080}"
-data="$build/run-data"
+data="${FN0_RUN_DATA:-$build/run-data}"
 base="fn0.localhost"
 mkdir -p "$data"
+
+# Job control only when stderr (which bash's job control uses) is a terminal
+# whose foreground process group is ours, i.e. make's: not under `make run &`,
+# nor without a terminal, where it could not work.
+read -r -a self_stat </proc/$$/stat  # fields 5 and 8: our process group, the terminal's foreground one
+jobs_on=0
+[[ -t 2 && "${self_stat[4]}" == "${self_stat[7]}" ]] && jobs_on=1
+((jobs_on)) && set -m
 
 # The node's CPU and memory per request are also the most a function's
 # settings may ask for: image-resize asks for more than the defaults (10 ms,
@@ -17,7 +36,13 @@ mkdir -p "$data"
 "$build/fn0" serve --listen "127.0.0.1:$port" --data-dir "$data" --base-domain "$base" \
   --cpu-ms 500 --memory-mb 256 >"$data/access.log" 2>"$data/node.log" &
 node=$!
-trap 'kill -TERM $node 2>/dev/null; wait $node 2>/dev/null' EXIT INT TERM
+((jobs_on)) && set +m
+# Whatever ends this script early (a failed deploy, Ctrl-C before the node
+# is in the foreground, make killed) stops the node too.
+stop_node() { kill -TERM "$node" 2>/dev/null; wait "$node" 2>/dev/null || true; }
+trap stop_node EXIT
+trap 'stop_node; exit 130' INT
+trap 'stop_node; exit 143' TERM
 
 for _ in $(seq 200); do
   curl -sf "http://127.0.0.1:$port/_fn0/healthz" >/dev/null && break
@@ -67,4 +92,20 @@ try:  curl http://127.0.0.1:$port/hello-c/
       curl -H "Authorization: Bearer $token" http://127.0.0.1:$port/_fn0/api/v1/functions
 logs: $data/access.log (access log), $data/node.log; Ctrl-C stops the node
 EOT
-wait $node
+status=0
+if ((jobs_on)); then
+  set -m
+  fg %1 >/dev/null || status=$?  # `fg` prints the job's command line: not wanted
+else
+  wait "$node" || status=$?
+fi
+trap - EXIT INT TERM
+# The node's own exit status: 0 after SIGINT or SIGTERM (it finished its
+# in-flight requests); anything else is a failure worth its log.
+if ((status == 0)); then
+  echo "node stopped"
+else
+  echo "the node exited with status $status; its log: $data/node.log" >&2
+  tail -n 20 "$data/node.log" >&2
+fi
+exit "$status"

@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
 # Installs what fn0's build, tests and examples need, and only what is missing.
 # Idempotent: a second run on a ready machine does nothing but checks.
-# --test adds what only the tests need (versitygw; chromium, Playwright and
-# axe-core for the dashboard's browser tests; oidc-provider for the login
-# tests), --bench the
-# benchmark tools.
+# One flag says how much:
+#   --run    building fn0 and the examples `make run` serves (C, JS/TS, Rust,
+#            Go): `make run`, `make build`, `make examples`
+#   (none)   that and every guest language's toolchain `fn0 doctor` checks
+#            (componentize-py, libc++ for wasm32): `make setup`, `make install`
+#   --test   that and what only the tests need: the reference host
+#            (wasmtime-cli), PostgreSQL, haproxy, versitygw, libFuzzer,
+#            chromium + Playwright + axe-core, the OpenID
+#            provider (oidc-provider), pytest: `make test`
+#   --bench  --test's but the browser, and wrk + oha: `make bench`
 # Caches live outside the repository (FN0_CACHE, default ~/.cache/fn0) so a
 # clean clone rebuilds incrementally on a machine that has built before.
 set -euo pipefail
+
+want_languages=1 want_test=0 want_browser=0 want_bench=0
+case "${1:-}" in
+  --run) want_languages=0 ;;
+  "") ;;
+  --test) want_test=1 want_browser=1 ;;
+  --bench) want_test=1 want_bench=1 ;;
+  *) echo "usage: scripts/setup.sh [--run | --test | --bench]" >&2; exit 2 ;;
+esac
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -24,24 +39,36 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 apt_packages=(
   build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libsqlitecpp-dev sqlite3 libgtest-dev libgmock-dev googletest libssl-dev
+  libsqlite3-dev libsqlitecpp-dev sqlite3 libssl-dev
+  libgtest-dev libgmock-dev googletest  # CMake's configure finds GoogleTest (the unit tests)
   libtomlplusplus-dev  # fn0.toml
   libsodium-dev  # secrets sealed at rest in the registry (src/registry/secret_box.cc)
+  libpq-dev  # the registry on PostgreSQL (scale-out)
+  python3
+  # C guests and the C examples.
   "clang-$CLANG_VERSION" "lld-$CLANG_VERSION" "libclang-rt-$CLANG_VERSION-dev-wasm32" wasi-libc
-  "libclang-rt-$CLANG_VERSION-dev"  # libFuzzer and the sanitizers, for fuzz/
-  wrk python3
-  postgresql-15 libpq-dev haproxy  # scale-out: registry on PostgreSQL, a load balancer in the cluster tests
-  # Guest languages (src/cli/lang/): Rust's std built for wasm32-wasip1
-  # (rustup cannot add targets here), libc++ for C++ guests, venvs for
-  # componentize-py.
+  # Rust: the engine (wasmtime needs Rust >= 1.95; rustc-web is 1.96), cargo's
+  # tools below, and Rust guests (image-resize), whose std is built for
+  # wasm32-wasip1 from rust-web-src (rustup cannot add targets here).
   rustc-web cargo-web rust-web-src
-  "libc++-$CLANG_VERSION-dev-wasm32" "libc++abi-$CLANG_VERSION-dev-wasm32"
-  python3-venv
 )
-# ---- [dashboard] the browser the dashboard tests drive (setup.sh --test) ----
-if [[ "${1:-}" == "--test" ]]; then
-  apt_packages+=(chromium)
+# Node.js builds the dashboard and runs the JS toolchain; a machine that has
+# it (another build of Node, e.g. NodeSource's, bundles npm) keeps it.
+command -v node >/dev/null || apt_packages+=(nodejs)
+command -v npm >/dev/null || apt_packages+=(npm)
+if ((want_languages)); then
+  # libc++ for C++ guests, venvs for componentize-py (Python guests).
+  apt_packages+=("libc++-$CLANG_VERSION-dev-wasm32" "libc++abi-$CLANG_VERSION-dev-wasm32" python3-venv)
 fi
+if ((want_test)); then
+  apt_packages+=(
+    "libclang-rt-$CLANG_VERSION-dev"  # libFuzzer and the sanitizers, for fuzz/
+    postgresql-15 haproxy  # scale-out: registry on PostgreSQL, a load balancer in the cluster tests
+  )
+fi
+# ---- [dashboard] the browser the dashboard tests drive (setup.sh --test) ----
+((want_browser)) && apt_packages+=(chromium)
+((want_bench)) && apt_packages+=(wrk)
 missing=()
 for p in "${apt_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -68,7 +95,7 @@ fi
 # Only for the tests and benchmarks (setup.sh --test, which `make test`
 # runs, and --bench): `make run` does not wait for it.
 go_pid=""
-if [[ "${1:-}" != "--test" && "${1:-}" != "--bench" ]]; then
+if ((!want_test)); then
   :
 elif [[ -x "$tools/bin/versitygw" ]] && [[ -s "$tools/versitygw.version" ]] \
    && [[ "$(cat "$tools/versitygw.version")" == "$VERSITYGW_VERSION" ]]; then
@@ -108,13 +135,16 @@ cargo_tool() { # crate version binary [cargo install args...]
 }
 cargo_tool wasm-tools "$WASM_TOOLS_VERSION" wasm-tools
 cargo_tool wit-bindgen-cli "$WIT_BINDGEN_VERSION" wit-bindgen
-# The reference host: only what `wasmtime serve` needs, same features a
-# production build of it has for serving (pooling allocator, cache, p2/p3),
-# and wasi-keyvalue (-Skeyvalue: its in-memory store) for components that
-# use the key-value interfaces.
-cargo_tool wasmtime-cli "$WASMTIME_VERSION" wasmtime \
-  --no-default-features \
-  --features run,serve,wasi-http,wasi-keyvalue,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
+# The reference host, for the differential tests and the benchmarks only
+# (the longest step here; `make run` does without): only what `wasmtime
+# serve` needs, same features a production build of it has for serving
+# (pooling allocator, cache, p2/p3), and wasi-keyvalue (-Skeyvalue: its
+# in-memory store) for components that use the key-value interfaces.
+if ((want_test)); then
+  cargo_tool wasmtime-cli "$WASMTIME_VERSION" wasmtime \
+    --no-default-features \
+    --features run,serve,wasi-http,wasi-keyvalue,cranelift,pooling-allocator,component-model,component-model-async,cache,config,wat,parallel-compilation,logging,addr2line,demangle
+fi
 
 # ---- WASI preview1 adapter -------------------------------------------------
 # Shipped inside the crate wasi-preview1-component-adapter-provider; a tiny
@@ -215,7 +245,7 @@ fi
 # Playwright for Python drives Debian's chromium (installed above); its own
 # browser download is never used. axe-core is injected into the page for
 # the accessibility check.
-if [[ "${1:-}" == "--test" ]]; then
+if ((want_browser)); then
   pw_req="$repo/tools/python/requirements-browser.txt"
   pw_want="$(sed -n 's/^playwright==//p' "$pw_req")"
   if [[ "$(python3 -c 'import importlib.metadata as m; print(m.version("playwright"))' 2>/dev/null)" == "$pw_want" ]]; then
@@ -249,11 +279,13 @@ if [[ "${1:-}" == "--test" ]]; then
     cp "$oidc/package-lock.json" "$oidc/node_modules/.package-lock.json.fn0"
   fi
 fi
-# ---- Python guests (src/cli/lang/python.cc) ---------------------------------
+# ---- Python guests (src/cli/lang/python.cc; not for --run) ------------------
 # componentize-py from PyPI, pinned, in its own venv (one per version) that
 # `fn0 build` runs it from; pip's downloads are cached under $cache.
 cpy_venv="$tools/componentize-py/$COMPONENTIZE_PY_VERSION"
-if [[ -x "$cpy_venv/bin/componentize-py" ]] \
+if ((!want_languages)); then
+  :
+elif [[ -x "$cpy_venv/bin/componentize-py" ]] \
    && "$cpy_venv/bin/componentize-py" --version 2>/dev/null | grep -qF "$COMPONENTIZE_PY_VERSION"; then
   log "python: componentize-py $COMPONENTIZE_PY_VERSION present"
 else
@@ -264,8 +296,10 @@ else
   "$cpy_venv/bin/pip" install --quiet --disable-pip-version-check --cache-dir "$cache/pip" \
     "componentize-py==$COMPONENTIZE_PY_VERSION"
 fi
-# ---- Python test runner -------------------------------------------------------
-if python3 -m pytest --version >/dev/null 2>&1; then
+# ---- Python test runner (--test, --bench) ------------------------------------
+if ((!want_test)); then
+  :
+elif python3 -m pytest --version >/dev/null 2>&1; then
   log "python: pytest present"
 else
   log "python: installing pytest"
@@ -273,7 +307,7 @@ else
     python3 -m pip install --quiet --break-system-packages -r "$repo/tools/python/requirements.txt"
 fi
 # ---- benchmark tools (`make bench` only: setup.sh --bench) ------------------
-if [[ "${1:-}" == "--bench" ]]; then
+if ((want_bench)); then
   # wrk measures maximum throughput; oha can hold a constant request rate,
   # which "p99 at half load" needs.
   cargo_tool oha "$OHA_VERSION" oha

@@ -7,6 +7,7 @@
 
 #include "cli/files.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
 
@@ -37,7 +38,7 @@ Result<void> checkJsWorld(const fs::path& wit) {
 }  // namespace
 
 Result<fs::path> witFolder(const Project& p, const fs::path& work) {
-  const fs::path fn0Wit = p.isJs() ? FN0_WIT_JS_DIR : FN0_WIT_C_DIR;
+  const fs::path fn0Wit = p.isJs() ? layout().witJs : layout().witC;
   if (!fs::is_directory(p.dir / "wit")) return fn0Wit;
   if (p.isJs())
     if (auto ok = checkJsWorld(p.dir / "wit"); !ok) return ok.error();
@@ -61,7 +62,7 @@ std::string componentizeKey(const std::string& kind, const fs::path& source, con
 }
 
 Result<void> componentize(const fs::path& cwd, const std::string& source, const fs::path& wit, const fs::path& out) {
-  const fs::path js = FN0_JS_TOOLS_DIR;
+  const fs::path js = layout().jsTools;
   fs::create_directories(cwd / "tmp");
   const fs::path partial = out.string() + ".partial";
   auto r = runTool({(js / "node_modules/.bin/componentize-js").string(), source, "--wit", fs::absolute(wit).string(),

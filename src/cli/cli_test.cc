@@ -2,12 +2,15 @@
 // edits, and the human views of logs and versions.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "cli/input.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 #include "cli/project.h"
 #include "cli/templates.h"
 #include "cli/settings.h"
@@ -192,6 +195,33 @@ TEST(Views, GcSummaryByFunctionAndKind) {
                            "original: 2", "artifact: 2", "kept 2 unreferenced", "(3600 s)",
                            "node b did not sweep its files: no answer", "could not delete: artifact artifacts/x"})
     EXPECT_NE(text.find(part), std::string::npos) << part << " in:\n" << text;
+}
+
+TEST(Layout, InstalledWhereTheMarkerIsElseTheBuildTree) {
+  const fs::path prefix = fs::temp_directory_path() / ("fn0-layout-test-" + std::to_string(::getpid()));
+  fs::remove_all(prefix);
+  fs::create_directories(prefix / "bin");
+  // No share/fn0/versions.env next to it: the paths the build compiled in.
+  const Layout dev = layoutFor(prefix / "bin" / "fn0");
+  EXPECT_FALSE(dev.installed);
+  EXPECT_EQ(dev.toolsBin, fs::path(FN0_TOOLS_BIN_FOR_TEST));
+  fs::create_directories(prefix / "share/fn0");
+  std::ofstream(prefix / "share/fn0" / kInstalledMarker) << "WASMTIME_VERSION=1\n";
+  const Layout l = layoutFor(prefix / "bin" / "fn0");
+  EXPECT_TRUE(l.installed);
+  EXPECT_EQ(l.root, prefix);
+  for (const fs::path& p : {l.toolsBin, l.jsTools, l.witC, l.witJs, l.preview1Reactor, l.goWitRuntime,
+                            l.componentizePy})
+    EXPECT_EQ(p.string().rfind(prefix.string() + "/", 0), 0u) << p;
+  EXPECT_EQ(l.toolsBin, prefix / "libexec/fn0");
+  EXPECT_EQ(l.witJs, prefix / "share/fn0/wit/js");
+  // The same tree moved elsewhere: everything follows it.
+  const fs::path moved = prefix.string() + "-moved";
+  fs::remove_all(moved);
+  fs::rename(prefix, moved);
+  EXPECT_EQ(layoutFor(moved / "bin" / "fn0").preview1Reactor,
+            moved / "share/fn0/adapters/wasi_snapshot_preview1.reactor.wasm");
+  fs::remove_all(moved);
 }
 
 }  // namespace

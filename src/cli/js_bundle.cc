@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/files.h"
+#include "cli/lang/layout.h"
 #include "cli/build.h"
 #include "cli/templates.h"
 #include "cli/tool.h"
@@ -32,7 +33,7 @@ fs::path writeRuntime(const fs::path& dir) {
   return out;
 }
 
-std::string esbuild() { return (fs::path(FN0_JS_TOOLS_DIR) / "node_modules/.bin/esbuild").string(); }
+std::string esbuild() { return (layout().jsTools / "node_modules/.bin/esbuild").string(); }
 
 // esbuild's options for every bundle: the project's packages resolve as for
 // a worker (browser builds of packages, no Node.js), wasi: imports are the

@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "cli/lang/layout.h"
+
 extern char** environ;
 
 namespace fn0::cli {
@@ -46,8 +48,8 @@ Result<void> spawnTool(const std::vector<std::string>& argv, const std::map<std:
   if (output) ::close(pipeFds[1]);
   if (rc != 0) {
     if (output) ::close(pipeFds[0]);
-    return Error{"cannot run " + fs::path(argv[0]).filename().string() + ": " + std::strerror(rc) +
-                 " (run `make setup` in the fn0 repository to install the toolchains)"};
+    return Error{"cannot run " + fs::path(argv[0]).filename().string() + ": " + std::strerror(rc) + " (" +
+                 setupFix() + "; `fn0 doctor` checks every language)"};
   }
   if (output) {
     char buf[4096];

@@ -4,6 +4,7 @@
 
 #include "cli/build.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 #include "cli/tool.h"
 
 namespace fn0::cli {
@@ -37,8 +38,8 @@ std::vector<Missing> wasmCToolchainMissing() {
   const std::string apt = std::string("apt-get install ") + FN0_WASM_CLANG + " lld-" + FN0_CLANG_VERSION +
                           " libclang-rt-" + FN0_CLANG_VERSION + "-dev-wasm32 wasi-libc";
   return missingOf({needProgram(FN0_WASM_CLANG, apt), needPath("/usr/include/wasm32-wasi/stdio.h", "wasi-libc", apt),
-                    needProgram(toolPath("wit-bindgen"), kSetupFix), needProgram(toolPath("wasm-tools"), kSetupFix),
-                    needPath(FN0_PREVIEW1_REACTOR, "the WASI preview1 adapter", kSetupFix)});
+                    needProgram(toolPath("wit-bindgen"), setupFix()), needProgram(toolPath("wasm-tools"), setupFix()),
+                    needPath(layout().preview1Reactor, "the WASI preview1 adapter", setupFix())});
 }
 
 Language cLanguage() {

@@ -23,6 +23,7 @@
 #include "cli/build.h"
 #include "cli/files.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
 
@@ -97,12 +98,12 @@ std::vector<Missing> goMissing() {
                        (found.empty() ? "neither `go` on PATH nor /usr/local/go/bin/go" : found) + ")",
                    "install Go from https://go.dev/dl/ (tar -C /usr/local -xzf go1.26.*.linux-amd64.tar.gz) "
                    "or put a Go >= 1.25 first on PATH"});
-  for (auto& m : missingOf({needProgram(toolPath("wit-bindgen"), kSetupFix),
-                            needPath(fs::path(FN0_GO_WIT_RUNTIME) / "go.mod",
+  for (auto& m : missingOf({needProgram(toolPath("wit-bindgen"), setupFix()),
+                            needPath(layout().goWitRuntime / "go.mod",
                                      "the Go runtime of wit-bindgen's bindings (go.bytecodealliance.org/pkg)",
-                                     kSetupFix),
-                            needProgram(toolPath("wasm-tools"), kSetupFix),
-                            needPath(FN0_PREVIEW1_REACTOR, "the WASI preview1 adapter", kSetupFix)}))
+                                     setupFix()),
+                            needProgram(toolPath("wasm-tools"), setupFix()),
+                            needPath(layout().preview1Reactor, "the WASI preview1 adapter", setupFix())}))
     out.push_back(m);
   return out;
 }
@@ -110,7 +111,7 @@ std::vector<Missing> goMissing() {
 // The bindings of the world in <root>/wit (module `wit`), regenerated only
 // when the WIT or the generator changed.
 Result<void> writeBindings(const fs::path& wit, const fs::path& dir, const fs::path& stamp, const GoCommand& go) {
-  std::string inputs = std::string(FN0_GO_WIT_RUNTIME) + "\n" + kBridge;
+  std::string inputs = layout().goWitRuntime.string() + "\n" + kBridge;
   for (const auto& e : fs::recursive_directory_iterator(wit))
     if (e.path().extension() == ".wit") inputs += e.path().lexically_relative(wit).string() + "\n" + readFile(e.path());
   const std::string key = sha256Hex({reinterpret_cast<const uint8_t*>(inputs.data()), inputs.size()});
@@ -144,10 +145,10 @@ Result<fs::path> buildGo(const Project& p, const fs::path& work, const fs::path&
   const fs::path bindings = root / "wit", runtime = root / "go-wit-runtime";
   if (auto r = writeBindings(*wit, bindings, work / "bindings.inputs", *go); !r) return r.error();
   std::error_code ec;
-  if (readFile(runtime / "go.mod") != readFile(fs::path(FN0_GO_WIT_RUNTIME) / "go.mod") ||
+  if (readFile(runtime / "go.mod") != readFile(layout().goWitRuntime / "go.mod") ||
       !fs::exists(runtime / "wit/runtime/runtime.go")) {
     fs::remove_all(runtime, ec);
-    fs::copy(FN0_GO_WIT_RUNTIME, runtime, fs::copy_options::recursive, ec);
+    fs::copy(layout().goWitRuntime, runtime, fs::copy_options::recursive, ec);
     if (ec) return Error{"cannot copy the Go runtime to " + runtime.string() + ": " + ec.message()};
   }
   if (!fs::exists(p.dir / "go.mod")) return Error{"go.mod missing in " + p.dir.string() + " (see `fn0 new --template go`)"};

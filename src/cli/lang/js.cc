@@ -12,6 +12,7 @@
 #include "cli/files.h"
 #include "cli/js_bundle.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 
 namespace fn0::cli {
 
@@ -35,10 +36,10 @@ Result<fs::path> buildJs(const Project& p, const fs::path& work, const fs::path&
 }
 
 std::vector<Missing> jsMissing() {
-  const fs::path js = FN0_JS_TOOLS_DIR;
+  const fs::path js = layout().jsTools;
   return missingOf({needProgram("node", "apt-get install nodejs (Node.js 18 or newer)"),
-                    needPath(js / "node_modules/.bin/componentize-js", "componentize-js", kSetupFix),
-                    needPath(js / "node_modules/.bin/esbuild", "esbuild", kSetupFix)});
+                    needPath(js / "node_modules/.bin/componentize-js", "componentize-js", setupFix()),
+                    needPath(js / "node_modules/.bin/esbuild", "esbuild", setupFix())});
 }
 
 }  // namespace

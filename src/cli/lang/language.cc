@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cli/lang/layout.h"
 #include "cli/tool.h"
 
 namespace fn0::cli {
@@ -67,10 +68,9 @@ std::vector<Missing> missingOf(std::initializer_list<std::optional<Missing>> ite
 
 Result<void> componentFromCore(const fs::path& core, const fs::path& out) {
   return runTool({toolPath("wasm-tools"), "component", "new", core.string(), "--adapt",
-                  std::string("wasi_snapshot_preview1=") + FN0_PREVIEW1_REACTOR, "-o", out.string()});
+                  "wasi_snapshot_preview1=" + layout().preview1Reactor.string(), "-o", out.string()});
 }
 
-fs::path toolsDir() { return fs::path(FN0_TOOLS_BIN).parent_path(); }
-std::string toolPath(const std::string& name) { return (fs::path(FN0_TOOLS_BIN) / name).string(); }
+std::string toolPath(const std::string& name) { return (layout().toolsBin / name).string(); }
 
 }  // namespace fn0::cli

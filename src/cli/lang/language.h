@@ -66,10 +66,7 @@ std::vector<Missing> wasmCToolchainMissing();
 // wasm-tools component new <core> --adapt <preview1 reactor adapter> -o <out>.
 Result<void> componentFromCore(const std::filesystem::path& core, const std::filesystem::path& out);
 
-// fn0's pinned tools (scripts/setup.sh): ~/.cache/fn0/tools (FN0_CACHE at build time).
-std::filesystem::path toolsDir();
-std::string toolPath(const std::string& name);  // toolsDir()/bin/<name>
-// What `fn0 doctor` tells to run for fn0's own tools.
-inline constexpr const char* kSetupFix = "run scripts/setup.sh (make setup) in the fn0 checkout";
+// One of fn0's pinned tools (wit-bindgen, wasm-tools): where layout() says.
+std::string toolPath(const std::string& name);
 
 }  // namespace fn0::cli

@@ -16,6 +16,7 @@
 #include "cli/build.h"
 #include "cli/files.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 #include "cli/tool.h"
 #include "common/sha256.h"
 
@@ -56,7 +57,7 @@ std::vector<fs::path> pythonSources(const Project& p) {
 
 // Everything the component depends on: the sources, the WIT, the tool.
 std::string inputsKey(const Project& p, const std::vector<fs::path>& sources, const fs::path& wit) {
-  std::string in = std::string("fn0-python-build-v1\n") + FN0_COMPONENTIZE_PY + "\n" + p.entry + "\n";
+  std::string in = std::string("fn0-python-build-v1\n") + layout().componentizePy.string() + "\n" + p.entry + "\n";
   for (const auto& s : sources) in += s.string() + '\0' + readFile(p.dir / s) + '\0';
   std::vector<fs::path> wits;
   for (const auto& e : fs::recursive_directory_iterator(wit))
@@ -85,7 +86,7 @@ Result<fs::path> buildPython(const Project& p, const fs::path& work, const fs::p
     if (ec) return Error{"cannot copy " + s.string() + " to " + src.string() + ": " + ec.message()};
   }
   fs::create_directories(tmp);
-  const std::string tool = FN0_COMPONENTIZE_PY;
+  const std::string tool = layout().componentizePy.string();
   const std::string witDir = fs::absolute(*wit).string();
   const std::map<std::string, std::string> env = {{"TMPDIR", tmp.string()}, {"PYTHONDONTWRITEBYTECODE", "1"}};
   if (auto r = runTool({tool, "-d", witDir, "-w", kWorld, "bindings", bindings.string()}, env); !r) return r.error();
@@ -103,7 +104,13 @@ Result<fs::path> buildPython(const Project& p, const fs::path& work, const fs::p
 }
 
 std::vector<Missing> pythonMissing() {
-  return missingOf({needProgram(FN0_COMPONENTIZE_PY, std::string(kSetupFix) + " (it makes a venv with componentize-py; "
+  // Installed, componentize-py is a package next to fn0 that the system's
+  // python3 runs (its extension is built for any CPython 3).
+  if (layout().installed)
+    return missingOf({needProgram("python3", "apt-get install python3"),
+                      needProgram(layout().componentizePy.string(),
+                                  setupFix() + " after `make setup` there (it copies componentize-py in)")});
+  return missingOf({needProgram(layout().componentizePy.string(), setupFix() + " (it makes a venv with componentize-py; "
                                                                               "a fresh Debian needs apt-get install python3-venv)")});
 }
 

@@ -16,6 +16,7 @@
 
 #include "cli/build.h"
 #include "cli/lang/language.h"
+#include "cli/lang/layout.h"
 #include "cli/tool.h"
 
 namespace fn0::cli {
@@ -88,8 +89,8 @@ std::vector<Missing> rustMissing() {
                              "apt-get install rust-web-src"),
                     needProgram(FN0_WASM_CLANG, clang),
                     needPath("/usr/include/wasm32-wasi/stdio.h", "wasi-libc", clang),
-                    needProgram(toolPath("wasm-tools"), kSetupFix),
-                    needPath(FN0_PREVIEW1_REACTOR, "the WASI preview1 adapter", kSetupFix)});
+                    needProgram(toolPath("wasm-tools"), setupFix()),
+                    needPath(layout().preview1Reactor, "the WASI preview1 adapter", setupFix())});
 }
 
 }  // namespace
