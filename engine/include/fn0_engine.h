@@ -43,6 +43,12 @@ typedef struct fn0_engine_config_t {
   uint32_t on_demand_allocator; /* 1 = no pooling allocator */
   uint32_t worker_threads;      /* threads guests run on; default: CPUs */
   uint32_t compile_only;        /* 1 = only compiles: no guest threads, no ticker, a pool of one */
+  /* Incremental compilation cache (engine/src/compile_cache.rs): a directory
+   * (UTF-8, not NUL-terminated) shared by every compile worker of a node;
+   * length 0 = no cache. Its budget on disk in bytes; default 1 GiB. */
+  const char* compile_cache_dir;
+  size_t compile_cache_dir_len;
+  uint64_t compile_cache_bytes;
 } fn0_engine_config_t;
 
 /* Creates the process's engine: wasmtime's engine, the linker components are
@@ -51,6 +57,11 @@ typedef struct fn0_engine_config_t {
  * caller, freed by fn0_engine_delete after every component and request made
  * from it) in `*out`. */
 fn0_engine_error_t* fn0_engine_new(const fn0_engine_config_t* config, fn0_engine_t** out);
+
+/* Functions taken from the incremental compilation cache (`hits`) and
+ * compiled because they were missing (`misses`) by this engine so far; both 0
+ * without a cache. */
+void fn0_engine_compile_cache_counts(const fn0_engine_t* engine, uint64_t* hits, uint64_t* misses);
 void fn0_engine_delete(fn0_engine_t* engine);
 
 /* Where the node listens (`host`: an address or a name, UTF-8). A guest's

@@ -20,7 +20,8 @@ pub struct fn0_component_t {
     image_bytes: usize,
     /// Idle instances kept for functions that opted into instance reuse.
     pub(crate) pool: Arc<InstancePool>,
-    /// Guest CPU time per request lately: cheap guests run inline.
+    /// CPU time per request lately (every poll, host work included): cheap
+    /// guests run inline.
     pub(crate) cost: Arc<CostAverage>,
 }
 
@@ -147,6 +148,9 @@ pub unsafe extern "C" fn fn0_component_compile(
             .map_err(|e| wasmtime::format_err!("invalid component: {e:#}"))?;
         prelink(engine, &component)?;
         *artifact = fn0_bytes_t::from_vec(component.serialize()?);
+        if let Some(cache) = &engine.compile_cache {
+            cache.flush();
+        }
         Ok(())
     })
 }

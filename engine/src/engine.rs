@@ -1,6 +1,7 @@
 //! The process-wide engine: wasmtime's `Engine`, the linker every component
 //! is pre-linked against, the tokio runtime guests run on, and the epoch
 //! ticker that lets running guests be interrupted. One per process.
+use crate::compile_cache::DiskCache;
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
 use crate::host::Host;
@@ -18,7 +19,7 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Settings for `fn0_engine_new`. Plain data; zero means "use the default".
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct fn0_engine_config_t {
     /// Maximum linear memory of one instance, bytes (default 128 MiB). The
     /// node maximum: a function may be given less, never more.
@@ -33,6 +34,28 @@ pub struct fn0_engine_config_t {
     /// guest threads, no epoch ticker, a pool of one instance. Its artifacts
     /// load in a full engine with the same memory maximum.
     pub compile_only: u32,
+    /// Directory of the incremental compilation cache (compile_cache.rs),
+    /// UTF-8, `compile_cache_dir_len` bytes; none (0) = no cache. Shared by
+    /// every compile worker of a node.
+    pub compile_cache_dir: *const std::ffi::c_char,
+    pub compile_cache_dir_len: usize,
+    /// The cache's budget on disk, bytes (default 1 GiB).
+    pub compile_cache_bytes: u64,
+}
+
+impl Default for fn0_engine_config_t {
+    fn default() -> Self {
+        fn0_engine_config_t {
+            max_memory_bytes: 0,
+            pooled_instances: 0,
+            on_demand_allocator: 0,
+            worker_threads: 0,
+            compile_only: 0,
+            compile_cache_dir: std::ptr::null(),
+            compile_cache_dir_len: 0,
+            compile_cache_bytes: 0,
+        }
+    }
 }
 
 #[allow(non_camel_case_types)]
@@ -46,6 +69,8 @@ pub struct fn0_engine_t {
     pub(crate) listener: std::sync::RwLock<Arc<NodeListener>>,
     /// The node's key-value handler (kv/), set once before requests run.
     kv_handler: std::sync::OnceLock<crate::kv::fn0_kv_handler_t>,
+    /// The incremental compilation cache, when configured.
+    pub(crate) compile_cache: Option<Arc<DiskCache>>,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -59,7 +84,7 @@ impl Drop for fn0_engine_t {
     }
 }
 
-fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<Engine> {
+fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64, cache: Option<&Arc<DiskCache>>) -> wasmtime::Result<Engine> {
     let instances = match (cfg.compile_only, cfg.pooled_instances) {
         (1, _) => 1,
         (_, 0) => 1000,
@@ -73,6 +98,12 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64) -> wasmtime::Result<
     // WASMTIME_BACKTRACE_DETAILS variable (the default) would let one node's
     // environment change the artifact fingerprint the cluster shares.
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable);
+    // Reuse Cranelift's output for functions compiled before, by any
+    // component (compile_cache.rs). Not part of the artifact fingerprint:
+    // the code is the same either way.
+    if let Some(cache) = cache {
+        config.enable_incremental_compilation(cache.clone())?;
+    }
     if cfg.on_demand_allocator == 0 {
         let mut pool = PoolingAllocationConfig::default();
         // One component may not take more than a few slots of each kind (the
@@ -122,7 +153,16 @@ fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
 
 fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
     let max_memory = if cfg.max_memory_bytes == 0 { 128 << 20 } else { cfg.max_memory_bytes };
-    let engine = build_engine(cfg, max_memory)?;
+    let compile_cache = if cfg.compile_cache_dir.is_null() || cfg.compile_cache_dir_len == 0 {
+        None
+    } else {
+        // SAFETY: the caller passes `compile_cache_dir_len` readable bytes.
+        let dir = unsafe { std::slice::from_raw_parts(cfg.compile_cache_dir.cast::<u8>(), cfg.compile_cache_dir_len) };
+        let dir = std::path::PathBuf::from(std::str::from_utf8(dir)?);
+        let bytes = if cfg.compile_cache_bytes == 0 { 1 << 30 } else { cfg.compile_cache_bytes };
+        Some(Arc::new(DiskCache::new(dir, bytes)?))
+    };
+    let engine = build_engine(cfg, max_memory, compile_cache.as_ref())?;
     let linker = Arc::new(build_linker(&engine)?);
     let stop_ticker = Arc::new(AtomicBool::new(false));
     if cfg.compile_only != 0 {
@@ -134,6 +174,7 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
             max_memory_bytes: max_memory,
             listener: Default::default(),
             kv_handler: Default::default(),
+            compile_cache,
             ticker: None,
             stop_ticker,
         });
@@ -160,6 +201,7 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
         max_memory_bytes: max_memory,
         listener: Default::default(),
         kv_handler: Default::default(),
+        compile_cache,
         ticker: Some(ticker),
         stop_ticker,
     })
@@ -233,4 +275,14 @@ pub unsafe extern "C" fn fn0_engine_fingerprint(engine: *const fn0_engine_t) -> 
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (*engine).engine.precompile_compatibility_hash().hash(&mut h);
     h.finish()
+}
+
+/// Functions this engine took from the incremental compilation cache
+/// (`hits`) and compiled because they were not there (`misses`), so far.
+/// Both 0 without a cache.
+#[no_mangle]
+pub unsafe extern "C" fn fn0_engine_compile_cache_counts(engine: *const fn0_engine_t, hits: *mut u64, misses: *mut u64) {
+    let (h, m) = (*engine).compile_cache.as_ref().map(|c| c.counts()).unwrap_or((0, 0));
+    *hits = h;
+    *misses = m;
 }

@@ -1,8 +1,8 @@
 //! One invocation: a fresh store and instance for one HTTP request, run on
 //! the adapter's runtime. Bodies stream through bounded pipes in both
 //! directions; C++ is told about progress through callbacks and drives the
-//! bodies with non-blocking calls. Limits: CPU time (metered polls + epoch
-//! callback), memory (store limiter, pool maximum), wall-clock duration,
+//! bodies with non-blocking calls. Limits: CPU time (metered guest code, call
+//! hook + epoch callback), memory (store limiter, pool maximum), wall-clock duration,
 //! response header size, subrequests (outbound.rs), log volume (logs.rs).
 use crate::bytes::fn0_bytes_t;
 use crate::component::{fn0_component_t, InstancePool, Pooled};
@@ -305,6 +305,12 @@ fn acquire(
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.limiter);
+    if crate::limits::guest_only_metering() {
+        store.call_hook(|ctx, hook| {
+            ctx.data().meter.on_call_hook(hook);
+            Ok(())
+        });
+    }
     store.epoch_deadline_callback(|ctx| {
         let host = ctx.data();
         if host.meter.used_ns() > host.cpu_limit_ns {
@@ -333,10 +339,10 @@ async fn run(
     response_body: Arc<Pipe>,
     started: Arc<std::sync::atomic::AtomicBool>,
     timing: Arc<Timing>,
-) -> (Finished, u64) {
+) -> (Finished, Cpu) {
     let setup = Instant::now();
     let limits = plan.limits;
-    let meter = Arc::new(CpuMeter::default());
+    let meter = Arc::new(if crate::limits::guest_only_metering() { CpuMeter::guest_only() } else { CpuMeter::default() });
     let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
     let stdout = LogState::new(gate.clone(), 1, log_budget.clone());
     let stderr = LogState::new(gate.clone(), 2, log_budget);
@@ -366,7 +372,7 @@ async fn run(
     })();
     let (req, out) = match prepared {
         Ok(v) => v,
-        Err(e) => return (Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("bad request for guest: {e:#}")), 0),
+        Err(e) => return (Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("bad request for guest: {e:#}")), (0, 0)),
     };
 
     // The guest owns the store while it runs and hands it back at the end:
@@ -503,8 +509,13 @@ struct GuestDone {
     store: Store<Host>,
 }
 
-fn meter_ns(meter: &CpuMeter) -> u64 {
-    meter.used_ns()
+/// (guest CPU time: what the limit and the access log count; CPU time of
+/// every poll, host work included: what decides whether the next request
+/// runs inline, INLINE_MAX_CPU_NS), nanoseconds.
+type Cpu = (u64, u64);
+
+fn meter_ns(meter: &CpuMeter) -> Cpu {
+    (meter.used_ns(), meter.polled_ns())
 }
 
 unsafe fn build_request(head: &fn0_request_head_t, body: PipeBody) -> wasmtime::Result<http::Request<PipeBody>> {
@@ -601,20 +612,20 @@ pub unsafe extern "C" fn fn0_invoke_start(
         // outcome, or C++ would wait for on_done forever.
         let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));
         // None: the duration limit passed first.
-        let report = move |result: Option<std::thread::Result<(Finished, u64)>>| {
-            let (finished, cpu_ns) = match result {
+        let report = move |result: Option<std::thread::Result<(Finished, Cpu)>>| {
+            let (finished, (cpu_ns, polled_ns)) = match result {
                 Some(Ok(r)) => r,
                 None => {
                     let why = format!("duration limit of {} exceeded", crate::failure::duration(duration));
                     rb.fail(why.clone());
-                    (Finished::new(FN0_OUTCOME_DURATION_LIMIT, why), 0)
+                    (Finished::new(FN0_OUTCOME_DURATION_LIMIT, why), (0, 0))
                 }
                 Some(Err(_)) => {
                     rb.fail("internal error".into());
-                    (Finished::new(FN0_OUTCOME_TRAP, "internal error: the engine panicked serving this request"), 0)
+                    (Finished::new(FN0_OUTCOME_TRAP, "internal error: the engine panicked serving this request"), (0, 0))
                 }
             };
-            cost.record(cpu_ns);
+            cost.record(polled_ns);
             let outcome = fn0_outcome_t {
                 kind: finished.kind,
                 response_started: started.load(std::sync::atomic::Ordering::Relaxed) as u32,

@@ -4,6 +4,7 @@
 //! `fn0_engine_error_t*` (NULL = success), freed by the caller.
 
 mod bytes;
+mod compile_cache;
 mod component;
 mod engine;
 mod error;

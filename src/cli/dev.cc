@@ -253,6 +253,7 @@ int runDev(const Project& project, uint16_t port) {
   cfg.onRequest = printRequest;
   cfg.envOverlay = overlay;
   cfg.artifactsDir = userCacheDir() / "dev-artifacts";
+  cfg.compileCacheDir = userCacheDir() / "compile-cache";
   // The local node allows what the project's [settings] ask for (a CPython
   // guest asks for more than the default), plus the JS dev engine's work.
   uint64_t cpu = cfg.cpuMs;

@@ -78,6 +78,10 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
       ->capture_default_str();
   s->add_option("--compile-timeout-s", c.compileTimeoutSeconds, "Time one deploy's compilation may take")
       ->capture_default_str();
+  s->add_option("--compile-cache-mb", c.compileCacheMb,
+                "Disk for compiled functions reused by later deploys (in <data-dir>/compile-cache; 0: none, every "
+                "deploy compiles all its code)")
+      ->capture_default_str();
   s->add_flag("!--no-access-log", c.accessLog, "Do not write the JSON access log to stdout");
   s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
       ->capture_default_str();
@@ -408,7 +412,14 @@ int serve(const NodeConfig& c) {
     runtime::CompileBudget budget;
     budget.time = std::chrono::seconds(c.compileTimeoutSeconds);
     budget.memoryBytes = c.compileMemoryMb << 20;
-    cache.compileInChildProcess(runtime::CompileIsolation{exe, ec2, budget});
+    // Only the compile workers use the incremental compilation cache (the
+    // node's engine would map every pack for nothing).
+    runtime::EngineConfig workerConfig = ec2;
+    if (c.compileCacheMb > 0) {
+      workerConfig.compileCacheDir = c.compileCacheDir.empty() ? c.dataDir / "compile-cache" : c.compileCacheDir;
+      workerConfig.compileCacheBytes = c.compileCacheMb << 20;
+    }
+    cache.compileInChildProcess(runtime::CompileIsolation{exe, workerConfig, budget});
   }
   code::LibraryConfig lc;
   lc.storeIsLocal = c.storeUrl.empty();

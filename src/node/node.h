@@ -44,7 +44,12 @@ struct NodeConfig {
   uint32_t pooledInstances = 0;
   // A deploy's compilation runs in a child process with these budgets.
   uint64_t compileMemoryMb = 2048;
-  unsigned compileTimeoutSeconds = 300;  // a JS component: ~5 s idle, a minute on a loaded 2-core machine
+  unsigned compileTimeoutSeconds = 300;
+  // Incremental compilation cache on disk (0: none): functions an earlier
+  // deploy compiled are reused, e.g. the interpreter of every JS or Python
+  // function. Empty directory: <dataDir>/compile-cache.
+  uint64_t compileCacheMb = 1024;
+  std::filesystem::path compileCacheDir;  // a JS component: ~5 s idle, a minute on a loaded 2-core machine
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
   unsigned bodyGraceSeconds = 10;
   uint64_t bodyMinRate = 1024;

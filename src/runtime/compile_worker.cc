@@ -100,7 +100,9 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
                                    out.string(),
                                    std::to_string(how.engine.maxMemoryBytes),
                                    how.engine.pooling ? "0" : "1",
-                                   std::to_string(how.budget.memoryBytes)};
+                                   std::to_string(how.budget.memoryBytes),
+                                   how.engine.compileCacheDir.string(),
+                                   std::to_string(how.engine.compileCacheBytes)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -137,8 +139,9 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
 }
 
 int compileWorkerMain(int argc, char** argv) {
-  if (argc != 7) {
-    std::fputs("usage: fn0 __compile-worker IN OUT MAX_MEMORY_BYTES ON_DEMAND DATA_LIMIT_BYTES\n", stderr);
+  if (argc != 9) {
+    std::fputs("usage: fn0 __compile-worker IN OUT MAX_MEMORY_BYTES ON_DEMAND DATA_LIMIT_BYTES CACHE_DIR CACHE_BYTES\n",
+               stderr);
     return 2;
   }
   // Dies with the node; no core file of a compiler that hit its budget.
@@ -161,6 +164,8 @@ int compileWorkerMain(int argc, char** argv) {
   config.maxMemoryBytes = std::strtoull(argv[4], nullptr, 10);
   config.pooling = argv[5][0] != '1';
   config.compileOnly = true;
+  config.compileCacheDir = argv[7];  // empty: no cache
+  config.compileCacheBytes = std::strtoull(argv[8], nullptr, 10);
   auto engine = Engine::create(config);
   if (!engine) {
     std::fprintf(stderr, "cannot create the compile engine: %s\n", engine.error().message.c_str());
@@ -174,6 +179,11 @@ int compileWorkerMain(int argc, char** argv) {
   if (auto w = writeFileAtomically(argv[3], artifact->bytes()); !w) {
     std::fprintf(stderr, "%s\n", w.error().message.c_str());
     return 1;
+  }
+  if (std::getenv("FN0_COMPILE_STATS")) {
+    const auto c = engine->compileCacheCounts();
+    std::fprintf(stderr, "compile cache: %llu hits, %llu misses\n", static_cast<unsigned long long>(c.hits),
+                 static_cast<unsigned long long>(c.misses));
   }
   return 0;
 }

@@ -38,7 +38,7 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
                             const std::filesystem::path& out);
 
 // The child: `<exe> __compile-worker <in.wasm> <out.cwasm> <max-memory-bytes>
-// <on-demand 0|1> <data-limit-bytes>`. Exit 0: compiled; 1: the component
+// <on-demand 0|1> <data-limit-bytes> <compile-cache-dir or ""> <cache-bytes>`. Exit 0: compiled; 1: the component
 // was refused (message on stderr); 2: usage.
 int compileWorkerMain(int argc, char** argv);
 

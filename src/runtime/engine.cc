@@ -18,6 +18,10 @@ Result<Engine> Engine::create(const EngineConfig& config) {
   raw.on_demand_allocator = config.pooling ? 0 : 1;
   raw.worker_threads = config.workerThreads;
   raw.compile_only = config.compileOnly ? 1 : 0;
+  const std::string cacheDir = config.compileCacheDir.string();
+  raw.compile_cache_dir = cacheDir.data();
+  raw.compile_cache_dir_len = cacheDir.size();
+  raw.compile_cache_bytes = config.compileCacheBytes;
   fn0_engine_t* handle = nullptr;
   if (fn0_engine_error_t* err = fn0_engine_new(&raw, &handle)) return takeError(err);
   return Engine(handle);

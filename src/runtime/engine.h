@@ -5,6 +5,7 @@
 
 #include <fn0_engine.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,11 @@ struct EngineConfig {
   // Only compiles (the compile worker, compile_worker.h): no guest threads,
   // no epoch ticker.
   bool compileOnly = false;
+  // The incremental compilation cache (engine/src/compile_cache.rs): a
+  // directory every compile worker of the node shares, so functions any
+  // earlier deploy compiled are not compiled again. Empty: none.
+  std::filesystem::path compileCacheDir;
+  uint64_t compileCacheBytes = 1ull << 30;
 };
 
 // The process-wide wasmtime engine. One per process; thread-safe to share.
@@ -34,6 +40,17 @@ class Engine {
 
   // Identifies which compiled artifacts this engine can load.
   uint64_t fingerprint() const { return fn0_engine_fingerprint(handle_.get()); }
+
+  // Functions compiled so far that came from the incremental compilation
+  // cache, and that were compiled because they were missing.
+  struct CompileCacheCounts {
+    uint64_t hits = 0, misses = 0;
+  };
+  CompileCacheCounts compileCacheCounts() const {
+    CompileCacheCounts c;
+    fn0_engine_compile_cache_counts(handle_.get(), &c.hits, &c.misses);
+    return c;
+  }
 
   // Where the node listens: guests' outbound requests never reach it unless
   // an allow-list entry names exactly that port.
