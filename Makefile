@@ -57,6 +57,8 @@ bench: configure
 	@cmake --build $(BUILD_DIR) --target all examples guests
 	@python3 bench/bench.py
 	@python3 bench/density.py
+	@python3 bench/deploy_cache.py
+	@python3 bench/cpu_metering.py
 	@python3 bench/cluster_bench.py
 	@python3 bench/dev_loop.py
 	@python3 bench/first_request.py
