@@ -212,35 +212,32 @@ for p in json.load(sys.stdin)["packages"]:
 fi
 
 # ---- npm tools (JS/TS guests) ----------------------------------------------
-js="$repo/tools/js"
-if [[ -d "$js/node_modules/@bytecodealliance/componentize-js" ]] \
-   && cmp -s "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0" ; then
-  log "npm: tools present"
-else
-  log "npm: installing jco, componentize-js, esbuild (pinned by tools/js/package-lock.json)"
-  # `npm ci` rejects this lock file (npm 11 and platform-specific optional
-  # packages); `npm install` with a complete lock file installs exactly it.
-  # npm rewrites the lock file (entries for other platforms); keep the
-  # committed one, so the working tree stays clean and the check above holds.
-  cp "$js/package-lock.json" "$cache/package-lock.json.committed"
-  (cd "$js" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
-  cp "$cache/package-lock.json.committed" "$js/package-lock.json"
-  cp "$js/package-lock.json" "$js/node_modules/.package-lock.json.fn0"
-fi
+# npm_pinned DIR PROBE LABEL: `npm install` in DIR exactly as its committed
+# package-lock.json says, unless node_modules/PROBE is there and the lock
+# file matches the stamp the last install left. `npm ci` rejects these lock
+# files (npm 11 and platform-specific optional packages); `npm install` with
+# a complete lock file installs exactly it, but rewrites the file (entries
+# for other platforms): the committed one is put back, so the working tree
+# stays clean and the check holds.
+npm_pinned() {
+  local dir="$1" probe="$2" label="$3" kept
+  if [[ -d "$dir/node_modules/$probe" ]] \
+     && cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.fn0" ; then
+    log "npm: $label present"
+    return
+  fi
+  log "npm: installing $label (pinned by ${dir#"$repo"/}/package-lock.json)"
+  kept="$cache/$(echo "${dir#"$repo"/}" | tr / -)-package-lock.json.committed"
+  cp "$dir/package-lock.json" "$kept"
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
+  cp "$kept" "$dir/package-lock.json"
+  cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.fn0"
+}
+npm_pinned "$repo/tools/js" @bytecodealliance/componentize-js "jco, componentize-js, esbuild"
 # ---- [dashboard] npm packages of the web dashboard --------------------------
 # Needed to build fn0 (CMake runs dashboard/build.mjs), so always installed;
 # the same lock-file stamp as tools/js above.
-dash="$repo/dashboard"
-if [[ -d "$dash/node_modules/esbuild" ]] \
-   && cmp -s "$dash/package-lock.json" "$dash/node_modules/.package-lock.json.fn0" ; then
-  log "npm: dashboard packages present"
-else
-  log "npm: installing the dashboard's packages (preact, htm, uplot, esbuild; pinned by dashboard/package-lock.json)"
-  cp "$dash/package-lock.json" "$cache/dashboard-package-lock.json.committed"
-  (cd "$dash" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
-  cp "$cache/dashboard-package-lock.json.committed" "$dash/package-lock.json"
-  cp "$dash/package-lock.json" "$dash/node_modules/.package-lock.json.fn0"
-fi
+npm_pinned "$repo/dashboard" esbuild "the dashboard's packages (preact, htm, uplot, esbuild)"
 # ---- [dashboard] browser tests (setup.sh --test): Playwright, axe-core --------
 # Playwright for Python drives Debian's chromium (installed above); its own
 # browser download is never used. axe-core is injected into the page for
@@ -255,29 +252,9 @@ if ((want_browser)); then
     python3 -m pip install --quiet -r "$pw_req" ||
       python3 -m pip install --quiet --break-system-packages -r "$pw_req"
   fi
-  axe="$repo/tests/integration/browser"
-  if [[ -d "$axe/node_modules/axe-core" ]] \
-     && cmp -s "$axe/package-lock.json" "$axe/node_modules/.package-lock.json.fn0" ; then
-    log "npm: axe-core present"
-  else
-    log "npm: installing axe-core (pinned by tests/integration/browser/package-lock.json)"
-    cp "$axe/package-lock.json" "$cache/browser-package-lock.json.committed"
-    (cd "$axe" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
-    cp "$cache/browser-package-lock.json.committed" "$axe/package-lock.json"
-    cp "$axe/package-lock.json" "$axe/node_modules/.package-lock.json.fn0"
-  fi
+  npm_pinned "$repo/tests/integration/browser" axe-core axe-core
   # ---- [oidc] the OpenID provider the login tests run (tests/servers/oidc.py) ----
-  oidc="$repo/tests/servers/oidc"
-  if [[ -d "$oidc/node_modules/oidc-provider" ]] \
-     && cmp -s "$oidc/package-lock.json" "$oidc/node_modules/.package-lock.json.fn0" ; then
-    log "npm: oidc-provider present"
-  else
-    log "npm: installing oidc-provider (pinned by tests/servers/oidc/package-lock.json)"
-    cp "$oidc/package-lock.json" "$cache/oidc-package-lock.json.committed"
-    (cd "$oidc" && npm install --no-audit --no-fund --loglevel=error --cache "$cache/npm")
-    cp "$cache/oidc-package-lock.json.committed" "$oidc/package-lock.json"
-    cp "$oidc/package-lock.json" "$oidc/node_modules/.package-lock.json.fn0"
-  fi
+  npm_pinned "$repo/tests/servers/oidc" oidc-provider oidc-provider
 fi
 # ---- Python guests (src/cli/lang/python.cc; not for --run) ------------------
 # componentize-py from PyPI, pinned, in its own venv (one per version) that
