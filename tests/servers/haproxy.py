@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import processes
+
 BINARY = os.environ.get("FN0_HAPROXY", "/usr/sbin/haproxy")
 BALANCES = ("roundrobin", "leastconn")
 BACKEND = "nodes"
@@ -180,13 +182,7 @@ class HAProxy:
         return self.logfile.read_text(errors="replace")[-4000:] if self.logfile.exists() else ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        processes.stop(self.proc)
         self.proc = None
 
     def kill(self) -> None:

@@ -27,6 +27,8 @@ from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import processes
+
 HERE = Path(__file__).resolve().parent / "oidc"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -103,13 +105,7 @@ class OidcProvider:
             return ""
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        processes.stop(self.proc)
         self.proc = None
 
     def discovery(self) -> dict:

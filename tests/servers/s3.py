@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import processes
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -70,13 +72,7 @@ class VersityGW:
             return False
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        processes.stop(self.proc)
         self.proc = None
 
     def kill(self) -> None:
