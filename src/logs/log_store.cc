@@ -110,13 +110,18 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const std::filesystem::path& fi
     const int64_t recorded = db.execAndGet("SELECT value FROM meta WHERE key = 'last_seq'").getInt64();
     const int64_t stored = db.execAndGet("SELECT coalesce(max(id), 0) FROM lines").getInt64();
     s->lastSeqAtOpen_ = static_cast<uint64_t>(std::max(recorded, stored));
-    SQLite::Statement live(db, "SELECT id, name FROM functions WHERE dropped = 0");
-    while (live.executeStep()) s->ids_[live.getColumn(1).getString()] = live.getColumn(0).getInt64();
+    s->loadIds();
     tx.commit();
   } catch (const std::exception& e) {
     return sqlError(file, e);
   }
   return s;
+}
+
+void LogStore::loadIds() {
+  ids_.clear();
+  SQLite::Statement live(*db_, "SELECT id, name FROM functions WHERE dropped = 0");
+  while (live.executeStep()) ids_[live.getColumn(1).getString()] = live.getColumn(0).getInt64();
 }
 
 int64_t LogStore::functionId(const std::string& name, bool create) {
@@ -174,10 +179,8 @@ Result<void> LogStore::write(const std::vector<LogItem>& items, uint64_t lastSeq
     tx.commit();
   } catch (const std::exception& e) {
     // Ids made in the rolled-back transaction are gone: look them up again.
-    ids_.clear();
     try {
-      SQLite::Statement live(*db_, "SELECT id, name FROM functions WHERE dropped = 0");
-      while (live.executeStep()) ids_[live.getColumn(1).getString()] = live.getColumn(0).getInt64();
+      loadIds();
     } catch (...) {
     }
     return sqlError(file_, e);
@@ -290,10 +293,8 @@ Result<LogStore::Pass> LogStore::enforce(const RetentionOf& retentionOf, std::ch
     const int64_t freePages = db_->execAndGet("PRAGMA freelist_count").getInt64();
     if (freePages > 4096) db_->exec("PRAGMA incremental_vacuum(4096)");
   } catch (const std::exception& e) {
-    ids_.clear();
     try {
-      SQLite::Statement live(*db_, "SELECT id, name FROM functions WHERE dropped = 0");
-      while (live.executeStep()) ids_[live.getColumn(1).getString()] = live.getColumn(0).getInt64();
+      loadIds();
     } catch (...) {
     }
     return sqlError(file_, e);

@@ -92,6 +92,9 @@ class LogStore {
  private:
   explicit LogStore(std::filesystem::path file);
   int64_t functionId(const std::string& name, bool create);
+  // ids_ from the table (at open, and after a rolled-back write made ids
+  // that are gone); throws what SQLite throws.
+  void loadIds();
   std::unique_ptr<SQLite::Database> reader();
   void giveBack(std::unique_ptr<SQLite::Database> db);
 
