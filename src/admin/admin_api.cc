@@ -1,4 +1,5 @@
 #include "admin/admin_api.h"
+#include "admin/held_answer.h"
 
 #include <arpa/inet.h>
 
@@ -244,18 +245,22 @@ asio::awaitable<void> AdminApi::apiRequest(http::Exchange& ex, const std::string
   if (!match.found) co_return co_await sendError(ex, 404, "not-found", "no API route " + rel);
   if (!match.methodOk) co_return co_await sendError(ex, 405, "method-not-allowed", req.method + " is not allowed on " + rel);
   ApiCall call{caller};
+  // Every change is audited, refused or not (what was asked, by whom, the
+  // answer), before the answer leaves: see held_answer.h.
+  const bool audited = !isSafeMethod(req.method) && !fromPeer;
+  HeldAnswer held(ex);
+  http::Exchange& out = audited ? static_cast<http::Exchange&>(held) : ex;
   if (auto no = refusal(caller, req.method, match.route, match.params)) {
     const std::string reason = "forbidden";
-    co_await sendError(ex, 403, reason, *no);
+    co_await sendError(out, 403, reason, *no);
   } else {
-    co_await api(ex, call, match.route, match.params, query);
+    co_await api(out, call, match.route, match.params, query);
   }
-  // Every change is audited, refused or not (what was asked, by whom, the answer).
-  if (!isSafeMethod(req.method) && !fromPeer) {
-    const std::string function = match.route.rfind("/functions/{name}", 0) == 0 ? match.params[0] : "";
-    co_await recordAudit(req, caller, auditAction(req.method, match.route), function,
-                         auditDetail(match.route, match.params, call.detail), ex.responseStatus());
-  }
+  if (!audited) co_return;
+  const std::string function = match.route.rfind("/functions/{name}", 0) == 0 ? match.params[0] : "";
+  co_await recordAudit(req, caller, auditAction(req.method, match.route), function,
+                       auditDetail(match.route, match.params, call.detail), out.responseStatus());
+  co_await held.release();
 }
 
 std::vector<http::Header> AdminApi::peerAuth(const http::Request& req) {

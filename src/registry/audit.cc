@@ -1,5 +1,6 @@
-// The audit log: one row per admin action, appended after the action was
-// answered (outside the catalog: no reload, no notification).
+// The audit log: one row per admin action, appended once the action is done
+// and before its answer leaves (admin/held_answer.h), outside the catalog:
+// no reload, no notification.
 #include "registry/registry.h"
 #include "registry/transactions.h"
 
