@@ -84,7 +84,10 @@ wait_for() {
   shift 3
   local deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
-    if ! alive "$part" >/dev/null; then
+    # Only whether the pid still runs: right after `setsid prog &` it may not
+    # have exec'd yet (its cmdline is still this script's), which alive()
+    # would take for another program.
+    if ! kill -0 "$(cat "$(pidfile "$part")" 2>/dev/null)" 2>/dev/null; then
       tail -n 20 "$log" >&2 || true
       die "$part exited during start-up (log: $log)"
     fi
