@@ -23,12 +23,24 @@ std::string hex64(uint64_t v) {
 }  // namespace
 
 ComponentCache::ComponentCache(const Engine& engine, std::filesystem::path artifactDir,
-                               size_t memoryBudgetBytes)
+                               size_t memoryBudgetBytes, size_t maxEntries)
     : engine_(engine),
       dir_(std::move(artifactDir)),
       budget_(memoryBudgetBytes),
+      maxEntries_(maxEntries != 0 ? maxEntries : maxEntriesForMapCount()),
       fingerprint_(hex64(engine.fingerprint())) {
   std::filesystem::create_directories(dir_);
+}
+
+size_t ComponentCache::maxEntriesForMapCount() {
+  constexpr size_t kReserved = 16384, kPerComponent = 4, kFloor = 256;
+  size_t maps = 65530;  // the kernel's default, if /proc says nothing
+  if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+    unsigned long long v = 0;
+    if (std::fscanf(f, "%llu", &v) == 1) maps = static_cast<size_t>(v);
+    std::fclose(f);
+  }
+  return maps > kReserved + kPerComponent * kFloor ? (maps - kReserved) / kPerComponent : kFloor;
 }
 
 std::filesystem::path ComponentCache::artifactPath(const std::string& hash) const {
@@ -101,7 +113,7 @@ void ComponentCache::insertLocked(Entry entry) {
   index_[lru_.front().hash] = lru_.begin();
   // Evict from the cold end; a component in use stays alive through its
   // shared_ptr until its requests finish. The newest entry always stays.
-  while (stats_.bytes > budget_ && lru_.size() > 1) {
+  while ((stats_.bytes > budget_ || lru_.size() > maxEntries_) && lru_.size() > 1) {
     Entry& victim = lru_.back();
     stats_.bytes -= victim.bytes;
     index_.erase(victim.hash);

@@ -1,7 +1,8 @@
 // The component cache: compiled artifacts on disk, keyed by the component's
 // content hash and the engine fingerprint (so a new wasmtime never loads an
 // old artifact), and pre-linked components in memory, evicted least recently
-// used once their mapped images exceed a byte budget.
+// used once their mapped images exceed a byte budget or their number the
+// process's room for memory mappings (maxEntriesForMapCount).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,17 @@ namespace fn0::runtime {
 
 class ComponentCache {
  public:
-  ComponentCache(const Engine& engine, std::filesystem::path artifactDir, size_t memoryBudgetBytes);
+  // `maxEntries` 0: maxEntriesForMapCount().
+  ComponentCache(const Engine& engine, std::filesystem::path artifactDir, size_t memoryBudgetBytes,
+                 size_t maxEntries = 0);
+
+  // How many components may be resident at once: every loaded artifact
+  // holds about 4 memory mappings (code, data, copy-on-write image), and at
+  // vm.max_map_count (65530 by default) every further mmap fails, a new
+  // instance's included: requests would fail with 500s. 16,384 mappings stay
+  // for the pooling allocator, threads and libraries; 12,286 components with
+  // the default limit. Raise vm.max_map_count to keep more resident.
+  static size_t maxEntriesForMapCount();
 
   // Compiles `wasm` and stores its artifact, unless that is already on disk.
   // Returns the content hash (sha256 hex) that `get` takes. The caps
@@ -75,6 +86,7 @@ class ComponentCache {
   const Engine& engine_;
   const std::filesystem::path dir_;
   const size_t budget_;
+  const size_t maxEntries_;
   const std::string fingerprint_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // front = most recently used

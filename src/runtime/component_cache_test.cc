@@ -155,5 +155,35 @@ TEST_F(Cache, EvictsLeastRecentlyUsedBeyondTheBudget) {
   EXPECT_EQ(testing::exchange(*engine_, *ca, RequestHead{}).status, 200);
 }
 
+TEST_F(Cache, EvictsBeyondTheEntryCapWhateverTheBytes) {
+  ComponentCache capped(*engine_, dir_ / "artifacts", 1ull << 30, 2);
+  std::vector<std::string> hashes;
+  for (const char* name : {"hello-c", "echo-c", "hello-c-copy"}) {
+    auto bytes = readFile(testing::example(name == std::string("hello-c-copy") ? "hello-c" : name));
+    if (name == std::string("hello-c-copy")) {
+      // Another component (a custom section appended): its own hash and entry.
+      const uint8_t section[] = {0x00, 0x05, 0x04, 'c', 'o', 'p', 'y'};
+      bytes.insert(bytes.end(), std::begin(section), std::end(section));
+    }
+    auto h = capped.prepare(bytes);
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    ASSERT_TRUE(capped.get(*h).ok());
+    hashes.push_back(*h);
+  }
+  EXPECT_EQ(capped.stats().entries, 2u);
+  EXPECT_EQ(capped.stats().evictions, 1u);
+  EXPECT_FALSE(capped.resident(hashes[0]));
+  EXPECT_TRUE(capped.resident(hashes[2]));
+}
+
+TEST(CacheCap, FollowsTheMapCountLimit) {
+  // 65530 (the default) -> 12,286 entries; whatever this machine has, the
+  // cap leaves room and is never below the floor.
+  EXPECT_GE(ComponentCache::maxEntriesForMapCount(), 256u);
+  std::ifstream in("/proc/sys/vm/max_map_count");
+  size_t maps = 0;
+  if (in >> maps && maps > 16384 + 4 * 256) EXPECT_EQ(ComponentCache::maxEntriesForMapCount(), (maps - 16384) / 4);
+}
+
 }  // namespace
 }  // namespace fn0::runtime
