@@ -11,12 +11,30 @@ use std::ffi::c_char;
 use wasmtime::component::Component;
 use std::sync::{Arc, Mutex};
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+
+/// The handler a component exports, pre-linked: `wasi:http/incoming-handler`
+/// (WASI 0.2) or `wasi:http/handler` (WASI 0.3, async; invoke_p3.rs).
+#[derive(Clone)]
+pub(crate) enum Pre {
+    P2(ProxyPre<Host>),
+    P3(ServicePre<Host>),
+}
+
+impl Pre {
+    fn instance_pre(&self) -> &wasmtime::component::InstancePre<Host> {
+        match self {
+            Pre::P2(p) => p.instance_pre(),
+            Pre::P3(p) => p.instance_pre(),
+        }
+    }
+}
 
 /// A compiled, pre-linked component: immutable and safe to share across
 /// threads (`const fn0_component_t*`).
 #[allow(non_camel_case_types)]
 pub struct fn0_component_t {
-    pub(crate) pre: ProxyPre<Host>,
+    pub(crate) pre: Pre,
     image_bytes: usize,
     /// Idle instances kept for functions that opted into instance reuse.
     pub(crate) pool: Arc<InstancePool>,
@@ -41,10 +59,17 @@ impl CostAverage {
     }
 }
 
+/// The instantiated handler of a pooled instance (a component's pool holds
+/// one kind only).
+pub(crate) enum Instance {
+    P2(Proxy),
+    P3(wasmtime_wasi_http::p3::bindings::Service),
+}
+
 /// An instance that served a request successfully and may serve another.
 pub(crate) struct Pooled {
     pub(crate) store: wasmtime::Store<Host>,
-    pub(crate) proxy: Proxy,
+    pub(crate) instance: Instance,
     pub(crate) served: u32,
     /// Hash of the environment the instance was created with; reused only
     /// for requests with the same one.
@@ -93,18 +118,22 @@ fn check_shape(bytes: &[u8]) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn prelink(engine: &fn0_engine_t, component: &Component) -> wasmtime::Result<ProxyPre<Host>> {
+fn prelink(engine: &fn0_engine_t, component: &Component) -> wasmtime::Result<Pre> {
     let instance_pre = engine.linker.instantiate_pre(component).map_err(|e| {
         wasmtime::format_err!("the component imports something fn0 does not provide: {e:#}")
     })?;
-    ProxyPre::new(instance_pre).map_err(|e| {
+    if let Ok(p2) = ProxyPre::new(instance_pre.clone()) {
+        return Ok(Pre::P2(p2));
+    }
+    ServicePre::new(instance_pre).map(Pre::P3).map_err(|e| {
         let exports: Vec<String> = component
             .component_type()
             .exports(&engine.engine)
             .map(|(name, _)| name.to_string())
             .collect();
         wasmtime::format_err!(
-            "the component does not export wasi:http/incoming-handler@0.2.x (it exports: {}): {e:#}",
+            "the component does not export wasi:http/incoming-handler@0.2.x or \
+             wasi:http/handler@0.3.x (it exports: {}): {e:#}",
             if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
         )
     })

@@ -92,6 +92,8 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64, cache: Option<&Arc<D
     };
     let mut config = Config::new();
     config.wasm_component_model(true).epoch_interruption(true).memory_init_cow(true);
+    // WASI 0.3 components (invoke_p3.rs): the async ABI, streams, futures.
+    config.wasm_component_model_async(true);
     // Backtraces name frames from the component's name section, which the
     // artifact keeps whatever this says (failure.rs). Parsing DWARF for file
     // and line would cost memory per artifact, and leaving it to the
@@ -147,6 +149,10 @@ fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     // address unless the invocation allows them (host.rs).
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    // The same for WASI 0.3 (@0.3.0 names; one linker serves both, and a
+    // 0.3 component built with the preview1 adapter imports some of each).
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     crate::kv::add_to_linker(&mut linker)?;
     Ok(linker)
 }

@@ -5,7 +5,7 @@
 //! hook + epoch callback), memory (store limiter, pool maximum), wall-clock duration,
 //! response header size, subrequests (outbound.rs), log volume (logs.rs).
 use crate::bytes::fn0_bytes_t;
-use crate::component::{fn0_component_t, InstancePool, Pooled};
+use crate::component::{fn0_component_t, Instance, InstancePool, Pooled, Pre};
 use crate::engine::fn0_engine_t;
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
@@ -177,7 +177,7 @@ impl Gate {
             }
         })
     }
-    fn response(&self, status: u16, headers: &[fn0_header_t]) {
+    pub(crate) fn response(&self, status: u16, headers: &[fn0_header_t]) {
         self.with(|c| {
             if let Some(f) = c.on_response {
                 unsafe { f(c.ctx, status, headers.as_ptr(), headers.len()) }
@@ -215,38 +215,38 @@ pub struct fn0_request_t {
 
 // ---- the invocation ---------------------------------------------------------
 
-struct Plan {
+pub(crate) struct Plan {
     kv: crate::kv::KvLink,
-    limits: fn0_limits_t,
-    env: Vec<(String, String)>,
+    pub(crate) limits: fn0_limits_t,
+    pub(crate) env: Vec<(String, String)>,
     allow: Arc<AllowList>,
     node: Arc<NodeListener>,
 }
 
-struct Finished {
-    kind: u32,
-    message: String,
-    backtrace: String,
+pub(crate) struct Finished {
+    pub(crate) kind: u32,
+    pub(crate) message: String,
+    pub(crate) backtrace: String,
 }
 
 /// Wall time of store creation + instantiation, reported in the outcome.
 #[derive(Default)]
-struct Timing {
-    instantiate_ns: std::sync::atomic::AtomicU64,
+pub(crate) struct Timing {
+    pub(crate) instantiate_ns: std::sync::atomic::AtomicU64,
 }
 
 impl Finished {
-    fn ok() -> Self {
+    pub(crate) fn ok() -> Self {
         Finished::new(FN0_OUTCOME_OK, "")
     }
-    fn new(kind: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: u32, message: impl Into<String>) -> Self {
         Finished { kind, message: message.into(), backtrace: String::new() }
     }
 }
 
 /// What a guest failure was, with its cause and (for the log) its frames.
 /// The message never holds the backtrace: it reaches the caller.
-fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, limits: &fn0_limits_t, memory_hit: bool) -> Finished {
+pub(crate) fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, limits: &fn0_limits_t, memory_hit: bool) -> Finished {
     // The pooling allocator had no free slot (instances, memories, tables,
     // stacks) for a new instance: the node is full, not the guest broken.
     if let Some(full) = e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
@@ -271,17 +271,28 @@ fn classify_guest_error(e: &wasmtime::Error, meter: &CpuMeter, limits: &fn0_limi
 
 /// The store a request runs in: a pooled instance of this component, or a
 /// fresh store to instantiate into.
-fn acquire(
+pub(crate) fn acquire(
     engine: &wasmtime::Engine,
     pool: &InstancePool,
     plan: &Plan,
     env_key: u64,
-) -> (Store<Host>, Option<Proxy>, u32) {
+) -> (Store<Host>, Option<Instance>, u32) {
     if plan.limits.reuse_instance_requests > 1 {
         if let Some(p) = pool.take(env_key) {
-            return (p.store, Some(p.proxy), p.served);
+            return (p.store, Some(p.instance), p.served);
         }
     }
+    (new_store(engine, plan), None, 0)
+}
+
+/// Whether an instance that has served `served` requests (this one
+/// included) goes back to the pool: only for functions that opted in.
+pub(crate) fn keep_for_reuse(limits: &fn0_limits_t, served: u32) -> bool {
+    limits.reuse_instance_requests > 1 && served < limits.reuse_instance_requests
+}
+
+/// A fresh store for one instance: WASI context, limits, CPU meter hooks.
+pub(crate) fn new_store(engine: &wasmtime::Engine, plan: &Plan) -> Store<Host> {
     let (stdout, stderr) = (Arc::new(SinkSlot::default()), Arc::new(SinkSlot::default()));
     let mut wasi = WasiCtxBuilder::new();
     wasi.envs(&plan.env).stdout(LogSink(stdout.clone())).stderr(LogSink(stderr.clone()));
@@ -319,10 +330,92 @@ fn acquire(
         }
         Ok(UpdateDeadline::Yield(1))
     });
-    (store, None, 0)
+    store
 }
 
-fn env_key(env: &[(String, String)]) -> u64 {
+/// This request's meter and log streams (flushed when it ends).
+pub(crate) struct RequestState {
+    pub(crate) meter: Arc<CpuMeter>,
+    stdout: Arc<Mutex<LogState>>,
+    stderr: Arc<Mutex<LogState>>,
+}
+
+impl RequestState {
+    pub(crate) fn new(gate: &Arc<Gate>, limits: &fn0_limits_t) -> Self {
+        let meter = Arc::new(if crate::limits::guest_only_metering() { CpuMeter::guest_only() } else { CpuMeter::default() });
+        let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
+        let stdout = LogState::new(gate.clone(), 1, log_budget.clone());
+        let stderr = LogState::new(gate.clone(), 2, log_budget);
+        RequestState { meter, stdout, stderr }
+    }
+
+    /// Points `store` (fresh or reused) at this request: its meter, limits,
+    /// key-value session, outbound policy and log streams.
+    pub(crate) fn arm(&self, store: &mut Store<Host>, plan: Plan, gate: &Arc<Gate>) {
+        let limits = plan.limits;
+        let host = store.data_mut();
+        host.meter = self.meter.clone();
+        host.cpu_limit_ns = limits.cpu_time_ns;
+        host.kv = plan.kv;
+        host.outbound = Outbound::new(limits.max_subrequests, plan.allow, plan.node, gate.clone());
+        // The memory a reused instance already holds still counts.
+        host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
+        host.limiter.hit = false;
+        host.stdout.set(Some(self.stdout.clone()));
+        host.stderr.set(Some(self.stderr.clone()));
+        store.set_epoch_deadline(1);
+    }
+
+    pub(crate) fn finish_logs(&self) {
+        self.stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
+        self.stderr.lock().unwrap_or_else(|p| p.into_inner()).flush();
+    }
+
+    pub(crate) fn cpu(&self) -> Cpu {
+        meter_ns(&self.meter)
+    }
+}
+
+/// Checks the response head and hands it to C++ (`on_response`).
+pub(crate) fn deliver_head(parts: &http::response::Parts, limits: &fn0_limits_t, gate: &Gate, started: &std::sync::atomic::AtomicBool) -> Result<(), String> {
+    crate::response::check(parts.status, &parts.headers, limits.max_response_header_bytes)?;
+    let headers: Vec<fn0_header_t> = parts
+        .headers
+        .iter()
+        .filter(|(k, _)| !crate::response::dropped(k.as_str()))
+        .map(|(k, v)| fn0_header_t { name: fn0_str_t::of(k.as_str().as_bytes()), value: fn0_str_t::of(v.as_bytes()) })
+        .collect();
+    started.store(true, std::sync::atomic::Ordering::Relaxed);
+    gate.response(parts.status.as_u16(), &headers);
+    Ok(())
+}
+
+/// Moves the guest's response body into the pipe C++ reads, as fast as the
+/// client takes it. Ok when the body ended or the client went away.
+pub(crate) async fn forward_body<B>(mut body: B, pipe: Arc<Pipe>) -> Result<(), String>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Debug,
+{
+    loop {
+        if !std::future::poll_fn(|cx| pipe.poll_writable(cx)).await {
+            return Ok(()); // the client went away
+        }
+        match body.frame().await {
+            None => return Ok(()),
+            Some(Err(e)) => return Err(format!("{e:?}")),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if !data.is_empty() {
+                        pipe.push(data);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn env_key(env: &[(String, String)]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     env.hash(&mut h);
@@ -342,27 +435,12 @@ async fn run(
 ) -> (Finished, Cpu) {
     let setup = Instant::now();
     let limits = plan.limits;
-    let meter = Arc::new(if crate::limits::guest_only_metering() { CpuMeter::guest_only() } else { CpuMeter::default() });
-    let log_budget = Arc::new(std::sync::atomic::AtomicUsize::new(limits.max_log_bytes as usize));
-    let stdout = LogState::new(gate.clone(), 1, log_budget.clone());
-    let stderr = LogState::new(gate.clone(), 2, log_budget);
+    let state = RequestState::new(&gate, &limits);
+    let meter = state.meter.clone();
     let key = env_key(&plan.env);
 
     let (mut store, proxy, served) = acquire(&engine, &pool, &plan, key);
-    {
-        // Per-request state, also for a reused instance.
-        let host = store.data_mut();
-        host.meter = meter.clone();
-        host.cpu_limit_ns = limits.cpu_time_ns;
-        host.kv = plan.kv;
-        host.outbound = Outbound::new(limits.max_subrequests, plan.allow, plan.node, gate.clone());
-        // The memory a reused instance already holds still counts.
-        host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
-        host.limiter.hit = false;
-        host.stdout.set(Some(stdout.clone()));
-        host.stderr.set(Some(stderr.clone()));
-    }
-    store.set_epoch_deadline(1);
+    state.arm(&mut store, plan, &gate);
 
     let (tx, mut rx) = tokio::sync::oneshot::channel();
     let prepared = (|| -> wasmtime::Result<_> {
@@ -380,8 +458,8 @@ async fn run(
     let guest = async move {
         let result = async {
             let proxy = match proxy {
-                Some(p) => p,
-                None => component.instantiate_async(&mut store).await?,
+                Some(Instance::P2(p)) => p,
+                _ => component.instantiate_async(&mut store).await?,
             };
             timing.instantiate_ns.store(setup.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await.map(|()| proxy)
@@ -399,10 +477,7 @@ async fn run(
         r = &mut rx => r.ok(),
         g = &mut guest => { guest_done = Some(g); rx.try_recv().ok() }
     };
-    let finish_logs = || {
-        stdout.lock().unwrap_or_else(|p| p.into_inner()).flush();
-        stderr.lock().unwrap_or_else(|p| p.into_inner()).flush();
-    };
+    let finish_logs = || state.finish_logs();
 
     let response = match head {
         Some(Ok(resp)) => resp,
@@ -423,42 +498,13 @@ async fn run(
     };
 
     let (parts, body) = response.into_parts();
-    if let Err(why) = crate::response::check(parts.status, &parts.headers, limits.max_response_header_bytes) {
+    if let Err(why) = deliver_head(&parts, &limits, &gate, &started) {
         finish_logs();
         return (Finished::new(FN0_OUTCOME_INVALID_RESPONSE, why), meter_ns(&meter));
     }
-    {
-        let headers: Vec<fn0_header_t> = parts
-            .headers
-            .iter()
-            .filter(|(k, _)| !crate::response::dropped(k.as_str()))
-            .map(|(k, v)| fn0_header_t { name: fn0_str_t::of(k.as_str().as_bytes()), value: fn0_str_t::of(v.as_bytes()) })
-            .collect();
-        started.store(true, std::sync::atomic::Ordering::Relaxed);
-        gate.response(parts.status.as_u16(), &headers);
-    }
 
     // Phase 2: stream the body while the guest runs; a guest failure ends it.
-    let pipe = response_body.clone();
-    let mut forward = Box::pin(async move {
-        let mut body = body;
-        loop {
-            if !std::future::poll_fn(|cx| pipe.poll_writable(cx)).await {
-                return Ok(()); // the client went away
-            }
-            match body.frame().await {
-                None => return Ok(()),
-                Some(Err(e)) => return Err(format!("{e:?}")),
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        if !data.is_empty() {
-                            pipe.push(data);
-                        }
-                    }
-                }
-            }
-        }
-    });
+    let mut forward = Box::pin(forward_body(body, response_body.clone()));
     let mut forwarded = None;
     let g = match guest_done {
         Some(g) => g,
@@ -479,7 +525,7 @@ async fn run(
             // A reused instance keeps its resources: only after the body is
             // fully forwarded is it safe to pool. A fresh one is dropped now,
             // which also ends a body the guest left unfinished.
-            let keep = limits.reuse_instance_requests > 1 && served + 1 < limits.reuse_instance_requests;
+            let keep = keep_for_reuse(&limits, served + 1);
             let store = if keep { Some(store) } else { drop(store); None };
             let f = match forwarded { Some(f) => f, None => forward.await };
             match f {
@@ -488,7 +534,7 @@ async fn run(
                     if let Some(mut store) = store {
                         store.data_mut().stdout.set(None);
                         store.data_mut().stderr.set(None);
-                        pool.put(Pooled { store, proxy, served: served + 1, env_key: key });
+                        pool.put(Pooled { store, instance: Instance::P2(proxy), served: served + 1, env_key: key });
                     }
                     Finished::ok()
                 }
@@ -512,7 +558,7 @@ struct GuestDone {
 /// (guest CPU time: what the limit and the access log count; CPU time of
 /// every poll, host work included: what decides whether the next request
 /// runs inline, INLINE_MAX_CPU_NS), nanoseconds.
-type Cpu = (u64, u64);
+pub(crate) type Cpu = (u64, u64);
 
 fn meter_ns(meter: &CpuMeter) -> Cpu {
     (meter.used_ns(), meter.polled_ns())
@@ -601,13 +647,16 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let response_body = Pipe::new(PIPE_CAPACITY, Some(gate.notifier(|c| c.on_response_body_readable)), None);
         let request = build_request(&*head, PipeBody(request_body.clone()))?;
         let duration = Duration::from_nanos(plan.limits.duration_ns);
-        let (wasm_engine, pre, pool) = (engine.engine.clone(), (*component).pre.clone(), (*component).pool.clone());
+        let (wasm_engine, pool) = (engine.engine.clone(), (*component).pool.clone());
         let (g, rb) = (gate.clone(), response_body.clone());
         let start = Instant::now();
         let deadline = tokio::time::Instant::from_std(start + duration);
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let timing = Arc::new(Timing::default());
-        let work = run(wasm_engine, pre, pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone());
+        let work: std::pin::Pin<Box<dyn Future<Output = (Finished, Cpu)> + Send>> = match &(*component).pre {
+            Pre::P2(pre) => Box::pin(run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone())),
+            Pre::P3(pre) => Box::pin(crate::invoke_p3::run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone())),
+        };
         // A panic inside the adapter must still end the request with an
         // outcome, or C++ would wait for on_done forever.
         let work = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(work));

@@ -13,6 +13,7 @@ mod ffi;
 mod host;
 mod inspect;
 mod invoke;
+mod invoke_p3;
 mod kv;
 mod limits;
 mod logs;
