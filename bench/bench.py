@@ -4,8 +4,9 @@ allocator, a fresh instance per request) side by side on the same components,
 the same machine and the same load generator (wrk on loopback), alternating
 runs. Prints a table with ratios and writes build/bench/results.json.
 
-Covered so far: throughput and p50/p99 latency for hello-c, hello-js and
-echo-c with a 64 KiB body; the raw HTTP stack (fixed response, no wasm);
+Covered so far: throughput and p50/p99 latency for hello-c, hello-js,
+echo-c with a 64 KiB body and a WASI 0.3 hello (tests/guests/p3-rust);
+the raw HTTP stack (fixed response, no wasm);
 deploy -> first response (new bytes, compiled on deploy); restart -> first
 response (artifact on disk); p50/p99 of hello-c at half of fn0's maximum
 throughput, at a constant rate (oha, installed by `setup.sh --bench`);
@@ -169,20 +170,24 @@ def main() -> int:
     post.write_text('wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\n'
                     'wrk.headers["Content-Type"] = "application/octet-stream"\n')
     examples = BUILD / "examples"
-    cases = [("hello-c", None), ("hello-js", None), ("echo-c 64KiB", post)]
+    # hello-p3: the WASI 0.3 test guest's `/` (tests/guests/p3-rust, Rust,
+    # wasi:http@0.3 async), next to the 0.2 hellos.
+    paths = {name: examples / f"{name}.wasm" for name in ("hello-c", "hello-js", "echo-c")}
+    paths["hello-p3"] = BUILD / "tests" / "guests" / "p3-rust.wasm"
+    cases = [("hello-c", None), ("hello-js", None), ("echo-c 64KiB", post), ("hello-p3", None)]
     results: dict = {"config": {"duration": DURATION, "connections": CONNECTIONS, "rounds": ROUNDS}, "cases": {}}
 
     data = Path(tempfile.mkdtemp(prefix="fn0-bench-"))
     # No access log: wasmtime serve writes nothing per request either.
     node = Node(BUILD, data, "--cpu-ms", "1000", "--no-access-log").start()
-    for name in ("hello-c", "hello-js", "echo-c"):
-        assert node.deploy(name, examples / f"{name}.wasm").status in (200, 201)
+    for name, path in paths.items():
+        assert node.deploy(name, path).status in (200, 201)
     try:
         for case, script in cases:
             comp = case.split()[0]
             fn0_runs, ref_runs = [], []
             for _ in range(ROUNDS):
-                with ReferenceHost(examples / f"{comp}.wasm") as ref:
+                with ReferenceHost(paths[comp]) as ref:
                     ref_runs.append(wrk(f"http://127.0.0.1:{ref.port}/", script))
                 fn0_runs.append(wrk(f"http://127.0.0.1:{node.port}/{comp}/", script))
             results["cases"][case] = {"fn0": best(fn0_runs), "reference": best(ref_runs)}
