@@ -711,8 +711,7 @@ fn run_inline_first<F: Future + Send + 'static>(
 ) -> Option<tokio::task::AbortHandle> {
     let _context = runtime.enter();
     let mut work = Box::pin(work);
-    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
-    let first = if inline { work.as_mut().poll(&mut cx) } else { std::task::Poll::Pending };
+    let first = if inline { poll_while_ready(work.as_mut()) } else { std::task::Poll::Pending };
     match first {
         std::task::Poll::Ready(r) => {
             report(Some(r));
@@ -724,6 +723,42 @@ fn run_inline_first<F: Future + Send + 'static>(
                 .spawn(async move { report(tokio::time::timeout_at(deadline, work).await.ok()) })
                 .abort_handle(),
         ),
+    }
+}
+
+/// Set when a waker is woken: tells a Pending poll that did not really wait.
+struct Woken(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Woken {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Polls `work` on this thread, again as long as it returned Pending having
+/// been woken meanwhile (a yield: wasmtime's event loop for WASI 0.3
+/// components does this between turns), while the polls took less than
+/// INLINE_MAX_CPU_NS in all (a busy guest's epoch yield must not hold the
+/// I/O thread). A future that really waits (nothing woke it) is left to the
+/// runtime.
+fn poll_while_ready<F: Future + ?Sized>(mut work: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+    let started = Instant::now();
+    let woken = Arc::new(Woken(std::sync::atomic::AtomicBool::new(false)));
+    let waker = std::task::Waker::from(woken.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        woken.0.store(false, std::sync::atomic::Ordering::Relaxed);
+        if let std::task::Poll::Ready(r) = work.as_mut().poll(&mut cx) {
+            return std::task::Poll::Ready(r);
+        }
+        if !woken.0.load(std::sync::atomic::Ordering::Relaxed)
+            || started.elapsed() > Duration::from_nanos(INLINE_MAX_CPU_NS)
+        {
+            return std::task::Poll::Pending;
+        }
     }
 }
 
