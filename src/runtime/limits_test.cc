@@ -17,19 +17,12 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Exchange;
 using testing::ExchangeOptions;
+using testing::rssBytes;
 
 RequestHead get(std::string path) {
   RequestHead h;
   h.pathWithQuery = std::move(path);
   return h;
-}
-
-// Resident set size of this process, bytes.
-size_t rssBytes() {
-  std::ifstream in("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 class Limits : public testing::RuntimeTest {

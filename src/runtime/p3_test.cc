@@ -19,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Exchange;
 using testing::ExchangeOptions;
+using testing::rssBytes;
 
 RequestHead request(std::string method, std::string target, std::vector<Header> headers = {}) {
   RequestHead h;
@@ -46,13 +47,6 @@ std::vector<std::string> sortedLines(const std::string& text) {
   if (start < text.size()) lines.push_back(text.substr(start));
   std::sort(lines.begin(), lines.end());
   return lines;
-}
-
-size_t rssBytes() {
-  std::ifstream in("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 class P3 : public testing::RuntimeTest {

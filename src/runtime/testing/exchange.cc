@@ -20,14 +20,14 @@ std::string Exchange::header(std::string_view name) const {
   return {};
 }
 
-namespace {
-
-int64_t rssBytes() {
+size_t rssBytes() {
   std::ifstream in("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
+  size_t pages = 0, resident = 0;
   in >> pages >> resident;
-  return resident * ::sysconf(_SC_PAGESIZE);
+  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 }
+
+namespace {
 
 class Recorder : public InvocationHandler {
  public:
@@ -131,9 +131,9 @@ Exchange exchange(const Engine& engine, std::shared_ptr<const Component> compone
         ex.body.append(reinterpret_cast<const char*>(r.data.data()), std::min(room, r.data.size()));
         if (!paused && options.pauseAfterFirstChunk.count() > 0) {
           paused = true;
-          const int64_t before = rssBytes();
+          const int64_t before = static_cast<int64_t>(rssBytes());
           std::this_thread::sleep_for(options.pauseAfterFirstChunk);
-          ex.rssGrowthDuringPause = rssBytes() - before;
+          ex.rssGrowthDuringPause = static_cast<int64_t>(rssBytes()) - before;
         }
         continue;
       }

@@ -43,6 +43,9 @@ struct ExchangeOptions {
   std::chrono::milliseconds pauseAfterFirstChunk{0};
 };
 
+// Resident set size of this process, bytes.
+size_t rssBytes();
+
 Exchange exchange(const Engine& engine, std::shared_ptr<const Component> component,
                   const RequestHead& head, std::string_view body = {},
                   const ExchangeOptions& options = {});
