@@ -692,8 +692,9 @@ pub unsafe extern "C" fn fn0_invoke_start(
     })
 }
 
-/// Polls the invocation once on the calling thread (the connection's I/O
-/// thread) and hands it to the runtime's workers only if it has to wait.
+/// Polls the invocation on the calling thread (the connection's I/O
+/// thread; poll_while_ready) and hands it to the runtime's workers only if
+/// it has to wait.
 /// Only for requests without a body (a guest that reads one would wait for
 /// the body the caller sends after this returns: a second wake-up) and for
 /// guests that lately used little CPU (INLINE_MAX_CPU_NS).
