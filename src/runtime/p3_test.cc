@@ -197,6 +197,12 @@ TEST_F(P3, OutboundRequestsFollowTheAllowListAndTheLimit) {
   EXPECT_NE(limited.body.find("subrequest limit"), std::string::npos) << limited.body;
 }
 
+TEST_F(P3, GuestOutputGoesToTheRequestsLog) {
+  auto ex = run("/log");
+  EXPECT_EQ(ex.body, "logged\n") << ex.outcome.message;
+  EXPECT_EQ(ex.logs, (std::vector<std::pair<int, std::string>>{{1, "to stdout"}, {2, "to stderr"}}));
+}
+
 TEST_F(P3, AFreshInstancePerRequestUnlessReuseIsChosen) {
   EXPECT_EQ(run("/count").body, "count 1\n");
   EXPECT_EQ(run("/count").body, "count 1\n");

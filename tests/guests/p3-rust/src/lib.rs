@@ -12,6 +12,7 @@
 //!                       /sleep requests this instance held when this one
 //!                       started (>1 shows one instance serving requests
 //!                       concurrently)
+//!   GET  /log           a line to stdout and one to stderr; "logged\n"
 //!   GET  /count         "count N\n": the Nth /count this instance served
 //!   GET  /spin          a busy loop that never ends (CPU limit test)
 //!   GET  /alloc?mb=N    allocates and touches N MiB; "allocated N\n"
@@ -52,6 +53,12 @@ impl wasip3::exports::http::handler::Guest for Handler {
         let method = request.get_method();
         Ok(match (&method, path) {
             (Method::Get, "/") => text(200, "hello from wasi:http@0.3\n"),
+            (Method::Get, "/log") => {
+                // Through Rust's std: wasi:cli/stdout and stderr (0.2, the adapter's).
+                println!("to stdout");
+                eprintln!("to stderr");
+                text(200, "logged\n")
+            }
             (Method::Get, "/count") => text(200, &format!("count {}\n", COUNTED.fetch_add(1, Relaxed) + 1)),
             (Method::Post, "/echo") => echo(request),
             (Method::Get, "/headers") => {
