@@ -1,11 +1,11 @@
 //! One invocation of a WASI 0.3 component (`wasi:http/handler@0.3`, the
 //! async component model): a fresh store and instance for the request (or a
 //! pooled one for functions that opted into reuse), as for 0.2 (invoke.rs),
-//! with the same limits, meter, logs and pipes. The
-//! differences: the guest's `handle` returns the response (no outparam), and
-//! its body arrives through a component-model stream that only moves while
-//! the store's event loop (`run_concurrent`) runs, so the whole exchange,
-//! head and body, happens inside that loop.
+//! with the same limits, meter, logs and pipes. The differences: the
+//! guest's `handle` returns the response (no outparam), and its body arrives
+//! through a component-model stream that only moves while the store's event
+//! loop (`run_concurrent`) runs, so the whole exchange, head and body,
+//! happens inside that loop.
 use crate::component::{Instance, InstancePool, Pooled};
 use crate::host::Host;
 use crate::invoke::{
