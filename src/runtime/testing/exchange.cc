@@ -9,7 +9,7 @@
 
 namespace fn0::runtime::testing {
 
-std::string Exchange::header(std::string_view name) const {
+std::string headerValue(const std::vector<Header>& headers, std::string_view name) {
   auto lower = [](std::string_view s) {
     std::string r(s);
     std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -19,6 +19,8 @@ std::string Exchange::header(std::string_view name) const {
     if (lower(k) == lower(name)) return v;
   return {};
 }
+
+std::string Exchange::header(std::string_view name) const { return headerValue(headers, name); }
 
 size_t rssBytes() {
   std::ifstream in("/proc/self/statm");

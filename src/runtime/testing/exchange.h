@@ -43,6 +43,9 @@ struct ExchangeOptions {
   std::chrono::milliseconds pauseAfterFirstChunk{0};
 };
 
+// The first value of header `name` (any case); empty if there is none.
+std::string headerValue(const std::vector<Header>& headers, std::string_view name);
+
 // Resident set size of this process, bytes.
 size_t rssBytes();
 
