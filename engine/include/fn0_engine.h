@@ -119,6 +119,10 @@ fn0_engine_error_t* fn0_component_load(const fn0_engine_t* engine, const char* p
  * reclaimable). Blocks on disk reads: call it off the I/O threads. */
 fn0_engine_error_t* fn0_component_prefault(const fn0_component_t* component);
 
+/* 1 if the component runs on the engine with concurrency support (it uses
+ * the async component model, e.g. WASI 0.3), 0 if on the one without. */
+int fn0_component_concurrent(const fn0_component_t* component);
+
 /* Bytes of code and data the component maps (for cache accounting). */
 size_t fn0_component_image_size(const fn0_component_t* component);
 void fn0_component_delete(fn0_component_t* component);

@@ -2,7 +2,7 @@
 //! load an artifact back from disk (memory-mapped, no recompilation) and
 //! pre-link it once so each request only instantiates.
 use crate::bytes::fn0_bytes_t;
-use crate::engine::fn0_engine_t;
+use crate::engine::{fn0_engine_t, Flavor};
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
 use crate::host::Host;
@@ -22,6 +22,11 @@ pub(crate) enum Pre {
 }
 
 impl Pre {
+    /// The engine the component was compiled for (engine.rs has two).
+    pub(crate) fn engine(&self) -> &wasmtime::Engine {
+        self.instance_pre().engine()
+    }
+
     fn instance_pre(&self) -> &wasmtime::component::InstancePre<Host> {
         match self {
             Pre::P2(p) => p.instance_pre(),
@@ -35,6 +40,8 @@ impl Pre {
 #[allow(non_camel_case_types)]
 pub struct fn0_component_t {
     pub(crate) pre: Pre,
+    /// Runs on the engine with concurrency support.
+    concurrent: bool,
     image_bytes: usize,
     /// Idle instances kept for functions that opted into instance reuse.
     pub(crate) pool: Arc<InstancePool>,
@@ -118,8 +125,8 @@ fn check_shape(bytes: &[u8]) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn prelink(engine: &fn0_engine_t, component: &Component) -> wasmtime::Result<Pre> {
-    let instance_pre = engine.linker.instantiate_pre(component).map_err(|e| {
+fn prelink(flavor: &Flavor, component: &Component) -> wasmtime::Result<Pre> {
+    let instance_pre = flavor.linker.instantiate_pre(component).map_err(|e| {
         wasmtime::format_err!("the component imports something fn0 does not provide: {e:#}")
     })?;
     if let Ok(p2) = ProxyPre::new(instance_pre.clone()) {
@@ -128,7 +135,7 @@ fn prelink(engine: &fn0_engine_t, component: &Component) -> wasmtime::Result<Pre
     ServicePre::new(instance_pre).map(Pre::P3).map_err(|e| {
         let exports: Vec<String> = component
             .component_type()
-            .exports(&engine.engine)
+            .exports(&flavor.engine)
             .map(|(name, _)| name.to_string())
             .collect();
         wasmtime::format_err!(
@@ -152,7 +159,7 @@ pub unsafe extern "C" fn fn0_component_check(wasm: *const u8, len: usize) -> *mu
     let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(wasm, len) };
     guard(|| {
         check_shape(bytes)?;
-        inspect::check_limits(bytes)
+        inspect::check_limits(bytes).map(|_| ())
     })
 }
 
@@ -172,16 +179,35 @@ pub unsafe extern "C" fn fn0_component_compile(
     guard(|| {
         let engine = &*engine;
         check_shape(bytes)?;
-        inspect::check_limits(bytes)?;
-        let component = Component::new(&engine.engine, bytes)
+        let flavor = engine.flavor(inspect::check_limits(bytes)?.concurrent)?;
+        let component = Component::new(&flavor.engine, bytes)
             .map_err(|e| wasmtime::format_err!("invalid component: {e:#}"))?;
-        prelink(engine, &component)?;
+        prelink(flavor, &component)?;
         *artifact = fn0_bytes_t::from_vec(component.serialize()?);
         if let Some(cache) = &engine.compile_cache {
             cache.flush();
         }
         Ok(())
     })
+}
+
+/// An artifact comes from one of the two engines (engine.rs); which one is
+/// not in the file name, so the one for WASI 0.2 is tried first, as most
+/// components are for it. wasmtime checks the engine settings the artifact
+/// was compiled with before using anything in it.
+/// # Safety
+/// The file must be an artifact fn0 wrote (`fn0_component_load`).
+unsafe fn deserialize<'e>(engine: &'e fn0_engine_t, path: &str) -> wasmtime::Result<(&'e Flavor, Component)> {
+    let plain = engine.flavor(false)?;
+    let first = match Component::deserialize_file(&plain.engine, path) {
+        Ok(c) => return Ok((plain, c)),
+        Err(e) => e,
+    };
+    let concurrent = engine.flavor(true)?;
+    match Component::deserialize_file(&concurrent.engine, path) {
+        Ok(c) => Ok((concurrent, c)),
+        Err(_) => Err(wasmtime::format_err!("cannot load artifact {path}: {first:#}")),
+    }
 }
 
 /// Loads an artifact written from `fn0_component_compile` (memory-mapped;
@@ -200,11 +226,11 @@ pub unsafe extern "C" fn fn0_component_load(
     guard(|| {
         let engine = &*engine;
         let path = std::str::from_utf8(path)?;
-        let component = Component::deserialize_file(&engine.engine, path)
-            .map_err(|e| wasmtime::format_err!("cannot load artifact {path}: {e:#}"))?;
-        let pre = prelink(engine, &component)?;
+        let (flavor, component) = deserialize(engine, path)?;
+        let pre = prelink(flavor, &component)?;
         let image_bytes = image_size(&component);
-        *out = Box::into_raw(Box::new(fn0_component_t { pre, image_bytes, pool: Default::default(), cost: Default::default() }));
+        let concurrent = !wasmtime::Engine::same(&flavor.engine, &engine.plain.engine);
+        *out = Box::into_raw(Box::new(fn0_component_t { pre, concurrent, image_bytes, pool: Default::default(), cost: Default::default() }));
         Ok(())
     })
 }
@@ -253,6 +279,12 @@ pub unsafe extern "C" fn fn0_component_prefault(c: *const fn0_component_t) -> *m
         component.initialize_copy_on_write_image()?;
         populate(component.image_range())
     })
+}
+
+/// 1 if `c` runs on the engine with concurrency support (engine.rs).
+#[no_mangle]
+pub unsafe extern "C" fn fn0_component_concurrent(c: *const fn0_component_t) -> std::ffi::c_int {
+    (*c).concurrent as std::ffi::c_int
 }
 
 /// Bytes of native code and data the loaded component maps: what the C++

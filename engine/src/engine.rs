@@ -1,6 +1,14 @@
-//! The process-wide engine: wasmtime's `Engine`, the linker every component
-//! is pre-linked against, the tokio runtime guests run on, and the epoch
+//! The process-wide engine: wasmtime's engines and the linkers components
+//! are pre-linked against, the tokio runtime guests run on, and the epoch
 //! ticker that lets running guests be interrupted. One per process.
+//!
+//! Two wasmtime engines, one per kind of component (inspect.rs tells them
+//! apart from the bytes). WASI 0.2 components run on one without
+//! `concurrency_support`: with it every store tracks host tasks, which
+//! cost a 0.2 hello ~15% of its throughput (docs/performance.md). WASI 0.3
+//! components (the async component model) run on a second engine that has
+//! it, made when the first of them is compiled or loaded, with its own
+//! instance pool.
 use crate::compile_cache::DiskCache;
 use crate::error::fn0_engine_error_t;
 use crate::ffi::guard;
@@ -8,7 +16,7 @@ use crate::host::Host;
 use crate::inspect;
 use crate::outbound::NodeListener;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -58,10 +66,32 @@ impl Default for fn0_engine_config_t {
     }
 }
 
-#[allow(non_camel_case_types)]
-pub struct fn0_engine_t {
+/// One wasmtime engine and the linker its components are pre-linked against.
+pub(crate) struct Flavor {
     pub(crate) engine: Engine,
     pub(crate) linker: Arc<Linker<Host>>,
+}
+
+/// What both engines are built from.
+#[derive(Clone)]
+struct Settings {
+    instances: u32,
+    pooling: bool,
+    max_memory: u64,
+    cache: Option<Arc<DiskCache>>,
+}
+
+#[allow(non_camel_case_types)]
+pub struct fn0_engine_t {
+    /// WASI 0.2 components.
+    pub(crate) plain: Flavor,
+    /// Components that use the async component model (WASI 0.3), made on
+    /// first use (`flavor(true)`); the epoch ticker advances it too.
+    concurrent: Arc<OnceLock<Flavor>>,
+    making_concurrent: std::sync::Mutex<()>,
+    settings: Settings,
+    /// `fn0_engine_fingerprint`: both engines' compatibility hashes.
+    fingerprint: u64,
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) max_memory_bytes: u64,
     /// Where the node listens: guests do not reach it (outbound.rs). Set
@@ -84,16 +114,13 @@ impl Drop for fn0_engine_t {
     }
 }
 
-fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64, cache: Option<&Arc<DiskCache>>) -> wasmtime::Result<Engine> {
-    let instances = match (cfg.compile_only, cfg.pooled_instances) {
-        (1, _) => 1,
-        (_, 0) => 1000,
-        (_, n) => n,
-    };
+fn build_engine(s: &Settings, concurrent: bool, pooling: bool) -> wasmtime::Result<Engine> {
+    let instances = s.instances;
     let mut config = Config::new();
     config.wasm_component_model(true).epoch_interruption(true).memory_init_cow(true);
-    // WASI 0.3 components (invoke_p3.rs): the async ABI, streams, futures.
-    config.wasm_component_model_async(true);
+    // WASI 0.3 components (invoke_p3.rs): the async ABI, streams, futures,
+    // and the per-store task tracking they need. Off for the other engine.
+    config.concurrency_support(concurrent).wasm_component_model_async(concurrent);
     // Backtraces name frames from the component's name section, which the
     // artifact keeps whatever this says (failure.rs). Parsing DWARF for file
     // and line would cost memory per artifact, and leaving it to the
@@ -103,10 +130,10 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64, cache: Option<&Arc<D
     // Reuse Cranelift's output for functions compiled before, by any
     // component (compile_cache.rs). Not part of the artifact fingerprint:
     // the code is the same either way.
-    if let Some(cache) = cache {
+    if let Some(cache) = &s.cache {
         config.enable_incremental_compilation(cache.clone())?;
     }
-    if cfg.on_demand_allocator == 0 {
+    if pooling {
         let mut pool = PoolingAllocationConfig::default();
         // One component may not take more than a few slots of each kind (the
         // same caps inspect.rs checks before compiling; wasmtime checks them
@@ -122,7 +149,7 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64, cache: Option<&Arc<D
             .total_memories(instances.saturating_mul(inspect::MAX_MEMORIES as u32))
             .total_tables(instances.saturating_mul(inspect::MAX_TABLES as u32))
             .total_stacks(instances)
-            .max_memory_size(usize::try_from(max_memory)?)
+            .max_memory_size(usize::try_from(s.max_memory)?)
             // Reset small memories and tables with memset instead of madvise,
             // and batch the remaining decommits: every madvise on a
             // multi-threaded process is a TLB shootdown on every core, which
@@ -142,19 +169,37 @@ fn build_engine(cfg: &fn0_engine_config_t, max_memory: u64, cache: Option<&Arc<D
     Engine::new(&config)
 }
 
-fn build_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+fn build_linker(engine: &Engine, concurrent: bool) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::new(engine);
     // Everything the WASI preview1 adapter imports (cli, filesystem, sockets,
     // ...) plus wasi:http. Filesystem has no preopens and sockets deny every
     // address unless the invocation allows them (host.rs).
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    // The same for WASI 0.3 (@0.3.0 names; one linker serves both, and a
-    // 0.3 component built with the preview1 adapter imports some of each).
-    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
-    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    if concurrent {
+        // The same for WASI 0.3 (@0.3.0 names; a 0.3 component built with
+        // the preview1 adapter imports some of each).
+        wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+        wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    }
     crate::kv::add_to_linker(&mut linker)?;
     Ok(linker)
+}
+
+fn build_flavor(s: &Settings, concurrent: bool) -> wasmtime::Result<Flavor> {
+    let engine = build_engine(s, concurrent, s.pooling)?;
+    let linker = Arc::new(build_linker(&engine, concurrent)?);
+    Ok(Flavor { engine, linker })
+}
+
+/// The artifact fingerprint of a node: both engines' compatibility hashes
+/// (wasmtime version, target, compilation settings).
+fn fingerprint(plain: &Engine, concurrent: &Engine) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    plain.precompile_compatibility_hash().hash(&mut h);
+    concurrent.precompile_compatibility_hash().hash(&mut h);
+    h.finish()
 }
 
 fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
@@ -168,52 +213,80 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
         let bytes = if cfg.compile_cache_bytes == 0 { 1 << 30 } else { cfg.compile_cache_bytes };
         Some(Arc::new(DiskCache::new(dir, bytes)?))
     };
-    let engine = build_engine(cfg, max_memory, compile_cache.as_ref())?;
-    let linker = Arc::new(build_linker(&engine)?);
+    let settings = Settings {
+        instances: match (cfg.compile_only, cfg.pooled_instances) {
+            (1, _) => 1,
+            (_, 0) => 1000,
+            (_, n) => n,
+        },
+        pooling: cfg.on_demand_allocator == 0,
+        max_memory,
+        cache: compile_cache.clone(),
+    };
+    let plain = build_flavor(&settings, false)?;
+    // The concurrent engine's hash without reserving its pool, which the
+    // hash does not cover (checked again when the engine is made).
+    let fingerprint = fingerprint(&plain.engine, &build_engine(&settings, true, false)?);
+    let concurrent: Arc<OnceLock<Flavor>> = Default::default();
     let stop_ticker = Arc::new(AtomicBool::new(false));
-    if cfg.compile_only != 0 {
-        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-        return Ok(fn0_engine_t {
-            engine,
-            linker,
-            runtime,
-            max_memory_bytes: max_memory,
-            listener: Default::default(),
-            kv_handler: Default::default(),
-            compile_cache,
-            ticker: None,
-            stop_ticker,
-        });
-    }
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if cfg.worker_threads != 0 {
-        rt.worker_threads(cfg.worker_threads as usize);
-    }
-    let runtime = rt.enable_all().thread_name("fn0-guest").build()?;
-    let ticker = {
-        let engine = engine.clone();
-        let stop = stop_ticker.clone();
-        std::thread::Builder::new().name("fn0-epoch".into()).spawn(move || {
+    let (runtime, ticker) = if cfg.compile_only != 0 {
+        (tokio::runtime::Builder::new_current_thread().build()?, None)
+    } else {
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        if cfg.worker_threads != 0 {
+            rt.worker_threads(cfg.worker_threads as usize);
+        }
+        let runtime = rt.enable_all().thread_name("fn0-guest").build()?;
+        let (engine, concurrent, stop) = (plain.engine.clone(), concurrent.clone(), stop_ticker.clone());
+        let ticker = std::thread::Builder::new().name("fn0-epoch".into()).spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(EPOCH_TICK);
                 engine.increment_epoch();
+                if let Some(c) = concurrent.get() {
+                    c.engine.increment_epoch();
+                }
             }
-        })?
+        })?;
+        (runtime, Some(ticker))
     };
     Ok(fn0_engine_t {
-        engine,
-        linker,
+        plain,
+        concurrent,
+        making_concurrent: Default::default(),
+        settings,
+        fingerprint,
         runtime,
         max_memory_bytes: max_memory,
         listener: Default::default(),
         kv_handler: Default::default(),
         compile_cache,
-        ticker: Some(ticker),
+        ticker,
         stop_ticker,
     })
 }
 
 impl fn0_engine_t {
+    /// The engine for components of this kind (inspect::needs_concurrency),
+    /// the concurrent one made on first use.
+    pub(crate) fn flavor(&self, concurrent: bool) -> wasmtime::Result<&Flavor> {
+        if !concurrent {
+            return Ok(&self.plain);
+        }
+        if let Some(f) = self.concurrent.get() {
+            return Ok(f);
+        }
+        let _making = self.making_concurrent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = self.concurrent.get() {
+            return Ok(f);
+        }
+        let f = build_flavor(&self.settings, true)
+            .map_err(|e| wasmtime::format_err!("cannot make the engine for WASI 0.3 components: {e:#}"))?;
+        if fingerprint(&self.plain.engine, &f.engine) != self.fingerprint {
+            wasmtime::bail!("internal error: the WASI 0.3 engine does not match the artifact fingerprint");
+        }
+        Ok(self.concurrent.get_or_init(|| f))
+    }
+
     pub(crate) fn kv_handler(&self) -> Option<crate::kv::fn0_kv_handler_t> {
         self.kv_handler.get().copied()
     }
@@ -277,10 +350,7 @@ pub unsafe extern "C" fn fn0_engine_set_listener(
 /// loaded.
 #[no_mangle]
 pub unsafe extern "C" fn fn0_engine_fingerprint(engine: *const fn0_engine_t) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (*engine).engine.precompile_compatibility_hash().hash(&mut h);
-    h.finish()
+    (*engine).fingerprint
 }
 
 /// Functions this engine took from the incremental compilation cache

@@ -5,8 +5,9 @@
 //! wasmtime's job): a 200,000-function component is refused in milliseconds
 //! instead of costing seconds of compile time and gigabytes of memory.
 use wasmparser::{
-    ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentOuterAliasKind, ComponentTypeRef,
-    Encoding, Instance, Parser, Payload,
+    CanonicalFunction, CanonicalOption, ComponentAlias, ComponentDefinedType, ComponentExternalKind,
+    ComponentInstance, ComponentOuterAliasKind, ComponentType, ComponentTypeDeclaration, ComponentTypeRef,
+    Encoding, Instance, InstanceTypeDeclaration, Parser, Payload,
 };
 
 /// Caps per component. The example components (C through the preview1
@@ -47,6 +48,11 @@ pub(crate) struct Shape {
     /// Defined functions of every core module (each compiled once).
     pub(crate) functions: u64,
     pub(crate) code_bytes: u64,
+    /// Uses the async component model (WASI 0.3): async lifts or lowers,
+    /// task, stream or future built-ins, or stream, future or async
+    /// function types. Such a component needs the engine with concurrency
+    /// support (engine.rs); one without any of these runs on the other.
+    pub(crate) concurrent: bool,
 }
 
 /// One module or component being read; nested ones are read inline, between
@@ -90,6 +96,16 @@ pub(crate) fn shape(bytes: &[u8]) -> wasmparser::Result<Shape> {
             }
             Payload::FunctionSection(r) => out.functions = out.functions.saturating_add(u64::from(r.count())),
             Payload::CodeSectionStart { size, .. } => out.code_bytes = out.code_bytes.saturating_add(u64::from(size)),
+            Payload::ComponentCanonicalSection(r) => {
+                for f in r {
+                    out.concurrent |= canonical_is_concurrent(&f?);
+                }
+            }
+            Payload::ComponentTypeSection(r) => {
+                for t in r {
+                    out.concurrent |= type_is_concurrent(&t?);
+                }
+            }
             Payload::ComponentImportSection(r) => {
                 for import in r {
                     match import?.ty {
@@ -181,6 +197,34 @@ pub(crate) fn shape(bytes: &[u8]) -> wasmparser::Result<Shape> {
     Ok(out)
 }
 
+fn canonical_is_concurrent(f: &CanonicalFunction) -> bool {
+    let is_async = |o: &[CanonicalOption]| o.iter().any(|o| matches!(o, CanonicalOption::Async | CanonicalOption::Callback(_)));
+    match f {
+        CanonicalFunction::Lift { options, .. } | CanonicalFunction::Lower { options, .. } => is_async(options),
+        CanonicalFunction::ResourceNew { .. }
+        | CanonicalFunction::ResourceDrop { .. }
+        | CanonicalFunction::ResourceRep { .. } => false,
+        // Tasks, subtasks, streams, futures, contexts, threads, ...
+        _ => true,
+    }
+}
+
+fn type_is_concurrent(t: &ComponentType) -> bool {
+    match t {
+        ComponentType::Defined(ComponentDefinedType::Future(_) | ComponentDefinedType::Stream(_)) => true,
+        ComponentType::Defined(_) | ComponentType::Resource { .. } => false,
+        ComponentType::Func(f) => f.async_,
+        ComponentType::Component(decls) => decls.iter().any(|d| match d {
+            ComponentTypeDeclaration::Type(t) => type_is_concurrent(t),
+            _ => false,
+        }),
+        ComponentType::Instance(decls) => decls.iter().any(|d| match d {
+            InstanceTypeDeclaration::Type(t) => type_is_concurrent(t),
+            _ => false,
+        }),
+    }
+}
+
 fn push_module(stack: &mut [Frame], c: Counts) {
     if let Some(Frame::Component { modules, .. }) = stack.last_mut() {
         modules.push(c);
@@ -203,7 +247,8 @@ fn outer_component(stack: &[Frame], count: u32) -> Option<(&Vec<Counts>, &Vec<Co
 }
 
 /// Refuses a component over one of the caps, naming the count and the cap.
-pub(crate) fn check_limits(bytes: &[u8]) -> wasmtime::Result<()> {
+/// Returns what was counted.
+pub(crate) fn check_limits(bytes: &[u8]) -> wasmtime::Result<Shape> {
     if bytes.len() > MAX_COMPONENT_BYTES {
         wasmtime::bail!(
             "the component is {} bytes; fn0 compiles components of at most {} MiB",
@@ -223,5 +268,5 @@ pub(crate) fn check_limits(bytes: &[u8]) -> wasmtime::Result<()> {
     over("tables", s.per_instance.tables, MAX_TABLES)?;
     over("functions", s.functions, MAX_FUNCTIONS)?;
     over("bytes of function code", s.code_bytes, MAX_CODE_BYTES)?;
-    Ok(())
+    Ok(s)
 }

@@ -647,7 +647,7 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let response_body = Pipe::new(PIPE_CAPACITY, Some(gate.notifier(|c| c.on_response_body_readable)), None);
         let request = build_request(&*head, PipeBody(request_body.clone()))?;
         let duration = Duration::from_nanos(plan.limits.duration_ns);
-        let (wasm_engine, pool) = (engine.engine.clone(), (*component).pool.clone());
+        let (wasm_engine, pool) = ((*component).pre.engine().clone(), (*component).pool.clone());
         let (g, rb) = (gate.clone(), response_body.clone());
         let start = Instant::now();
         let deadline = tokio::time::Instant::from_std(start + duration);

@@ -46,6 +46,9 @@ class Component {
   Component& operator=(const Component&) = delete;
 
   size_t imageBytes() const { return fn0_component_image_size(handle_); }
+  // Runs on the engine with concurrency support (a WASI 0.3 component);
+  // every other one runs on the engine without it, which is faster.
+  bool concurrent() const { return fn0_component_concurrent(handle_) != 0; }
   // The one-time work of a freshly loaded component, done before any
   // request runs (fn0_component_prefault): its artifact read and mapped,
   // its memory images built. Blocks on disk reads.

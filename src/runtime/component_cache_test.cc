@@ -182,7 +182,9 @@ TEST(CacheCap, FollowsTheMapCountLimit) {
   EXPECT_GE(ComponentCache::maxEntriesForMapCount(), 256u);
   std::ifstream in("/proc/sys/vm/max_map_count");
   size_t maps = 0;
-  if (in >> maps && maps > 16384 + 4 * 256) EXPECT_EQ(ComponentCache::maxEntriesForMapCount(), (maps - 16384) / 4);
+  if (in >> maps && maps > 16384 + 4 * 256) {
+    EXPECT_EQ(ComponentCache::maxEntriesForMapCount(), (maps - 16384) / 4);
+  }
 }
 
 }  // namespace

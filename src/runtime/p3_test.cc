@@ -67,6 +67,20 @@ TEST_F(P3, Answers) {
   EXPECT_TRUE(ex.bodyComplete);
 }
 
+// WASI 0.3 components get the engine with concurrency support; 0.2 ones
+// the engine without it (its per-store task tracking cost them ~15% of
+// their throughput), and both kinds answer side by side.
+TEST_F(P3, OnlyTheAsyncComponentRunsOnTheConcurrentEngine) {
+  EXPECT_TRUE(p3_->concurrent());
+  EXPECT_FALSE(hello_->concurrent());
+  auto js = load(testing::example("hello-js"));
+  ASSERT_TRUE(js);
+  EXPECT_FALSE(js->concurrent());
+  EXPECT_EQ(run("/").status, 200);
+  EXPECT_EQ(testing::exchange(*engine_, hello_, request("GET", "/")).status, 200);
+  EXPECT_EQ(testing::exchange(*engine_, js, request("GET", "/")).status, 200);
+}
+
 TEST_F(P3, SameAnswersAsTheReferenceHost) {
   auto path = testing::guest("p3-rust");
   testing::ReferenceHost reference(path);
