@@ -43,6 +43,7 @@ apt_packages=(
   libgtest-dev libgmock-dev googletest  # CMake's configure finds GoogleTest (the unit tests)
   libtomlplusplus-dev  # fn0.toml
   libsodium-dev  # secrets sealed at rest in the registry (src/registry/secret_box.cc)
+  libjemalloc-dev  # the node's allocator (src/server/CMakeLists.txt)
   libpq-dev  # the registry on PostgreSQL (scale-out)
   python3
   # C guests and the C examples.
