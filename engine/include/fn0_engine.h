@@ -99,10 +99,12 @@ typedef struct fn0_component_t fn0_component_t;
 fn0_engine_error_t* fn0_component_check(const uint8_t* wasm, size_t len);
 
 /* Validates and compiles `wasm` (a component exporting
- * wasi:http/incoming-handler@0.2.x whose imports fn0 provides) and fills
- * `*artifact` with the native artifact to store on disk. Errors name the
- * problem: not WebAssembly, a core module (with how to adapt it), a missing
- * export, an unsatisfied import. */
+ * wasi:http/incoming-handler@0.2.x or wasi:http/handler@0.3.x whose imports
+ * fn0 provides) and fills `*artifact` with the native artifact to store on
+ * disk. A component that uses the async component model is compiled for
+ * the engine's second, concurrent wasmtime engine (engine.rs). Errors name
+ * the problem: not WebAssembly, a core module (with how to adapt it), a
+ * missing export, an unsatisfied import. */
 fn0_engine_error_t* fn0_component_compile(const fn0_engine_t* engine, const uint8_t* wasm,
                                           size_t len, fn0_bytes_t* artifact);
 
