@@ -68,7 +68,9 @@ class OidcProvider:
                        "id_token_claims": id_token_claims, "https": https}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> "OidcProvider":
+    def start(self, timeout: float = 90) -> "OidcProvider":
+        # 90 s: once, on a loaded 2-core machine (the suites in parallel and
+        # a Rust build), this Node.js process did not listen within 30 s.
         script = HERE / "provider.mjs"
         if not (HERE / "node_modules" / "oidc-provider").is_dir():
             raise RuntimeError(f"{HERE}/node_modules/oidc-provider is missing: run scripts/setup.sh --test")
