@@ -160,6 +160,7 @@ typedef struct fn0_limits_t {
   uint64_t max_log_bytes;             /* guest output kept per request; default 64 KiB */
   uint32_t max_subrequests;           /* outbound requests; 0 = none allowed */
   uint32_t reuse_instance_requests;   /* >1: an instance serves up to this many requests in turn; 0/1: fresh per request */
+  uint32_t instance_concurrency;      /* WASI 0.3 with reuse: >1: requests one instance serves at once; 0/1: one at a time */
 } fn0_limits_t;
 
 typedef struct fn0_invoke_options_t {

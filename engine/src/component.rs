@@ -83,10 +83,12 @@ pub(crate) struct Pooled {
     pub(crate) env_key: u64,
 }
 
-/// Bounded set of idle instances of one component.
+/// Bounded set of idle instances of one component, and its instances that
+/// serve several requests at once (shared.rs).
 #[derive(Default)]
 pub(crate) struct InstancePool {
     idle: Mutex<Vec<Pooled>>,
+    pub(crate) workers: crate::shared::Workers,
 }
 
 const MAX_IDLE_PER_COMPONENT: usize = 16;

@@ -20,6 +20,10 @@ pub(crate) struct Host {
     /// (read by the epoch callback), and where guest output goes.
     pub(crate) meter: Arc<CpuMeter>,
     pub(crate) cpu_limit_ns: u64,
+    /// What the meter read when the budget began: 0, or for an instance
+    /// serving several requests at once (shared.rs), the reading when its
+    /// oldest request in flight was accepted.
+    pub(crate) cpu_base_ns: u64,
     pub(crate) stdout: Arc<SinkSlot>,
     pub(crate) stderr: Arc<SinkSlot>,
 }

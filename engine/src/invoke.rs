@@ -87,6 +87,9 @@ pub struct fn0_limits_t {
     /// Instance reuse: how many requests one instance may serve in turn
     /// (0 or 1 = a fresh instance per request, the default).
     pub reuse_instance_requests: u32,
+    /// WASI 0.3 components that reuse instances: how many requests one
+    /// instance serves at once (0 or 1 = one at a time; shared.rs).
+    pub instance_concurrency: u32,
 }
 
 #[repr(C)]
@@ -216,11 +219,11 @@ pub struct fn0_request_t {
 // ---- the invocation ---------------------------------------------------------
 
 pub(crate) struct Plan {
-    kv: crate::kv::KvLink,
+    pub(crate) kv: crate::kv::KvLink,
     pub(crate) limits: fn0_limits_t,
     pub(crate) env: Vec<(String, String)>,
-    allow: Arc<AllowList>,
-    node: Arc<NodeListener>,
+    pub(crate) allow: Arc<AllowList>,
+    pub(crate) node: Arc<NodeListener>,
 }
 
 pub(crate) struct Finished {
@@ -311,6 +314,7 @@ pub(crate) fn new_store(engine: &wasmtime::Engine, plan: &Plan) -> Store<Host> {
         limiter: MemoryLimiter::new(0),
         meter: Default::default(),
         cpu_limit_ns: 0,
+        cpu_base_ns: 0,
         stdout,
         stderr,
     };
@@ -324,7 +328,7 @@ pub(crate) fn new_store(engine: &wasmtime::Engine, plan: &Plan) -> Store<Host> {
     }
     store.epoch_deadline_callback(|ctx| {
         let host = ctx.data();
-        if host.meter.used_ns() > host.cpu_limit_ns {
+        if host.meter.used_ns().saturating_sub(host.cpu_base_ns) > host.cpu_limit_ns {
             host.meter.exceeded.store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(CpuLimitExceeded { limit_ns: host.cpu_limit_ns }.into());
         }
@@ -336,8 +340,8 @@ pub(crate) fn new_store(engine: &wasmtime::Engine, plan: &Plan) -> Store<Host> {
 /// This request's meter and log streams (flushed when it ends).
 pub(crate) struct RequestState {
     pub(crate) meter: Arc<CpuMeter>,
-    stdout: Arc<Mutex<LogState>>,
-    stderr: Arc<Mutex<LogState>>,
+    pub(crate) stdout: Arc<Mutex<LogState>>,
+    pub(crate) stderr: Arc<Mutex<LogState>>,
 }
 
 impl RequestState {
@@ -655,6 +659,7 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let timing = Arc::new(Timing::default());
         let work: std::pin::Pin<Box<dyn Future<Output = (Finished, Cpu)> + Send>> = match &(*component).pre {
             Pre::P2(pre) => Box::pin(run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone())),
+            Pre::P3(pre) if crate::shared::applies(&plan.limits) => Box::pin(crate::shared::run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone(), deadline)),
             Pre::P3(pre) => Box::pin(crate::invoke_p3::run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone())),
         };
         // A panic inside the adapter must still end the request with an

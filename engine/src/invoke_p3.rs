@@ -17,7 +17,9 @@ use crate::pipe::{Pipe, PipeBody};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
-use wasmtime_wasi_http::p3::bindings::ServicePre;
+use crate::invoke::fn0_limits_t;
+use wasmtime::component::Accessor;
+use wasmtime_wasi_http::p3::bindings::{Service, ServicePre};
 use wasmtime_wasi_http::p3::Request;
 use wasmtime_wasi_http::{FieldMap, WasiHttpView};
 
@@ -40,7 +42,7 @@ pub(crate) async fn run(
     state.arm(&mut store, plan, &gate);
 
     let pipe = response_body.clone();
-    let exchange = async move {
+    let guest = async move {
         let result = async {
             let service = match instance {
                 Some(Instance::P3(s)) => s,
@@ -49,37 +51,7 @@ pub(crate) async fn run(
             timing.instantiate_ns.store(setup.elapsed().as_nanos() as u64, Relaxed);
             store
                 .run_concurrent(async |accessor| -> wasmtime::Result<Finished> {
-                    let (head, body) = request.into_parts();
-                    let uri = head.uri.into_parts();
-                    let headers = accessor.with(|mut s| FieldMap::new_immutable(s.data_mut().http().hooks, head.headers));
-                    let (request, request_io) =
-                        Request::new(head.method, uri.scheme, uri.authority, uri.path_and_query, headers, None, body);
-                    let response = match service.handle(accessor, request).await? {
-                        Ok(r) => r,
-                        Err(code) => {
-                            return Ok(Finished::new(
-                                FN0_OUTCOME_GUEST_ERROR,
-                                format!("the guest answered with an error: {code:?}"),
-                            ))
-                        }
-                    };
-                    let response = accessor.with(|mut s| response.into_http(&mut s, request_io))?;
-                    let (parts, body) = response.into_parts();
-                    if let Err(why) = deliver_head(&parts, &limits, &gate, &started) {
-                        return Ok(Finished::new(FN0_OUTCOME_INVALID_RESPONSE, why));
-                    }
-                    // The guest keeps running (writing its body) while this
-                    // waits for the next chunk: both are driven by the loop.
-                    Ok(match forward_body(body, pipe.clone()).await {
-                        Ok(()) => {
-                            pipe.finish();
-                            Finished::ok()
-                        }
-                        Err(why) => {
-                            pipe.fail(why.clone());
-                            Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("response body failed: {why}"))
-                        }
-                    })
+                    exchange(accessor, &service, request, &limits, &gate, &started, pipe.clone()).await
                 })
                 .await?
                 .map(|f| (f, service))
@@ -88,7 +60,7 @@ pub(crate) async fn run(
         let memory_hit = store.data().limiter.hit;
         (result, memory_hit, store)
     };
-    let (result, memory_hit, mut store) = Metered { inner: Box::pin(exchange), meter: state.meter.clone() }.await;
+    let (result, memory_hit, mut store) = Metered { inner: Box::pin(guest), meter: state.meter.clone() }.await;
     state.finish_logs();
     let finished = match result {
         Ok((f, service)) => {
@@ -110,4 +82,45 @@ pub(crate) async fn run(
         response_body.fail(finished.message.clone());
     }
     (finished, state.cpu())
+}
+
+/// One request through the guest's `handle`, inside the store's event loop:
+/// the head goes to C++ (`deliver_head`), then the body into `pipe` while
+/// the guest writes it. Err: the store trapped (its instance is done for).
+pub(crate) async fn exchange(
+    accessor: &Accessor<Host>,
+    service: &Service,
+    request: http::Request<PipeBody>,
+    limits: &fn0_limits_t,
+    gate: &Gate,
+    started: &AtomicBool,
+    pipe: Arc<Pipe>,
+) -> wasmtime::Result<Finished> {
+    let (head, body) = request.into_parts();
+    let uri = head.uri.into_parts();
+    let headers = accessor.with(|mut s| FieldMap::new_immutable(s.data_mut().http().hooks, head.headers));
+    let (request, request_io) = Request::new(head.method, uri.scheme, uri.authority, uri.path_and_query, headers, None, body);
+    let response = match service.handle(accessor, request).await? {
+        Ok(r) => r,
+        Err(code) => {
+            return Ok(Finished::new(FN0_OUTCOME_GUEST_ERROR, format!("the guest answered with an error: {code:?}")))
+        }
+    };
+    let response = accessor.with(|mut s| response.into_http(&mut s, request_io))?;
+    let (parts, body) = response.into_parts();
+    if let Err(why) = deliver_head(&parts, limits, gate, started) {
+        return Ok(Finished::new(FN0_OUTCOME_INVALID_RESPONSE, why));
+    }
+    // The guest keeps running (writing its body) while this waits for the
+    // next chunk: both are driven by the loop.
+    Ok(match forward_body(body, pipe.clone()).await {
+        Ok(()) => {
+            pipe.finish();
+            Finished::ok()
+        }
+        Err(why) => {
+            pipe.fail(why.clone());
+            Finished::new(FN0_OUTCOME_INVALID_RESPONSE, format!("response body failed: {why}"))
+        }
+    })
 }

@@ -20,6 +20,7 @@ mod logs;
 mod outbound;
 mod pipe;
 mod response;
+mod shared;
 mod store;
 mod version;
 

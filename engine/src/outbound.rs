@@ -249,6 +249,12 @@ impl Outbound {
     pub(crate) fn new(max_subrequests: u32, allow: Arc<AllowList>, node: Arc<NodeListener>, log: Arc<Gate>) -> Self {
         Outbound { max_subrequests, sent: 0, allow, node, log: Some(log) }
     }
+
+    /// Where refusal lines go from now on (an instance serving several
+    /// requests: the newest one's stream).
+    pub(crate) fn set_log(&mut self, log: Arc<Gate>) {
+        self.log = Some(log);
+    }
 }
 
 /// Writes one platform line to the request's log stream (stderr).

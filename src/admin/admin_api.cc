@@ -312,7 +312,8 @@ json AdminApi::functionLimitsJson() const {
               {"duration_ms", both(ms(n.duration), ms(n.duration))},
               {"memory_mb", both(n.maxMemoryBytes >> 20, n.maxMemoryBytes >> 20)},
               {"max_subrequests", both(n.maxSubrequests, n.maxSubrequests)},
-              {"reuse_instance_requests", both(0, n.reuseInstanceRequests)}};
+              {"reuse_instance_requests", both(0, n.reuseInstanceRequests)},
+              {"instance_concurrency", both(0, n.instanceConcurrency)}};
   if (share) out["max_concurrency"] = both(share, share);
   if (d_.logRetentionMb) out["log_retention_mb"] = both(d_.logRetentionMb, d_.logRetentionMb);
   if (d_.logRetentionMb && d_.logRetentionHours)

@@ -196,7 +196,8 @@ class Commands {
     settings_->add_option("changes", args_, "KEY=VALUE... (KEY= puts one back to the node's value)");
     settings_->add_flag("--reset", reset_, "Put every setting back to the node's value");
     settings_->footer(
-        "Settings: cpu_ms, duration_ms, memory_mb, max_subrequests, reuse_instance_requests, max_concurrency\n"
+        "Settings: cpu_ms, duration_ms, memory_mb, max_subrequests, reuse_instance_requests, instance_concurrency,\n"
+        "max_concurrency "
         "(whole numbers) and allow (CIDRs, optionally :PORT, comma-separated). They only tighten the node's\n"
         "limits: a value above the node's maximum is lowered to it. Other settings are kept when one changes.\n"
         "Examples:\n"

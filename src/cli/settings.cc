@@ -121,6 +121,7 @@ std::string settingsTable(const std::string& function, const json& settings, con
       now = text(effective[k]);
       if (set.is_null())
         now += k == "reuse_instance_requests" && effective[k] == 0 ? " (node default: a fresh instance per request)"
+               : k == "instance_concurrency" && effective[k] == 0  ? " (node default: one request at a time)"
                                                                    : " (node default)";
       else if (effective[k] != set)
         now += " (the node's maximum)";

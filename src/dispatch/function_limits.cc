@@ -24,11 +24,13 @@ runtime::Limits functionLimits(const registry::FunctionSettings& st, const runti
   // unless the function asks for it.
   runtime::Limits l = node;
   l.reuseInstanceRequests = 0;
+  l.instanceConcurrency = 0;
   if (st.cpuMs) l.cpuTime = tighter(*st.cpuMs, node.cpuTime);
   if (st.durationMs) l.duration = tighter(*st.durationMs, node.duration);
   if (st.memoryMb) l.maxMemoryBytes = *st.memoryMb >= (node.maxMemoryBytes >> 20) ? node.maxMemoryBytes : *st.memoryMb << 20;
   if (st.maxSubrequests) l.maxSubrequests = tighter(*st.maxSubrequests, node.maxSubrequests);
   if (st.reuseInstanceRequests) l.reuseInstanceRequests = tighter(*st.reuseInstanceRequests, node.reuseInstanceRequests);
+  if (st.instanceConcurrency) l.instanceConcurrency = tighter(*st.instanceConcurrency, node.instanceConcurrency);
   // Already within the node's limits; clampTo stays the one rule the
   // runtime applies.
   return runtime::clampTo(l, node);

@@ -466,6 +466,7 @@ int serve(const NodeConfig& c) {
   limits.maxRequestHeaderBytes = sc.maxHeaderBytes;
   limits.maxSubrequests = c.maxSubrequests;
   limits.reuseInstanceRequests = 10000;  // the most a function may opt into
+  limits.instanceConcurrency = 100;      // likewise (WASI 0.3 components)
 
   dispatch::Router router(c.baseDomain);
   metrics::Metrics metrics;

@@ -43,7 +43,8 @@ bool isValidAliasName(const std::string& s);
 // the invoker clamps) and outbound destinations allowed despite being
 // private. Unset fields fall back to the node's values.
 struct FunctionSettings {
-  std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests, maxConcurrency;
+  std::optional<uint64_t> cpuMs, durationMs, memoryMb, maxSubrequests, reuseInstanceRequests, maxConcurrency,
+      instanceConcurrency;
   // The key-value store's limits (src/kv/guest_api.h KvLimits).
   std::optional<uint64_t> kvMaxKeyBytes, kvMaxValueBytes, kvMaxOperations, kvMaxBytes;
   // Its persistent logs: at most this many MiB and hours on each node

@@ -24,6 +24,7 @@ const std::vector<NumberField>& numberFields() {
       {{"max_subrequests", 0, 100'000}, &FunctionSettings::maxSubrequests},
       {{"reuse_instance_requests", 0, 1'000'000}, &FunctionSettings::reuseInstanceRequests},
       {{"max_concurrency", 1, 1'000'000}, &FunctionSettings::maxConcurrency},
+      {{"instance_concurrency", 0, 1'000}, &FunctionSettings::instanceConcurrency},
       {{"kv_max_key_bytes", 1, 65'536}, &FunctionSettings::kvMaxKeyBytes},
       {{"kv_max_value_bytes", 0, 1ull << 30}, &FunctionSettings::kvMaxValueBytes},     // 1 GiB
       {{"kv_max_operations", 0, 1'000'000}, &FunctionSettings::kvMaxOperations},
@@ -92,6 +93,11 @@ Result<FunctionSettings> FunctionSettings::fromJson(const std::string& text) {
     }
     if (!known) return Error{"unknown setting '" + key.substr(0, 64) + "'"};
   }
+  // Requests served at once share one instance, which lives for as many
+  // requests as reuse allows: without reuse there is nothing to share.
+  if (s.instanceConcurrency.value_or(0) > 1 && s.reuseInstanceRequests.value_or(0) < 2)
+    return Error{"instance_concurrency needs reuse_instance_requests of 2 or more (how many requests one instance "
+                 "serves in all)"};
   return s;
 }
 

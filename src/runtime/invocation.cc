@@ -86,6 +86,7 @@ Limits clampTo(const Limits& f, const Limits& node) {
   l.maxLogBytes = std::min(f.maxLogBytes, node.maxLogBytes);
   l.maxSubrequests = std::min(f.maxSubrequests, node.maxSubrequests);
   l.reuseInstanceRequests = std::min(f.reuseInstanceRequests, node.reuseInstanceRequests);
+  l.instanceConcurrency = std::min(f.instanceConcurrency, node.instanceConcurrency);
   return l;
 }
 
@@ -121,6 +122,7 @@ Result<std::unique_ptr<Invocation>> Invocation::start(const Engine& engine,
   o.limits.max_log_bytes = l.maxLogBytes;
   o.limits.max_subrequests = l.maxSubrequests;
   o.limits.reuse_instance_requests = l.reuseInstanceRequests;
+  o.limits.instance_concurrency = l.instanceConcurrency;
   o.env = env.data();
   o.env_count = env.size();
   o.allow = allow.data();

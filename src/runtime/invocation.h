@@ -45,6 +45,9 @@ struct Limits {
   // Instance reuse (a per-function opt-in): one instance serves up to this
   // many requests in turn. 0 or 1: a fresh instance per request.
   uint32_t reuseInstanceRequests = 0;
+  // WASI 0.3 components that reuse instances: how many requests one
+  // instance serves at once (engine/src/shared.rs). 0 or 1: one at a time.
+  uint32_t instanceConcurrency = 0;
 };
 
 // A function's limits tightened to the node's maxima: a function may ask for

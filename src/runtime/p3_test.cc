@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 
 #include "runtime/invocation.h"
 #include "runtime/testing/exchange.h"
@@ -218,6 +219,98 @@ TEST_F(P3, AFreshInstancePerRequestUnlessReuseIsChosen) {
   o.invoke.limits.cpuTime = 50ms;
   EXPECT_EQ(run("/count", o).body, "count 2\n");
   EXPECT_EQ(run("/spin", o).outcome.kind, OutcomeKind::CpuLimit);
+  EXPECT_EQ(run("/count", o).body, "count 1\n");
+}
+
+
+// Requests at once on one instance (engine/src/shared.rs), /sleep answers
+// with how many requests of its instance were sleeping then.
+class P3Shared : public P3 {
+ protected:
+  static ExchangeOptions shared(uint32_t atOnce) {
+    ExchangeOptions o;
+    o.invoke.limits.reuseInstanceRequests = 100;
+    o.invoke.limits.instanceConcurrency = atOnce;
+    return o;
+  }
+  // `n` requests for `target` at once, on threads.
+  std::vector<Exchange> together(int n, const std::string& target, const ExchangeOptions& o) {
+    std::vector<Exchange> out(n);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) threads.emplace_back([&, i] { out[i] = run(target, o); });
+    for (auto& t : threads) t.join();
+    return out;
+  }
+  static int mostInFlight(const std::vector<Exchange>& all) {
+    int most = 0;
+    for (const auto& ex : all) {
+      EXPECT_EQ(ex.outcome.kind, OutcomeKind::Ok) << ex.outcome.message;
+      EXPECT_EQ(ex.body, "slept 400\n");
+      most = std::max(most, std::atoi(ex.header("x-in-flight").c_str()));
+    }
+    return most;
+  }
+};
+
+TEST_F(P3Shared, RequestsShareAnInstanceUpToTheSetting) {
+  // Reuse alone: one request at a time per instance.
+  EXPECT_EQ(mostInFlight(together(6, "/sleep?ms=400", shared(0))), 1);
+  // Up to 3 at once on one instance: 6 requests need two.
+  const int most = mostInFlight(together(6, "/sleep?ms=400", shared(3)));
+  EXPECT_GE(most, 2);
+  EXPECT_LE(most, 3);
+  // The instance keeps its state from one request to the next.
+  const auto o = shared(4);
+  auto first = run("/count", o).body;
+  auto second = run("/count", o).body;
+  EXPECT_EQ(first, "count 1\n");
+  EXPECT_EQ(second, "count 2\n");
+}
+
+TEST_F(P3Shared, EachRequestGetsItsOwnLogsAndAnswer) {
+  auto o = shared(4);
+  std::vector<Exchange> out(2);
+  std::thread sleeper([&] { out[0] = run("/sleep?ms=400", o); });
+  std::this_thread::sleep_for(100ms);
+  out[1] = run("/log", o);
+  sleeper.join();
+  EXPECT_EQ(out[0].body, "slept 400\n") << out[0].outcome.message;
+  EXPECT_TRUE(out[0].logs.empty());
+  EXPECT_EQ(out[1].body, "logged\n") << out[1].outcome.message;
+  EXPECT_EQ(out[1].logs, (std::vector<std::pair<int, std::string>>{{1, "to stdout"}, {2, "to stderr"}}));
+}
+
+TEST_F(P3Shared, ABusyLoopStopsItsInstanceAndTheNextRequestGetsAFreshOne) {
+  auto o = shared(4);
+  o.invoke.limits.cpuTime = 50ms;
+  EXPECT_EQ(run("/count", o).body, "count 1\n");
+  std::vector<Exchange> out(2);
+  std::thread sleeper([&] { out[0] = run("/sleep?ms=2000", o); });
+  std::this_thread::sleep_for(100ms);
+  out[1] = run("/spin", o);
+  sleeper.join();
+  EXPECT_EQ(out[1].outcome.kind, OutcomeKind::CpuLimit) << out[1].outcome.message;
+  EXPECT_EQ(out[1].outcome.message, "CPU time limit of 50 ms exceeded");
+  // The sleeping request shared the stopped instance: it ends with it.
+  EXPECT_EQ(out[0].outcome.kind, OutcomeKind::CpuLimit) << out[0].outcome.message;
+  EXPECT_EQ(run("/count", o).body, "count 1\n");
+  expectHealthy();
+}
+
+TEST_F(P3Shared, ARequestPastItsDurationEndsAloneAndRetiresTheInstance) {
+  auto o = shared(4);
+  o.invoke.limits.duration = 500ms;
+  EXPECT_EQ(run("/count", o).body, "count 1\n");
+  std::vector<Exchange> out(2);
+  std::thread stuck([&] { out[0] = run("/sleep?ms=10000", o); });
+  std::this_thread::sleep_for(100ms);
+  out[1] = run("/sleep?ms=100", o);
+  stuck.join();
+  EXPECT_EQ(out[0].outcome.kind, OutcomeKind::DurationLimit) << out[0].outcome.message;
+  EXPECT_LT(out[0].outcome.wall, 3s);
+  EXPECT_EQ(out[1].outcome.kind, OutcomeKind::Ok) << out[1].outcome.message;
+  EXPECT_EQ(out[1].header("x-in-flight"), "2");  // it ran beside the stuck one
+  // That instance takes no more requests: the next one is fresh.
   EXPECT_EQ(run("/count", o).body, "count 1\n");
 }
 

@@ -81,3 +81,24 @@ def test_outbound_requests_follow_the_allow_list(p3):
     target = f"http://127.0.0.1:{p3.port}/_fn0/ping"
     refused = p3.get(f"/p3/fetch?url={target}")
     assert refused.status == 502 and b"DestinationIpProhibited" in refused.body, refused.body
+
+
+def test_with_the_setting_requests_share_an_instance(p3):
+    # Without reuse the setting is refused, with a reason.
+    r = p3.api("PUT", "/functions/p3/settings", {"instance_concurrency": 4})
+    assert r.status == 400 and b"reuse_instance_requests" in r.body, (r.status, r.body)
+    settings(p3, {"reuse_instance_requests": 100, "instance_concurrency": 4})
+    results = []
+
+    def one():
+        results.append(p3.get("/p3/sleep?ms=500"))
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status for r in results] == [200] * 4, [r.body for r in results]
+    # Each instance counts its own sleepers: more than one means shared.
+    assert max(int(r.header("x-in-flight")) for r in results) >= 2
+    assert p3.get("/p3/count").body != p3.get("/p3/count").body  # state kept between requests

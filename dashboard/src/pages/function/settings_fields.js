@@ -15,6 +15,14 @@ export const LIMIT_FIELDS = [
     max: 1000000,
     help: '0 or empty: a fresh instance for every request.',
   },
+  {
+    key: 'instance_concurrency',
+    label: 'Requests per instance at once',
+    unit: 'requests at once',
+    min: 0,
+    max: 1000,
+    help: 'WASI 0.3 components with instance reuse only; 0 or empty: one at a time.',
+  },
 ];
 
 export const KV_FIELDS = [
