@@ -37,6 +37,9 @@ use tokio::sync::{mpsc, oneshot};
 use wasmtime::component::Accessor;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
+/// How long an instance with nothing to do is kept.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One request handed to a worker.
 struct Job {
     request: http::Request<PipeBody>,
@@ -49,9 +52,15 @@ struct Job {
     reply: oneshot::Sender<(Finished, Cpu)>,
 }
 
-/// A worker as the pool sees it.
+/// A worker as the pool sees it: where its requests go, and its counts.
+/// The worker task holds only the counts, so its channel ends once the
+/// pool and the requests being handed over let go of the sender.
 struct Worker {
     jobs: mpsc::UnboundedSender<Job>,
+    state: Arc<WorkerState>,
+}
+
+struct WorkerState {
     env_key: u64,
     /// Requests sent to it and not yet answered.
     in_flight: AtomicU32,
@@ -73,23 +82,23 @@ impl Workers {
         let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
         // A worker leaves the list when it may take no more: once the last
         // sender is gone its channel ends, and so does it.
-        list.retain(|w| w.open.load(Relaxed) && w.accepted.load(Relaxed) < in_all);
-        if let Some(i) = list.iter().position(|w| w.env_key == key && w.in_flight.load(Relaxed) < at_once) {
+        list.retain(|w| w.state.open.load(Relaxed) && w.state.accepted.load(Relaxed) < in_all);
+        if let Some(i) = list.iter().position(|w| w.state.env_key == key && w.state.in_flight.load(Relaxed) < at_once) {
             let w = list[i].clone();
-            w.in_flight.fetch_add(1, Relaxed);
-            if w.accepted.fetch_add(1, Relaxed) + 1 >= in_all {
+            w.state.in_flight.fetch_add(1, Relaxed);
+            if w.state.accepted.fetch_add(1, Relaxed) + 1 >= in_all {
                 list.swap_remove(i);
             }
             return (w, None);
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        let w = Arc::new(Worker {
-            jobs: tx,
+        let state = WorkerState {
             env_key: key,
             in_flight: AtomicU32::new(1),
             accepted: AtomicU32::new(1),
             open: AtomicBool::new(true),
-        });
+        };
+        let w = Arc::new(Worker { jobs: tx, state: Arc::new(state) });
         if in_all > 1 {
             list.push(w.clone());
         }
@@ -126,7 +135,7 @@ pub(crate) async fn run(
     for _ in 0..4 {
         let (worker, fresh) = pool.workers.pick(key, limits.instance_concurrency, limits.reuse_instance_requests);
         if let Some(jobs) = fresh {
-            tokio::spawn(serve(engine.clone(), component.clone(), worker.clone(), jobs));
+            tokio::spawn(serve(engine.clone(), component.clone(), worker.state.clone(), jobs));
         }
         match worker.jobs.send(job) {
             Ok(()) => {
@@ -136,8 +145,8 @@ pub(crate) async fn run(
                 });
             }
             Err(mpsc::error::SendError(j)) => {
-                worker.open.store(false, Relaxed);
-                worker.in_flight.fetch_sub(1, Relaxed);
+                worker.state.open.store(false, Relaxed);
+                worker.state.in_flight.fetch_sub(1, Relaxed);
                 job = j;
             }
         }
@@ -192,7 +201,7 @@ impl Book {
     }
 
     /// Ends a request: its logs, its worker count, its answer.
-    fn end(&mut self, id: u64, finished: Finished, meter: &CpuMeter, worker: &Worker) {
+    fn end(&mut self, id: u64, finished: Finished, meter: &CpuMeter, worker: &WorkerState) {
         let Some(i) = self.entries.iter().position(|e| e.id == id) else { return };
         let e = self.entries.remove(i);
         self.last_start_ns = e.start_ns;
@@ -209,7 +218,7 @@ impl Book {
 
 /// A worker: instances, one after another (a new one only after a trap, for
 /// the requests already queued), until its channel ends.
-async fn serve(engine: wasmtime::Engine, component: ServicePre<Host>, worker: Arc<Worker>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn serve(engine: wasmtime::Engine, component: ServicePre<Host>, worker: Arc<WorkerState>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut next = jobs.recv().await;
     while let Some(first) = next {
         instance(&engine, &component, &worker, &mut jobs, first).await;
@@ -222,7 +231,7 @@ async fn serve(engine: wasmtime::Engine, component: ServicePre<Host>, worker: Ar
 async fn instance(
     engine: &wasmtime::Engine,
     component: &ServicePre<Host>,
-    worker: &Worker,
+    worker: &WorkerState,
     jobs: &mut mpsc::UnboundedReceiver<Job>,
     first: Job,
 ) {
@@ -241,6 +250,7 @@ async fn instance(
     let book = Mutex::new(Book::default());
     let lock = || book.lock().unwrap_or_else(|p| p.into_inner());
     let first_timing = first.timing.clone();
+    let mut first = Some(first);
 
     let guest = async {
         let service = component.instantiate_async(&mut store).await?;
@@ -249,7 +259,7 @@ async fn instance(
         store
             .run_concurrent(async |accessor: &Accessor<Host>| -> wasmtime::Result<()> {
                 let mut running = FuturesUnordered::new();
-                let mut next = Some(first);
+                let mut next = first.take();
                 let mut open = true;
                 loop {
                     if let Some(job) = next.take() {
@@ -289,6 +299,10 @@ async fn instance(
                             Some(job) => next = Some(job),
                             None => open = false,
                         },
+                        // Idle: new requests go elsewhere (a send now
+                        // fails and the request picks another worker);
+                        // those already queued are still served.
+                        () = tokio::time::sleep(IDLE), if open && running.is_empty() => jobs.close(),
                         Some((id, result)) = running.next(), if !running.is_empty() => {
                             let finished = match result {
                                 Ok(Ok(f)) => f,
@@ -318,9 +332,16 @@ async fn instance(
     };
     let result = Metered { inner: Box::pin(guest), meter: meter.clone() }.await;
     if let Err(e) = result {
-        // Every request still in flight gets the reason the store stopped.
+        // Every request still in flight gets the reason the store stopped;
+        // a first one that never got to run, why it could not.
         worker.open.store(false, Relaxed);
         let memory_hit = store.data().limiter.hit;
+        if let Some(job) = first {
+            let finished = classify_guest_error(&e, &meter, &job.plan.limits, memory_hit);
+            job.response_body.fail(finished.message.clone());
+            worker.in_flight.fetch_sub(1, Relaxed);
+            let _ = job.reply.send((finished, (0, 0)));
+        }
         let mut b = lock();
         let ids: Vec<u64> = b.entries.iter().map(|e| e.id).collect();
         for id in ids {
