@@ -175,12 +175,14 @@ def main() -> int:
     # request on both hosts (wasmtime serve's default for 0.3 is reuse, 128
     # requests and 16 at once, so it is told --max-instance-reuse-count 1);
     # hello-p3-reuse: reuse on both (fn0: reuse_instance_requests = 128, one
-    # request at a time; wasmtime serve: its default).
+    # request at a time; wasmtime serve: its default, 128 and 16 at once);
+    # hello-p3-shared: the same as wasmtime serve's default on both (fn0:
+    # also instance_concurrency = 16).
     paths = {name: examples / f"{name}.wasm" for name in ("hello-c", "hello-js", "echo-c")}
-    paths["hello-p3"] = paths["hello-p3-reuse"] = BUILD / "tests" / "guests" / "p3-rust.wasm"
+    paths["hello-p3"] = paths["hello-p3-reuse"] = paths["hello-p3-shared"] = BUILD / "tests" / "guests" / "p3-rust.wasm"
     ref_args = {"hello-p3": ["--max-instance-reuse-count", "1"]}
     cases = [("hello-c", None), ("hello-js", None), ("echo-c 64KiB", post), ("hello-p3", None),
-             ("hello-p3-reuse", None)]
+             ("hello-p3-reuse", None), ("hello-p3-shared", None)]
     results: dict = {"config": {"duration": DURATION, "connections": CONNECTIONS, "rounds": ROUNDS}, "cases": {}}
 
     data = Path(tempfile.mkdtemp(prefix="fn0-bench-"))
@@ -189,6 +191,8 @@ def main() -> int:
     for name, path in paths.items():
         assert node.deploy(name, path).status in (200, 201)
     assert node.api("PUT", "/functions/hello-p3-reuse/settings", {"reuse_instance_requests": 128}).status == 200
+    assert node.api("PUT", "/functions/hello-p3-shared/settings",
+                    {"reuse_instance_requests": 128, "instance_concurrency": 16}).status == 200
     try:
         for case, script in cases:
             comp = case.split()[0]
