@@ -267,6 +267,17 @@ TEST_F(P3Shared, RequestsShareAnInstanceUpToTheSetting) {
   EXPECT_EQ(second, "count 2\n");
 }
 
+// An instance that served its requests in all gives its slot back: more
+// instances in turn than the pool holds (1000) all answer.
+TEST_F(P3Shared, InstancesThatServedTheirShareGiveTheirSlotBack) {
+  auto o = shared(2);
+  o.invoke.limits.reuseInstanceRequests = 2;
+  for (int i = 0; i < 2100; ++i) {
+    auto ex = run("/count", o);
+    ASSERT_EQ(ex.body, i % 2 ? "count 2\n" : "count 1\n") << i << ": " << ex.outcome.message;
+  }
+}
+
 TEST_F(P3Shared, EachRequestGetsItsOwnLogsAndAnswer) {
   auto o = shared(4);
   std::vector<Exchange> out(2);
