@@ -111,6 +111,20 @@ pub(crate) fn applies(limits: &fn0_limits_t) -> bool {
     limits.instance_concurrency > 1 && limits.reuse_instance_requests > 1
 }
 
+/// What a worker takes from its first request and keeps for the instance's
+/// life: the environment, the CPU and memory budgets, the response-header
+/// limit and the allow-list. Requests that differ in any of these (the
+/// function's settings changed) go to another worker.
+fn worker_key(plan: &Plan) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env_key(&plan.env).hash(&mut h);
+    let l = &plan.limits;
+    (l.cpu_time_ns, l.max_memory_bytes, l.max_response_header_bytes).hash(&mut h);
+    plan.allow.entries.hash(&mut h);
+    h.finish()
+}
+
 /// One request on a shared instance: hands it to a worker (starting one if
 /// none has room) and waits for its outcome.
 #[allow(clippy::too_many_arguments)]
@@ -127,7 +141,7 @@ pub(crate) async fn run(
     deadline: tokio::time::Instant,
 ) -> (Finished, Cpu) {
     let limits = plan.limits;
-    let key = env_key(&plan.env);
+    let key = worker_key(&plan);
     let (reply, outcome) = oneshot::channel();
     let mut job = Job { request, plan, gate, response_body, started, timing, deadline, reply };
     // A worker may end between being picked and being sent to (its

@@ -190,14 +190,25 @@ TEST(Settings, EveryNumberIsRangeChecked) {
   }
   for (const auto& r : settingRanges()) {
     const std::string name = r.name;
-    EXPECT_TRUE(FunctionSettings::fromJson("{\"" + name + "\": " + std::to_string(r.min) + "}").ok()) << name;
-    EXPECT_TRUE(FunctionSettings::fromJson("{\"" + name + "\": " + std::to_string(r.max) + "}").ok()) << name;
+    // instance_concurrency is checked against reuse too (below).
+    const std::string also = name == "instance_concurrency" ? R"("reuse_instance_requests": 2, )" : "";
+    EXPECT_TRUE(FunctionSettings::fromJson("{" + also + "\"" + name + "\": " + std::to_string(r.min) + "}").ok()) << name;
+    EXPECT_TRUE(FunctionSettings::fromJson("{" + also + "\"" + name + "\": " + std::to_string(r.max) + "}").ok()) << name;
     EXPECT_TRUE(FunctionSettings::fromJson("{\"" + name + "\": null}").ok()) << name;
     auto over = FunctionSettings::fromJson("{\"" + name + "\": " + std::to_string(r.max + 1) + "}");
     ASSERT_FALSE(over.ok()) << name;
     EXPECT_NE(over.error().message.find(name + " must be an integer between"), std::string::npos);
     EXPECT_FALSE(FunctionSettings::fromJson("{\"" + name + "\": 18446744073709551615}").ok()) << name;
   }
+  // Requests at once on one instance need an instance that lives on.
+  for (const char* needsReuse : {R"({"instance_concurrency": 2})",
+                                 R"({"instance_concurrency": 2, "reuse_instance_requests": 1})"}) {
+    auto shared = FunctionSettings::fromJson(needsReuse);
+    ASSERT_FALSE(shared.ok()) << needsReuse;
+    EXPECT_NE(shared.error().message.find("needs reuse_instance_requests of 2 or more"), std::string::npos);
+  }
+  EXPECT_TRUE(FunctionSettings::fromJson(R"({"instance_concurrency": 1})").ok());
+  EXPECT_TRUE(FunctionSettings::fromJson(R"({"instance_concurrency": 16, "reuse_instance_requests": 128})").ok());
   auto st = FunctionSettings::fromJson(R"({"max_concurrency": 3, "duration_ms": 3600000})");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->maxConcurrency, 3u);

@@ -278,6 +278,19 @@ TEST_F(P3Shared, InstancesThatServedTheirShareGiveTheirSlotBack) {
   }
 }
 
+// A worker keeps its first request's budgets: requests with other limits
+// (the function's settings changed) get an instance of their own.
+TEST_F(P3Shared, RequestsWithOtherLimitsGetAnotherInstance) {
+  auto o = shared(4);
+  EXPECT_EQ(run("/count", o).body, "count 1\n");
+  auto tighter = o;
+  tighter.invoke.limits.cpuTime = 20ms;
+  EXPECT_EQ(run("/count", tighter).body, "count 1\n");
+  tighter.invoke.limits.maxMemoryBytes = 64ull << 20;
+  EXPECT_EQ(run("/count", tighter).body, "count 1\n");
+  EXPECT_EQ(run("/count", o).body, "count 2\n");
+}
+
 TEST_F(P3Shared, EachRequestGetsItsOwnLogsAndAnswer) {
   auto o = shared(4);
   std::vector<Exchange> out(2);
