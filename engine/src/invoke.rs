@@ -226,6 +226,21 @@ pub(crate) struct Plan {
     pub(crate) node: Arc<NodeListener>,
 }
 
+/// One request as a runner takes it (`run` here, `invoke_p3::run`,
+/// `shared::run`): where it goes, what it may do, and where its answer and
+/// progress go.
+pub(crate) struct Call {
+    pub(crate) engine: wasmtime::Engine,
+    pub(crate) pool: Arc<InstancePool>,
+    pub(crate) request: http::Request<PipeBody>,
+    pub(crate) plan: Plan,
+    pub(crate) gate: Arc<Gate>,
+    pub(crate) response_body: Arc<Pipe>,
+    pub(crate) started: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) timing: Arc<Timing>,
+    pub(crate) deadline: tokio::time::Instant,
+}
+
 pub(crate) struct Finished {
     pub(crate) kind: u32,
     pub(crate) message: String,
@@ -426,17 +441,8 @@ pub(crate) fn env_key(env: &[(String, String)]) -> u64 {
     h.finish()
 }
 
-async fn run(
-    engine: wasmtime::Engine,
-    component: wasmtime_wasi_http::p2::bindings::ProxyPre<Host>,
-    pool: Arc<InstancePool>,
-    request: http::Request<PipeBody>,
-    plan: Plan,
-    gate: Arc<Gate>,
-    response_body: Arc<Pipe>,
-    started: Arc<std::sync::atomic::AtomicBool>,
-    timing: Arc<Timing>,
-) -> (Finished, Cpu) {
+async fn run(call: Call, component: wasmtime_wasi_http::p2::bindings::ProxyPre<Host>) -> (Finished, Cpu) {
+    let Call { engine, pool, request, plan, gate, response_body, started, timing, .. } = call;
     let setup = Instant::now();
     let limits = plan.limits;
     let state = RequestState::new(&gate, &limits);
@@ -657,10 +663,21 @@ pub unsafe extern "C" fn fn0_invoke_start(
         let deadline = tokio::time::Instant::from_std(start + duration);
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let timing = Arc::new(Timing::default());
+        let call = Call {
+            engine: wasm_engine,
+            pool,
+            request,
+            plan,
+            gate: g.clone(),
+            response_body: rb.clone(),
+            started: started.clone(),
+            timing: timing.clone(),
+            deadline,
+        };
         let work: std::pin::Pin<Box<dyn Future<Output = (Finished, Cpu)> + Send>> = match &(*component).pre {
-            Pre::P2(pre) => Box::pin(run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone())),
-            Pre::P3(pre) if crate::shared::applies(&plan.limits) => Box::pin(crate::shared::run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone(), deadline)),
-            Pre::P3(pre) => Box::pin(crate::invoke_p3::run(wasm_engine, pre.clone(), pool, request, plan, g.clone(), rb.clone(), started.clone(), timing.clone())),
+            Pre::P2(pre) => Box::pin(run(call, pre.clone())),
+            Pre::P3(pre) if crate::shared::applies(&call.plan.limits) => Box::pin(crate::shared::run(call, pre.clone())),
+            Pre::P3(pre) => Box::pin(crate::invoke_p3::run(call, pre.clone())),
         };
         // A panic inside the adapter must still end the request with an
         // outcome, or C++ would wait for on_done forever.

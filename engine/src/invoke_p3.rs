@@ -6,34 +6,24 @@
 //! through a component-model stream that only moves while the store's event
 //! loop (`run_concurrent`) runs, so the whole exchange, head and body,
 //! happens inside that loop.
-use crate::component::{Instance, InstancePool, Pooled};
+use crate::component::{Instance, Pooled};
 use crate::host::Host;
 use crate::invoke::{
-    acquire, classify_guest_error, deliver_head, env_key, forward_body, keep_for_reuse, Cpu, Finished, Gate,
-    Plan, RequestState, Timing, FN0_OUTCOME_GUEST_ERROR, FN0_OUTCOME_INVALID_RESPONSE, FN0_OUTCOME_OK,
+    acquire, classify_guest_error, deliver_head, env_key, fn0_limits_t, forward_body, keep_for_reuse, Call, Cpu,
+    Finished, Gate, RequestState, FN0_OUTCOME_GUEST_ERROR, FN0_OUTCOME_INVALID_RESPONSE, FN0_OUTCOME_OK,
 };
 use crate::limits::Metered;
 use crate::pipe::{Pipe, PipeBody};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
-use crate::invoke::fn0_limits_t;
 use wasmtime::component::Accessor;
 use wasmtime_wasi_http::p3::bindings::{Service, ServicePre};
 use wasmtime_wasi_http::p3::Request;
 use wasmtime_wasi_http::{FieldMap, WasiHttpView};
 
-pub(crate) async fn run(
-    engine: wasmtime::Engine,
-    component: ServicePre<Host>,
-    pool: Arc<InstancePool>,
-    request: http::Request<PipeBody>,
-    plan: Plan,
-    gate: Arc<Gate>,
-    response_body: Arc<Pipe>,
-    started: Arc<AtomicBool>,
-    timing: Arc<Timing>,
-) -> (Finished, Cpu) {
+pub(crate) async fn run(call: Call, component: ServicePre<Host>) -> (Finished, Cpu) {
+    let Call { engine, pool, request, plan, gate, response_body, started, timing, .. } = call;
     let setup = Instant::now();
     let limits = plan.limits;
     let state = RequestState::new(&gate, &limits);

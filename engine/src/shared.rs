@@ -20,15 +20,14 @@
 //!
 //! A trap ends every request in flight on that instance; requests already
 //! queued for it go to a fresh instance.
-use crate::component::InstancePool;
 use crate::host::Host;
 use crate::invoke::{
-    classify_guest_error, env_key, fn0_limits_t, new_store, Cpu, Finished, Gate, Plan, RequestState, Timing,
+    classify_guest_error, env_key, fn0_limits_t, new_store, Call, Cpu, Finished, Gate, Plan, RequestState,
     FN0_OUTCOME_DURATION_LIMIT, FN0_OUTCOME_TRAP,
 };
 use crate::limits::{CpuMeter, Metered};
 use crate::outbound::Outbound;
-use crate::pipe::{Pipe, PipeBody};
+use crate::pipe::Pipe;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -40,15 +39,9 @@ use wasmtime_wasi_http::p3::bindings::ServicePre;
 /// How long an instance with nothing to do is kept.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// One request handed to a worker.
+/// One request handed to a worker, and where its outcome goes.
 struct Job {
-    request: http::Request<PipeBody>,
-    plan: Plan,
-    gate: Arc<Gate>,
-    response_body: Arc<Pipe>,
-    started: Arc<AtomicBool>,
-    timing: Arc<Timing>,
-    deadline: tokio::time::Instant,
+    call: Call,
     reply: oneshot::Sender<(Finished, Cpu)>,
 }
 
@@ -127,23 +120,12 @@ fn worker_key(plan: &Plan) -> u64 {
 
 /// One request on a shared instance: hands it to a worker (starting one if
 /// none has room) and waits for its outcome.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn run(
-    engine: wasmtime::Engine,
-    component: ServicePre<Host>,
-    pool: Arc<InstancePool>,
-    request: http::Request<PipeBody>,
-    plan: Plan,
-    gate: Arc<Gate>,
-    response_body: Arc<Pipe>,
-    started: Arc<AtomicBool>,
-    timing: Arc<Timing>,
-    deadline: tokio::time::Instant,
-) -> (Finished, Cpu) {
-    let limits = plan.limits;
-    let key = worker_key(&plan);
+pub(crate) async fn run(call: Call, component: ServicePre<Host>) -> (Finished, Cpu) {
+    let limits = call.plan.limits;
+    let key = worker_key(&call.plan);
+    let (engine, pool) = (call.engine.clone(), call.pool.clone());
     let (reply, outcome) = oneshot::channel();
-    let mut job = Job { request, plan, gate, response_body, started, timing, deadline, reply };
+    let mut job = Job { call, reply };
     // A worker may end between being picked and being sent to (its
     // instance trapped): then another is picked.
     for _ in 0..4 {
@@ -166,7 +148,7 @@ pub(crate) async fn run(
         }
     }
     let why = "internal error: no shared instance took the request";
-    job.response_body.fail(why.into());
+    job.call.response_body.fail(why.into());
     (Finished::new(FN0_OUTCOME_TRAP, why), (0, 0))
 }
 
@@ -250,20 +232,21 @@ async fn instance(
     first: Job,
 ) {
     let setup = Instant::now();
-    let limits = first.plan.limits;
-    let mut store = new_store(engine, &first.plan);
+    let limits = first.call.plan.limits;
+    let mut store = new_store(engine, &first.call.plan);
     let meter = Arc::new(if crate::limits::guest_only_metering() { CpuMeter::guest_only() } else { CpuMeter::default() });
     {
         let host = store.data_mut();
         host.meter = meter.clone();
         host.cpu_limit_ns = limits.cpu_time_ns;
         host.limiter.max_memory_bytes = limits.max_memory_bytes as usize;
-        host.outbound = Outbound::new(0, first.plan.allow.clone(), first.plan.node.clone(), first.gate.clone());
+        let plan = &first.call.plan;
+        host.outbound = Outbound::new(0, plan.allow.clone(), plan.node.clone(), first.call.gate.clone());
     }
     store.set_epoch_deadline(1);
     let book = Mutex::new(Book::default());
     let lock = || book.lock().unwrap_or_else(|p| p.into_inner());
-    let first_timing = first.timing.clone();
+    let first_timing = first.call.timing.clone();
     let mut first = Some(first);
 
     let guest = async {
@@ -277,7 +260,7 @@ async fn instance(
                 let mut open = true;
                 loop {
                     if let Some(job) = next.take() {
-                        let Job { request, plan, gate, response_body, started, deadline, reply, .. } = job;
+                        let Job { call: Call { request, plan, gate, response_body, started, deadline, .. }, reply } = job;
                         let limits = plan.limits;
                         let logs = RequestState::new(&gate, &limits);
                         let id = accessor.with(|mut s| {
@@ -351,15 +334,13 @@ async fn instance(
         worker.open.store(false, Relaxed);
         let memory_hit = store.data().limiter.hit;
         if let Some(job) = first {
-            let finished = classify_guest_error(&e, &meter, &job.plan.limits, memory_hit);
-            job.response_body.fail(finished.message.clone());
+            let finished = classify_guest_error(&e, &meter, &job.call.plan.limits, memory_hit);
+            job.call.response_body.fail(finished.message.clone());
             worker.in_flight.fetch_sub(1, Relaxed);
             let _ = job.reply.send((finished, (0, 0)));
         }
         let mut b = lock();
-        let ids: Vec<u64> = b.entries.iter().map(|e| e.id).collect();
-        for id in ids {
-            let limits = b.entries.iter().find(|e| e.id == id).map(|e| e.limits).unwrap_or(limits);
+        while let Some((id, limits)) = b.entries.first().map(|e| (e.id, e.limits)) {
             let finished = classify_guest_error(&e, &meter, &limits, memory_hit);
             b.end(id, finished, &meter, worker);
         }
