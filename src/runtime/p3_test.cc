@@ -241,6 +241,16 @@ class P3Shared : public P3 {
     for (auto& t : threads) t.join();
     return out;
   }
+  // `first`, and 100 ms later `second` beside it: both exchanges.
+  std::pair<Exchange, Exchange> beside(const std::string& first, const std::string& second,
+                                       const ExchangeOptions& o) {
+    Exchange a;
+    std::thread t([&] { a = run(first, o); });
+    std::this_thread::sleep_for(100ms);
+    Exchange b = run(second, o);
+    t.join();
+    return {std::move(a), std::move(b)};
+  }
   static int mostInFlight(const std::vector<Exchange>& all) {
     int most = 0;
     for (const auto& ex : all) {
@@ -293,30 +303,22 @@ TEST_F(P3Shared, RequestsWithOtherLimitsGetAnotherInstance) {
 
 TEST_F(P3Shared, EachRequestGetsItsOwnLogsAndAnswer) {
   auto o = shared(4);
-  std::vector<Exchange> out(2);
-  std::thread sleeper([&] { out[0] = run("/sleep?ms=400", o); });
-  std::this_thread::sleep_for(100ms);
-  out[1] = run("/log", o);
-  sleeper.join();
-  EXPECT_EQ(out[0].body, "slept 400\n") << out[0].outcome.message;
-  EXPECT_TRUE(out[0].logs.empty());
-  EXPECT_EQ(out[1].body, "logged\n") << out[1].outcome.message;
-  EXPECT_EQ(out[1].logs, (std::vector<std::pair<int, std::string>>{{1, "to stdout"}, {2, "to stderr"}}));
+  auto [first, second] = beside("/sleep?ms=400", "/log", o);
+  EXPECT_EQ(first.body, "slept 400\n") << first.outcome.message;
+  EXPECT_TRUE(first.logs.empty());
+  EXPECT_EQ(second.body, "logged\n") << second.outcome.message;
+  EXPECT_EQ(second.logs, (std::vector<std::pair<int, std::string>>{{1, "to stdout"}, {2, "to stderr"}}));
 }
 
 TEST_F(P3Shared, ABusyLoopStopsItsInstanceAndTheNextRequestGetsAFreshOne) {
   auto o = shared(4);
   o.invoke.limits.cpuTime = 50ms;
   EXPECT_EQ(run("/count", o).body, "count 1\n");
-  std::vector<Exchange> out(2);
-  std::thread sleeper([&] { out[0] = run("/sleep?ms=2000", o); });
-  std::this_thread::sleep_for(100ms);
-  out[1] = run("/spin", o);
-  sleeper.join();
-  EXPECT_EQ(out[1].outcome.kind, OutcomeKind::CpuLimit) << out[1].outcome.message;
-  EXPECT_EQ(out[1].outcome.message, "CPU time limit of 50 ms exceeded");
+  auto [first, second] = beside("/sleep?ms=2000", "/spin", o);
+  EXPECT_EQ(second.outcome.kind, OutcomeKind::CpuLimit) << second.outcome.message;
+  EXPECT_EQ(second.outcome.message, "CPU time limit of 50 ms exceeded");
   // The sleeping request shared the stopped instance: it ends with it.
-  EXPECT_EQ(out[0].outcome.kind, OutcomeKind::CpuLimit) << out[0].outcome.message;
+  EXPECT_EQ(first.outcome.kind, OutcomeKind::CpuLimit) << first.outcome.message;
   EXPECT_EQ(run("/count", o).body, "count 1\n");
   expectHealthy();
 }
@@ -325,15 +327,11 @@ TEST_F(P3Shared, ARequestPastItsDurationEndsAloneAndRetiresTheInstance) {
   auto o = shared(4);
   o.invoke.limits.duration = 500ms;
   EXPECT_EQ(run("/count", o).body, "count 1\n");
-  std::vector<Exchange> out(2);
-  std::thread stuck([&] { out[0] = run("/sleep?ms=10000", o); });
-  std::this_thread::sleep_for(100ms);
-  out[1] = run("/sleep?ms=100", o);
-  stuck.join();
-  EXPECT_EQ(out[0].outcome.kind, OutcomeKind::DurationLimit) << out[0].outcome.message;
-  EXPECT_LT(out[0].outcome.wall, 3s);
-  EXPECT_EQ(out[1].outcome.kind, OutcomeKind::Ok) << out[1].outcome.message;
-  EXPECT_EQ(out[1].header("x-in-flight"), "2");  // it ran beside the stuck one
+  auto [first, second] = beside("/sleep?ms=10000", "/sleep?ms=100", o);
+  EXPECT_EQ(first.outcome.kind, OutcomeKind::DurationLimit) << first.outcome.message;
+  EXPECT_LT(first.outcome.wall, 3s);
+  EXPECT_EQ(second.outcome.kind, OutcomeKind::Ok) << second.outcome.message;
+  EXPECT_EQ(second.header("x-in-flight"), "2");  // it ran beside the stuck one
   // That instance takes no more requests: the next one is fresh.
   EXPECT_EQ(run("/count", o).body, "count 1\n");
 }
