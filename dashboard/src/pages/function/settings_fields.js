@@ -17,7 +17,7 @@ export const LIMIT_FIELDS = [
   },
   {
     key: 'instance_concurrency',
-    label: 'Requests per instance at once',
+    label: 'Instance concurrency',
     unit: 'requests at once',
     min: 0,
     max: 1000,
