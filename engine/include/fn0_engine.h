@@ -104,15 +104,19 @@ fn0_engine_error_t* fn0_component_check(const uint8_t* wasm, size_t len);
  * disk. A component that uses the async component model is compiled for
  * the engine's second, concurrent wasmtime engine (engine.rs). Errors name
  * the problem: not WebAssembly, a core module (with how to adapt it), a
- * missing export, an unsatisfied import. */
+ * missing export, an unsatisfied import. `baseline` 1: compiled by the
+ * baseline compiler (Winch), several times faster to compile and slower to
+ * run, for WASI 0.2 components only (an error otherwise); load the artifact
+ * with `baseline` 1 too. */
 fn0_engine_error_t* fn0_component_compile(const fn0_engine_t* engine, const uint8_t* wasm,
-                                          size_t len, fn0_bytes_t* artifact);
+                                          size_t len, int baseline, fn0_bytes_t* artifact);
 
 /* Loads an artifact file written from fn0_component_compile (memory-mapped,
  * nothing recompiled) and pre-links it. `path` is UTF-8, `path_len` bytes.
- * Artifacts are trusted native code: only load files fn0 wrote. */
+ * Artifacts are trusted native code: only load files fn0 wrote. `baseline`:
+ * as it was compiled. */
 fn0_engine_error_t* fn0_component_load(const fn0_engine_t* engine, const char* path,
-                                       size_t path_len, fn0_component_t** out);
+                                       size_t path_len, int baseline, fn0_component_t** out);
 
 /* Does the one-time work the first request after a load would otherwise pay
  * for out of its CPU budget: builds the copy-on-write memory images and

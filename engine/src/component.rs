@@ -169,19 +169,27 @@ pub unsafe extern "C" fn fn0_component_check(wasm: *const u8, len: usize) -> *mu
 /// it exports the HTTP handler and that every import can be satisfied. On
 /// success fills `artifact` with the native artifact (free it with
 /// `fn0_bytes_delete`), to be written to disk and loaded with
-/// `fn0_component_load`.
+/// `fn0_component_load`. `baseline` 1: compiled by the baseline compiler
+/// (Winch: several times faster to compile, slower to run; WASI 0.2 only),
+/// loaded with `baseline` 1 too.
 #[no_mangle]
 pub unsafe extern "C" fn fn0_component_compile(
     engine: *const fn0_engine_t,
     wasm: *const u8,
     len: usize,
+    baseline: std::ffi::c_int,
     artifact: *mut fn0_bytes_t,
 ) -> *mut fn0_engine_error_t {
     let bytes = if len == 0 { &[][..] } else { std::slice::from_raw_parts(wasm, len) };
     guard(|| {
         let engine = &*engine;
         check_shape(bytes)?;
-        let flavor = engine.flavor(inspect::check_limits(bytes)?.concurrent)?;
+        let concurrent = inspect::check_limits(bytes)?.concurrent;
+        let flavor = match (baseline != 0, concurrent) {
+            (false, _) => engine.flavor(concurrent)?,
+            (true, false) => engine.baseline()?,
+            (true, true) => wasmtime::bail!("the baseline compiler is for WASI 0.2 components only"),
+        };
         let component = Component::new(&flavor.engine, bytes)
             .map_err(|e| wasmtime::format_err!("invalid component: {e:#}"))?;
         prelink(flavor, &component)?;
@@ -216,19 +224,27 @@ unsafe fn deserialize<'e>(engine: &'e fn0_engine_t, path: &str) -> wasmtime::Res
 /// nothing is recompiled) and pre-links it. `path` is UTF-8, not
 /// NUL-terminated. The file must come from fn0 itself: artifacts are native
 /// code and are trusted. An artifact from another engine fingerprint fails
-/// with an error.
+/// with an error. `baseline`: as given to `fn0_component_compile`.
 #[no_mangle]
 pub unsafe extern "C" fn fn0_component_load(
     engine: *const fn0_engine_t,
     path: *const c_char,
     path_len: usize,
+    baseline: std::ffi::c_int,
     out: *mut *mut fn0_component_t,
 ) -> *mut fn0_engine_error_t {
     let path = std::slice::from_raw_parts(path.cast::<u8>(), path_len);
     guard(|| {
         let engine = &*engine;
         let path = std::str::from_utf8(path)?;
-        let (flavor, component) = deserialize(engine, path)?;
+        let (flavor, component) = if baseline != 0 {
+            let flavor = engine.baseline()?;
+            let component = Component::deserialize_file(&flavor.engine, path)
+                .map_err(|e| wasmtime::format_err!("cannot load artifact {path}: {e:#}"))?;
+            (flavor, component)
+        } else {
+            deserialize(engine, path)?
+        };
         let pre = prelink(flavor, &component)?;
         let image_bytes = image_size(&component);
         let concurrent = !wasmtime::Engine::same(&flavor.engine, &engine.plain.engine);

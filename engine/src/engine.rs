@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
 
 /// How often the epoch advances: the granularity of CPU-time and duration
 /// checks inside running guest code.
@@ -88,7 +88,13 @@ pub struct fn0_engine_t {
     /// Components that use the async component model (WASI 0.3), made on
     /// first use (`flavor(true)`); the epoch ticker advances it too.
     concurrent: Arc<OnceLock<Flavor>>,
-    making_concurrent: std::sync::Mutex<()>,
+    /// WASI 0.2 components compiled by the baseline compiler (Winch): a big
+    /// deploy answers from it while the optimizing compile runs (the C++
+    /// component cache swaps the artifacts). Made on first use, no pooling
+    /// allocator (its instances are few and short-lived), advanced by the
+    /// epoch ticker like the others.
+    baseline: Arc<OnceLock<Flavor>>,
+    making_flavor: std::sync::Mutex<()>,
     settings: Settings,
     /// `fn0_engine_fingerprint`: both engines' compatibility hashes.
     fingerprint: u64,
@@ -115,8 +121,13 @@ impl Drop for fn0_engine_t {
 }
 
 fn build_engine(s: &Settings, concurrent: bool, pooling: bool) -> wasmtime::Result<Engine> {
+    build_engine_with(s, concurrent, pooling, Strategy::Cranelift)
+}
+
+fn build_engine_with(s: &Settings, concurrent: bool, pooling: bool, strategy: Strategy) -> wasmtime::Result<Engine> {
     let instances = s.instances;
     let mut config = Config::new();
+    config.strategy(strategy);
     config.wasm_component_model(true).epoch_interruption(true).memory_init_cow(true);
     // WASI 0.3 components (invoke_p3.rs): the async ABI, streams, futures,
     // and the per-store task tracking they need. Off for the other engine.
@@ -130,7 +141,7 @@ fn build_engine(s: &Settings, concurrent: bool, pooling: bool) -> wasmtime::Resu
     // Reuse Cranelift's output for functions compiled before, by any
     // component (compile_cache.rs). Not part of the artifact fingerprint:
     // the code is the same either way.
-    if let Some(cache) = &s.cache {
+    if let (Some(cache), Strategy::Cranelift) = (&s.cache, strategy) {
         config.enable_incremental_compilation(cache.clone())?;
     }
     if pooling {
@@ -236,6 +247,7 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
     // hash does not cover (checked again when the engine is made).
     let fingerprint = fingerprint(&plain.engine, &build_engine(&settings, true, false)?);
     let concurrent: Arc<OnceLock<Flavor>> = Default::default();
+    let baseline: Arc<OnceLock<Flavor>> = Default::default();
     let stop_ticker = Arc::new(AtomicBool::new(false));
     let (runtime, ticker) = if cfg.compile_only != 0 {
         (tokio::runtime::Builder::new_current_thread().build()?, None)
@@ -245,13 +257,16 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
             rt.worker_threads(cfg.worker_threads as usize);
         }
         let runtime = rt.enable_all().thread_name("fn0-guest").build()?;
-        let (engine, concurrent, stop) = (plain.engine.clone(), concurrent.clone(), stop_ticker.clone());
+        let (engine, stop) = (plain.engine.clone(), stop_ticker.clone());
+        let (concurrent, baseline) = (concurrent.clone(), baseline.clone());
         let ticker = std::thread::Builder::new().name("fn0-epoch".into()).spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(EPOCH_TICK);
                 engine.increment_epoch();
-                if let Some(c) = concurrent.get() {
-                    c.engine.increment_epoch();
+                for other in [&concurrent, &baseline] {
+                    if let Some(f) = other.get() {
+                        f.engine.increment_epoch();
+                    }
                 }
             }
         })?;
@@ -260,7 +275,8 @@ fn build(cfg: &fn0_engine_config_t) -> wasmtime::Result<fn0_engine_t> {
     Ok(fn0_engine_t {
         plain,
         concurrent,
-        making_concurrent: Default::default(),
+        baseline,
+        making_flavor: Default::default(),
         settings,
         fingerprint,
         runtime,
@@ -283,7 +299,7 @@ impl fn0_engine_t {
         if let Some(f) = self.concurrent.get() {
             return Ok(f);
         }
-        let _making = self.making_concurrent.lock().unwrap_or_else(|p| p.into_inner());
+        let _making = self.making_flavor.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = self.concurrent.get() {
             return Ok(f);
         }
@@ -293,6 +309,21 @@ impl fn0_engine_t {
             wasmtime::bail!("internal error: the WASI 0.3 engine does not match the artifact fingerprint");
         }
         Ok(self.concurrent.get_or_init(|| f))
+    }
+
+    /// The baseline compiler's engine (WASI 0.2 only), made on first use.
+    pub(crate) fn baseline(&self) -> wasmtime::Result<&Flavor> {
+        if let Some(f) = self.baseline.get() {
+            return Ok(f);
+        }
+        let _making = self.making_flavor.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = self.baseline.get() {
+            return Ok(f);
+        }
+        let engine = build_engine_with(&self.settings, false, false, Strategy::Winch)
+            .map_err(|e| wasmtime::format_err!("cannot make the baseline compiler's engine: {e:#}"))?;
+        let linker = Arc::new(build_linker(&engine, false)?);
+        Ok(self.baseline.get_or_init(|| Flavor { engine, linker }))
     }
 
     pub(crate) fn kv_handler(&self) -> Option<crate::kv::fn0_kv_handler_t> {

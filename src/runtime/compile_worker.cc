@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/files.h"
@@ -78,7 +79,7 @@ Result<void> verdict(int status, bool timedOut, const std::string& stderrText, c
 }  // namespace
 
 Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t> wasm,
-                            const std::filesystem::path& out) {
+                            const std::filesystem::path& out, Tier tier, const Background* background) {
   static std::atomic<uint64_t> counter{0};
   RemoveOnExit input{out.string() + ".in." + std::to_string(::getpid()) + "." + std::to_string(counter++)};
   if (auto w = writeFileAtomically(input.path, wasm); !w) return w.error();
@@ -102,7 +103,10 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
                                    how.engine.pooling ? "0" : "1",
                                    std::to_string(how.budget.memoryBytes),
                                    how.engine.compileCacheDir.string(),
-                                   std::to_string(how.engine.compileCacheBytes)};
+                                   std::to_string(how.engine.compileCacheBytes),
+                                   tier == Tier::Baseline ? "baseline"
+                                   : background          ? "background"
+                                                         : "optimized"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -115,33 +119,50 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
     return Error{"cannot start the compile worker " + how.exe.string() + ": " + std::strerror(rc)};
   }
 
-  const auto deadline = std::chrono::steady_clock::now() + how.budget.time;
+  auto deadline = std::chrono::steady_clock::now() + how.budget.time;
   std::string stderrText;
-  bool open = true, timedOut = false;
+  bool open = true, timedOut = false, cancelled = false, paused = false;
   int status = 0;
+  const auto killChild = [&] {
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  };
   for (;;) {
     pollfd p{err[0], POLLIN, 0};
     ::poll(&p, open ? 1 : 0, 20);
     if (open) open = drain(err[0], stderrText);
     pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (background && background->cancel && background->cancel->load()) {
+      killChild();
+      cancelled = true;
+      break;
+    }
+    if (background && background->pauseWhile) {
+      const bool busy = background->pauseWhile->load() > 0;
+      if (busy != paused) ::kill(pid, busy ? SIGSTOP : SIGCONT);
+      paused = busy;
+      if (paused) deadline += std::chrono::milliseconds(20);  // about the poll above
+    }
     if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
+      killChild();
       timedOut = true;
       break;
     }
   }
   if (open) drain(err[0], stderrText);
   ::close(err[0]);
+  if (cancelled) return Error{"the compile was cancelled"};
   return verdict(status, timedOut, stderrText, how.budget);
 }
 
 int compileWorkerMain(int argc, char** argv) {
-  if (argc != 9) {
-    std::fputs("usage: fn0 __compile-worker IN OUT MAX_MEMORY_BYTES ON_DEMAND DATA_LIMIT_BYTES CACHE_DIR CACHE_BYTES\n",
-               stderr);
+  if (argc != 10) {
+    std::fputs(
+        "usage: fn0 __compile-worker IN OUT MAX_MEMORY_BYTES ON_DEMAND DATA_LIMIT_BYTES CACHE_DIR CACHE_BYTES "
+        "optimized|baseline\n",
+        stderr);
     return 2;
   }
   // Dies with the node; no core file of a compiler that hit its budget.
@@ -171,7 +192,11 @@ int compileWorkerMain(int argc, char** argv) {
     std::fprintf(stderr, "cannot create the compile engine: %s\n", engine.error().message.c_str());
     return 1;
   }
-  auto artifact = compile(*engine, *bytes);
+  const std::string_view mode = argv[9];
+  const Tier tier = mode == "baseline" ? Tier::Baseline : Tier::Optimized;
+  // A background compile (tiered compilation) leaves the CPU to requests.
+  if (mode == "background") (void)::setpriority(PRIO_PROCESS, 0, 10);
+  auto artifact = compile(*engine, *bytes, tier);
   if (!artifact) {
     std::fprintf(stderr, "%s\n", artifact.error().message.c_str());
     return 1;

@@ -6,12 +6,14 @@
 // binary itself, re-executed with a hidden first argument.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 
 #include "common/result.h"
+#include "runtime/component.h"
 #include "runtime/engine.h"
 
 namespace fn0::runtime {
@@ -30,15 +32,26 @@ struct CompileIsolation {
   CompileBudget budget;
 };
 
+// How a background compile (tiered compilation's optimizing one) yields.
+struct Background {
+  // Turned true: the child is killed and the compile fails.
+  const std::atomic<bool>* cancel = nullptr;
+  // Above 0 (deploys compiling): the child is stopped (SIGSTOP) until it
+  // drops to 0 again; time stopped does not count against the budget.
+  const std::atomic<int>* pauseWhile = nullptr;
+};
+
 // Compiles `wasm` in a child process into the file `out` (not atomically:
-// the caller renames it into place). Temporary files go next to `out`. The
-// error says what went wrong: the component's own error, or which budget
-// it exceeded.
+// the caller renames it into place), with the compiler `tier` names.
+// Temporary files go next to `out`. The error says what went wrong: the
+// component's own error, or which budget it exceeded. With `background`,
+// the child runs at a lower priority (nice 10) and yields as it says.
 Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t> wasm,
-                            const std::filesystem::path& out);
+                            const std::filesystem::path& out, Tier tier = Tier::Optimized,
+                            const Background* background = nullptr);
 
 // The child: `<exe> __compile-worker <in.wasm> <out.cwasm> <max-memory-bytes>
-// <on-demand 0|1> <data-limit-bytes> <compile-cache-dir or ""> <cache-bytes>`. Exit 0: compiled; 1: the component
+// <on-demand 0|1> <data-limit-bytes> <compile-cache-dir or ""> <cache-bytes> <optimized|baseline|background>` (background: optimized, at nice 10). Exit 0: compiled; 1: the component
 // was refused (message on stderr); 2: usage.
 int compileWorkerMain(int argc, char** argv);
 
