@@ -335,7 +335,8 @@ asio::awaitable<void> AdminApi::api(http::Exchange& ex, ApiCall& call, const std
                            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                                             std::chrono::steady_clock::now() - started_)
                                             .count()},
-                           {"cache", {{"entries", s.entries}, {"bytes", s.bytes}, {"hits", s.hits}, {"loads", s.loads}, {"compiles", s.compiles}}},
+                           {"cache", {{"entries", s.entries}, {"bytes", s.bytes}, {"hits", s.hits}, {"loads", s.loads}, {"compiles", s.compiles},
+                                      {"baseline_compiles", s.baselineCompiles}, {"baseline_optimized", s.optimized}}},
                            {"deploys", {{"in_progress", deploys_.load()}, {"compiling", compiling_.load()}, {"max", d_.maxDeploys}}},
                            {"registry", {{"kind", d_.registry.kind()}, {"generation", d_.registry.catalog()->generation},
                                          {"watching", w.watching}, {"connected", w.connected || !w.watching}}},

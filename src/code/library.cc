@@ -20,6 +20,15 @@ std::span<const uint8_t> spanOf(const std::vector<uint8_t>& v) { return {v.data(
 Library::Library(runtime::ComponentCache& cache, store::CodeStore& store, LibraryConfig config)
     : cache_(cache), store_(store), config_(std::move(config)) {
   if (!config_.storeIsLocal) originals_ = store::openDirectoryStore(config_.originalsCache);
+  // Tiered compilation: a baseline artifact found after a restart is
+  // optimized from the original; an optimized one is shared once made.
+  cache_.setOriginals([this](const std::string& hash) { return original(hash); });
+  cache_.onOptimized([this](const std::string& hash) { share(hash); });
+}
+
+Library::~Library() {
+  cache_.setOriginals(nullptr);
+  cache_.onOptimized(nullptr);
 }
 
 Result<std::string> Library::add(std::span<const uint8_t> wasm) {

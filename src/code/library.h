@@ -43,6 +43,9 @@ struct LibraryConfig {
 class Library {
  public:
   Library(runtime::ComponentCache& cache, store::CodeStore& store, LibraryConfig config);
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
 
   // A deploy: compiles (checks and validates) `wasm`, stores the original,
   // shares the artifact. Returns the content hash. A store that cannot be

@@ -82,6 +82,10 @@ CLI::App* addServeCommand(CLI::App& app, NodeConfig& c) {
                 "Disk for compiled functions reused by later deploys (in <data-dir>/compile-cache; 0: none, every "
                 "deploy compiles all its code)")
       ->capture_default_str();
+  s->add_flag("!--no-tiered-compile", c.tieredCompile,
+              "Compile every deploy with the optimizing compiler before it answers (by default, on a node with "
+              "its own store, a component of 1 MiB or more answers from the baseline compiler's code while it "
+              "is optimized in the background)");
   s->add_flag("!--no-access-log", c.accessLog, "Do not write the JSON access log to stdout");
   s->add_option("--max-concurrency", c.maxConcurrency, "Requests running at once; more get 503 overloaded")
       ->capture_default_str();
@@ -421,6 +425,9 @@ int serve(const NodeConfig& c) {
     }
     cache.compileInChildProcess(runtime::CompileIsolation{exe, workerConfig, budget});
   }
+  // Alone only: in a cluster the deploying node shares the optimized
+  // artifact at once, so the other nodes download it instead of compiling.
+  if (c.tieredCompile && c.storeUrl.empty()) cache.compileBaselineFirst(runtime::kBaselineMinBytes);
   code::LibraryConfig lc;
   lc.storeIsLocal = c.storeUrl.empty();
   if (!lc.storeIsLocal) lc.clusterKey = clusterKey;  // alone, a node has nobody to share with
@@ -617,6 +624,9 @@ int serve(const NodeConfig& c) {
         {"fn0_cache_evictions_total", static_cast<double>(s.evictions)},
         {"fn0_connections", static_cast<double>(server.activeConnections())},
         {"fn0_compiles_total", static_cast<double>(s.compiles)},
+        {"fn0_baseline_compiles_total", static_cast<double>(s.baselineCompiles)},
+        {"fn0_baseline_optimized_total", static_cast<double>(s.optimized)},
+        {"fn0_baseline_optimize_failures_total", static_cast<double>(s.optimizeFailures)},
     };
   });
   metrics.addNodeGauges([&] {

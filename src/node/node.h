@@ -49,6 +49,10 @@ struct NodeConfig {
   // deploy compiled are reused, e.g. the interpreter of every JS or Python
   // function. Empty directory: <dataDir>/compile-cache.
   uint64_t compileCacheMb = 1024;
+  // Tiered compilation (runtime::ComponentCache::compileBaselineFirst): a
+  // big WASI 0.2 deploy answers from the baseline compiler's code while the
+  // optimizing compile runs in the background.
+  bool tieredCompile = true;
   std::filesystem::path compileCacheDir;  // a JS component: ~5 s idle, a minute on a loaded 2-core machine
   unsigned headerTimeoutSeconds = 30, idleTimeoutSeconds = 60;
   unsigned bodyGraceSeconds = 10;

@@ -32,6 +32,15 @@ ComponentCache::ComponentCache(const Engine& engine, std::filesystem::path artif
   std::filesystem::create_directories(dir_);
 }
 
+ComponentCache::~ComponentCache() {
+  {
+    std::lock_guard lock(tierMu_);
+    stop_ = true;
+  }
+  tierCv_.notify_all();
+  if (optimizer_.joinable()) optimizer_.join();
+}
+
 size_t ComponentCache::maxEntriesForMapCount() {
   constexpr size_t kReserved = 16384, kPerComponent = 4, kFloor = 256;
   size_t maps = 65530;  // the kernel's default, if /proc says nothing
@@ -47,9 +56,53 @@ std::filesystem::path ComponentCache::artifactPath(const std::string& hash) cons
   return dir_ / (hash + "-" + fingerprint_ + ".cwasm");
 }
 
-bool ComponentCache::hasArtifact(const std::string& hash) const {
+std::filesystem::path ComponentCache::baselinePath(const std::string& hash) const {
+  return dir_ / (hash + "-" + fingerprint_ + ".baseline.cwasm");
+}
+
+namespace {
+
+bool isFile(const std::filesystem::path& p) {
   std::error_code ec;
-  return std::filesystem::is_regular_file(artifactPath(hash), ec);
+  return std::filesystem::is_regular_file(p, ec);
+}
+
+void removeFile(const std::filesystem::path& p) {
+  std::error_code ec;
+  std::filesystem::remove(p, ec);
+}
+
+}  // namespace
+
+bool ComponentCache::hasArtifact(const std::string& hash) const {
+  return isFile(artifactPath(hash)) || isFile(baselinePath(hash));
+}
+
+// Compiles into `path` and loads the result once: loading checks what only
+// this engine knows (the pooling allocator's per-component caps, exactly);
+// an artifact it refuses is not kept.
+// Compiles into `path` and loads the result once: loading checks what only
+// this engine knows (the pooling allocator's per-component caps, exactly);
+// an artifact it refuses is not kept. A deploy's compile (not `inBackground`)
+// holds the background one stopped while it runs.
+Result<void> ComponentCache::compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, Tier tier,
+                                       bool inBackground) {
+  if (isolation_) {
+    const Background background{&stop_, &foreground_};
+    if (!inBackground) foreground_++;
+    auto c = compileInChild(*isolation_, wasm, path, tier, inBackground ? &background : nullptr);
+    if (!inBackground) foreground_--;
+    if (!c) return c.error();
+  } else {
+    auto artifact = compile(engine_, wasm, tier);
+    if (!artifact) return artifact.error();
+    if (auto w = writeFileAtomically(path, artifact->bytes()); !w) return w.error();
+  }
+  if (auto loaded = Component::load(engine_, path, tier); !loaded) {
+    removeFile(path);
+    return loaded.error();
+  }
+  return {};
 }
 
 Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
@@ -57,24 +110,138 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
   if (hasArtifact(hash)) return hash;  // identical bytes: nothing to do
   // Over a cap: refused in milliseconds, before any compile time is spent.
   if (auto c = check(wasm); !c) return c.error();
-  const auto path = artifactPath(hash);
-  if (isolation_) {
-    if (auto c = compileInChild(*isolation_, wasm, path); !c) return c.error();
-  } else {
-    auto artifact = compile(engine_, wasm);
-    if (!artifact) return artifact.error();
-    if (auto w = writeFileAtomically(path, artifact->bytes()); !w) return w.error();
+  if (baselineMinBytes_ != 0 && wasm.size() >= baselineMinBytes_) {
+    // Refused (WASI 0.3, a proposal Winch lacks, or a broken component):
+    // the optimizing compile below decides, and names the problem.
+    if (compileTo(wasm, baselinePath(hash), Tier::Baseline)) {
+      {
+        std::lock_guard lock(mu_);
+        stats_.compiles++;
+        stats_.baselineCompiles++;
+      }
+      enqueue(Job{hash, std::vector<uint8_t>(wasm.begin(), wasm.end())});
+      return hash;
+    }
   }
-  // Loading checks what only this engine knows (the pooling allocator's
-  // per-component caps, exactly); an artifact it refuses is not kept.
-  if (auto loaded = Component::load(engine_, path); !loaded) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    return loaded.error();
-  }
+  if (auto c = compileTo(wasm, artifactPath(hash), Tier::Optimized); !c) return c.error();
   std::lock_guard lock(mu_);
   stats_.compiles++;
   return hash;
+}
+
+void ComponentCache::setOriginals(std::function<Result<std::vector<uint8_t>>(const std::string&)> originals) {
+  std::lock_guard lock(callbackMu_);
+  originals_ = std::move(originals);
+}
+
+void ComponentCache::onOptimized(std::function<void(const std::string&)> callback) {
+  std::lock_guard lock(callbackMu_);
+  optimized_ = std::move(callback);
+}
+
+void ComponentCache::enqueue(Job job) {
+  std::lock_guard lock(tierMu_);
+  if (stop_ || !pending_.insert(job.hash).second) return;
+  queue_.push_back(std::move(job));
+  if (!optimizer_.joinable()) optimizer_ = std::thread([this] { optimizerLoop(); });
+  tierCv_.notify_all();
+}
+
+void ComponentCache::waitForOptimizer() {
+  std::unique_lock lock(tierMu_);
+  tierCv_.wait(lock, [this] { return pending_.empty() || stop_; });
+}
+
+void ComponentCache::optimizerLoop() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(tierMu_);
+      tierCv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    optimize(job);
+    {
+      std::lock_guard lock(tierMu_);
+      pending_.erase(job.hash);
+    }
+    tierCv_.notify_all();
+  }
+}
+
+// One baseline artifact replaced: the optimized artifact compiled (unless
+// it is there already), written, swapped into memory, the baseline file
+// removed. A failure leaves the function on the baseline code, said once
+// on stderr; the next start tries again.
+void ComponentCache::optimize(Job& job) {
+  const std::string& hash = job.hash;
+  const auto path = artifactPath(hash);
+  if (!isFile(path)) {
+    if (!isFile(baselinePath(hash))) return;  // collected meanwhile
+    if (!job.wasm) {
+      std::lock_guard lock(callbackMu_);
+      if (!originals_) return;
+      auto got = originals_(hash);
+      if (!got) {
+        std::fprintf(stderr, "fn0: cannot optimize %s: %s\n", hash.substr(0, 12).c_str(), got.error().message.c_str());
+        std::lock_guard statsLock(mu_);
+        stats_.optimizeFailures++;
+        return;
+      }
+      job.wasm = std::move(*got);
+    }
+    const std::filesystem::path tmp = path.string() + ".tmp.optimize";
+    auto compiled = compileTo(*job.wasm, tmp, Tier::Optimized, true);
+    job.wasm.reset();
+    if (!compiled || stop_) {
+      removeFile(tmp);
+      if (stop_) return;
+      std::fprintf(stderr, "fn0: the optimizing compile of %s failed; it keeps running the baseline compiler's code: %s\n",
+                   hash.substr(0, 12).c_str(), compiled.error().message.c_str());
+      std::lock_guard lock(mu_);
+      stats_.optimizeFailures++;
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+      removeFile(tmp);
+      std::lock_guard lock(mu_);
+      stats_.optimizeFailures++;
+      return;
+    }
+  }
+  swapIn(hash);
+  removeFile(baselinePath(hash));
+  {
+    std::lock_guard lock(mu_);
+    stats_.optimized++;
+  }
+  std::lock_guard lock(callbackMu_);
+  if (optimized_) optimized_(hash);
+}
+
+// A resident baseline component is replaced by the optimized one, loaded
+// and prefaulted here, off the request path; requests already running keep
+// theirs.
+void ComponentCache::swapIn(const std::string& hash) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(hash);
+    if (it == index_.end() || it->second->component->tier() != Tier::Baseline) return;
+  }
+  auto loaded = Component::load(engine_, artifactPath(hash));
+  if (!loaded) return;  // the next load from disk tries again
+  (void)(*loaded)->prefault();
+  std::lock_guard lock(mu_);
+  auto it = index_.find(hash);
+  if (it == index_.end()) return;
+  Entry& e = *it->second;
+  stats_.bytes = stats_.bytes - e.bytes + (*loaded)->imageBytes();
+  e.bytes = (*loaded)->imageBytes();
+  e.component = *loaded;
 }
 
 Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& hash, bool* wasLoaded) {
@@ -87,24 +254,42 @@ Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& 
       return it->second->component;
     }
   }
-  if (!hasArtifact(hash)) return Error{"no compiled artifact for component " + hash};
   // Loading maps the file and pre-links: done outside the lock so other
-  // functions keep being served meanwhile.
-  auto loaded = Component::load(engine_, artifactPath(hash));
+  // functions keep being served meanwhile. The optimized artifact when
+  // there is one; else the baseline one, whose optimizing compile is then
+  // queued (it was cut short by a restart).
+  Tier tier = Tier::Optimized;
+  if (!isFile(artifactPath(hash))) {
+    if (!isFile(baselinePath(hash))) return Error{"no compiled artifact for component " + hash};
+    tier = Tier::Baseline;
+  }
+  auto loaded = Component::load(engine_, tier == Tier::Baseline ? baselinePath(hash) : artifactPath(hash), tier);
+  if (!loaded && tier == Tier::Baseline && isFile(artifactPath(hash))) {
+    tier = Tier::Optimized;  // optimized (and the baseline file removed) meanwhile
+    loaded = Component::load(engine_, artifactPath(hash));
+  }
   if (!loaded) return loaded.error();
   // Its one-time costs (page faults of the mapped artifact, wasmtime's lazy
   // images) are paid here, not by the first request's CPU budget. A
   // failure only means the first request pays them after all.
   (void)(*loaded)->prefault();
-  std::lock_guard lock(mu_);
-  stats_.loads++;
-  if (wasLoaded) *wasLoaded = true;
-  if (auto it = index_.find(hash); it != index_.end()) {  // another thread won the race
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->component;
+  std::shared_ptr<const Component> out;
+  {
+    std::lock_guard lock(mu_);
+    stats_.loads++;
+    if (wasLoaded) *wasLoaded = true;
+    if (auto it = index_.find(hash); it != index_.end()) {  // another thread won the race
+      lru_.splice(lru_.begin(), lru_, it->second);
+      out = it->second->component;
+    } else {
+      insertLocked(Entry{hash, *loaded, (*loaded)->imageBytes()});
+      out = *loaded;
+    }
   }
-  insertLocked(Entry{hash, *loaded, (*loaded)->imageBytes()});
-  return *loaded;
+  // Queued once the entry is in memory, so that the optimizer's swap finds
+  // it (or, optimized meanwhile, replaces it right away).
+  if (out->tier() == Tier::Baseline) enqueue(Job{hash, std::nullopt});
+  return out;
 }
 
 void ComponentCache::insertLocked(Entry entry) {

@@ -5,14 +5,20 @@
 // process's room for memory mappings (maxEntriesForMapCount).
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -23,11 +29,18 @@
 
 namespace fn0::runtime {
 
+// The size from which tiered compilation pays: smaller components compile
+// optimized in well under a second (hello-c: 30 ms).
+inline constexpr size_t kBaselineMinBytes = 1 << 20;
+
 class ComponentCache {
  public:
   // `maxEntries` 0: maxEntriesForMapCount().
   ComponentCache(const Engine& engine, std::filesystem::path artifactDir, size_t memoryBudgetBytes,
                  size_t maxEntries = 0);
+  // Stops the optimizing compile in progress, if any (a later start picks
+  // it up again from the baseline artifact on disk).
+  ~ComponentCache();
 
   // How many components may be resident at once: every loaded artifact
   // holds about 4 memory mappings (code, data, copy-on-write image), and at
@@ -41,11 +54,33 @@ class ComponentCache {
   // Returns the content hash (sha256 hex) that `get` takes. The caps
   // (runtime::check) are checked before compiling; the new artifact is
   // loaded once, so this engine is known to accept it.
+  // With tiered compilation on (compileBaselineFirst), a big WASI 0.2
+  // component is compiled by the baseline compiler here, and by the
+  // optimizing one on a background thread afterwards.
   Result<std::string> prepare(std::span<const uint8_t> wasm);
 
   // From now on prepare() compiles in a child process with a time and
   // memory budget (compile_worker.h) instead of in this process.
   void compileInChildProcess(CompileIsolation how) { isolation_ = std::move(how); }
+
+  // Tiered compilation: prepare() compiles a component of at least
+  // `minBytes` with the baseline compiler first (Winch: a 13 MB JavaScript
+  // component in ~1.5 s instead of ~7), so it answers at once; one
+  // background thread then compiles it optimized, and the optimized
+  // artifact replaces the baseline one, on disk and in memory. A component
+  // the baseline compiler refuses (WASI 0.3, a proposal it lacks) is
+  // compiled optimized at once. 0 (the default): off.
+  void compileBaselineFirst(size_t minBytes) { baselineMinBytes_ = minBytes; }
+  // Where the background compile gets a component's original bytes when
+  // prepare() did not hand them over (a baseline artifact found on disk
+  // after a restart). Unset: such an artifact is not optimized.
+  void setOriginals(std::function<Result<std::vector<uint8_t>>(const std::string& hash)> originals);
+  // Called on the background thread after an optimized artifact replaced
+  // a baseline one (the code library shares it). Unset with nullptr; the
+  // setter waits for a call in progress.
+  void onOptimized(std::function<void(const std::string& hash)> callback);
+  // Blocks until no optimizing compile is queued or running (tests).
+  void waitForOptimizer();
 
   // The pre-linked component for `hash`: from memory, or loaded from its
   // artifact (no compilation; the artifact read into memory and mapped
@@ -59,8 +94,11 @@ class ComponentCache {
   bool resident(const std::string& hash) const;
   std::vector<std::string> residentHashes() const;
 
+  // An artifact of either tier.
   bool hasArtifact(const std::string& hash) const;
+  // The optimized artifact (the one a cluster shares) and the baseline one.
   std::filesystem::path artifactPath(const std::string& hash) const;
+  std::filesystem::path baselinePath(const std::string& hash) const;
   const std::filesystem::path& artifactDir() const { return dir_; }
   // The engine fingerprint (16 hex digits) artifacts are keyed by.
   const std::string& fingerprint() const { return fingerprint_; }
@@ -72,6 +110,9 @@ class ComponentCache {
     uint64_t loads = 0;
     uint64_t evictions = 0;
     uint64_t compiles = 0;  // artifacts this process compiled (restart: 0)
+    uint64_t baselineCompiles = 0;   // of those, by the baseline compiler
+    uint64_t optimized = 0;          // baseline artifacts replaced by optimized ones
+    uint64_t optimizeFailures = 0;   // optimizing compiles that failed (the baseline code stays)
   };
   Stats stats() const;
 
@@ -82,6 +123,16 @@ class ComponentCache {
     size_t bytes;
   };
   void insertLocked(Entry entry);
+  Result<void> compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, Tier tier,
+                         bool inBackground = false);
+  struct Job {
+    std::string hash;
+    std::optional<std::vector<uint8_t>> wasm;  // none: ask originals_
+  };
+  void enqueue(Job job);
+  void optimizerLoop();
+  void optimize(Job& job);
+  void swapIn(const std::string& hash);
 
   const Engine& engine_;
   const std::filesystem::path dir_;
@@ -93,6 +144,19 @@ class ComponentCache {
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
   Stats stats_;
   std::optional<CompileIsolation> isolation_;
+  size_t baselineMinBytes_ = 0;
+
+  // The background optimizing compiles (tiered compilation).
+  std::mutex tierMu_;  // guards the queue, the thread, stop_ (with the atomic)
+  std::condition_variable tierCv_;
+  std::deque<Job> queue_;
+  std::set<std::string> pending_;  // queued or running, by hash
+  std::thread optimizer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> foreground_{0};  // deploys compiling now
+  std::mutex callbackMu_;  // guards originals_ and optimized_, held while they run
+  std::function<Result<std::vector<uint8_t>>(const std::string&)> originals_;
+  std::function<void(const std::string&)> optimized_;
 };
 
 }  // namespace fn0::runtime
