@@ -131,6 +131,7 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
 
 void ComponentCache::setOriginals(std::function<Result<std::vector<uint8_t>>(const std::string&)> originals) {
   std::lock_guard lock(callbackMu_);
+  hasOriginals_ = static_cast<bool>(originals);
   originals_ = std::move(originals);
 }
 
@@ -141,6 +142,11 @@ void ComponentCache::onOptimized(std::function<void(const std::string&)> callbac
 
 void ComponentCache::enqueue(Job job) {
   std::lock_guard lock(tierMu_);
+  // Only a job that starts now keeps the component's bytes: one queued
+  // behind others asks originals_ for them when its turn comes (by then
+  // the deploy has stored them), so a burst of big deploys does not hold
+  // every upload in memory.
+  if (!pending_.empty() && hasOriginals_) job.wasm.reset();
   if (stop_ || !pending_.insert(job.hash).second) return;
   queue_.push_back(std::move(job));
   if (!optimizer_.joinable()) optimizer_ = std::thread([this] { optimizerLoop(); });

@@ -156,6 +156,7 @@ class ComponentCache {
   std::atomic<int> foreground_{0};  // deploys compiling now
   std::mutex callbackMu_;  // guards originals_ and optimized_, held while they run
   std::function<Result<std::vector<uint8_t>>(const std::string&)> originals_;
+  std::atomic<bool> hasOriginals_{false};
   std::function<void(const std::string&)> optimized_;
 };
 

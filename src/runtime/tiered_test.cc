@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <future>
+#include <utility>
 
 #include "common/files.h"
 #include "common/sha256.h"
@@ -103,6 +105,35 @@ TEST_F(Tiered, ABaselineArtifactFoundOnDiskIsServedAndOptimized) {
   auto ex = testing::exchange(*engine_, *before, get("/"));
   EXPECT_EQ(ex.status, 200);
   EXPECT_EQ(ex.body, "Hello from fn0 (C)!\n");
+}
+
+// A deploy queued behind another does not keep its bytes in memory: its
+// turn asks the originals (the code library) for them.
+TEST_F(Tiered, AQueuedComponentIsOptimizedFromItsOriginal) {
+  auto cache = tieredCache();
+  const auto second = readFile(testing::example("echo-c"));
+  std::vector<std::string> asked;
+  cache->setOriginals([&](const std::string& h) -> Result<std::vector<uint8_t>> {
+    asked.push_back(h);
+    return second;
+  });
+  // The first job holds the optimizer (in its callback) until the second
+  // deploy is queued behind it.
+  std::promise<void> queued;
+  auto gate = queued.get_future().share();
+  bool first = true;
+  cache->onOptimized([&](const std::string&) {
+    if (std::exchange(first, false)) gate.wait();
+  });
+  auto a = cache->prepare(readFile(testing::example("hello-c")));
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  auto b = cache->prepare(second);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  queued.set_value();
+  cache->waitForOptimizer();
+  EXPECT_EQ(asked, std::vector<std::string>{*b});
+  EXPECT_EQ(cache->stats().optimized, 2u);
+  EXPECT_TRUE(std::filesystem::exists(cache->artifactPath(*b)));
 }
 
 TEST_F(Tiered, AnOptimizingCompileThatCannotRunLeavesTheBaselineServing) {
