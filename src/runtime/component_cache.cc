@@ -80,9 +80,6 @@ bool ComponentCache::hasArtifact(const std::string& hash) const {
 
 // Compiles into `path` and loads the result once: loading checks what only
 // this engine knows (the pooling allocator's per-component caps, exactly);
-// an artifact it refuses is not kept.
-// Compiles into `path` and loads the result once: loading checks what only
-// this engine knows (the pooling allocator's per-component caps, exactly);
 // an artifact it refuses is not kept. A deploy's compile (not `inBackground`)
 // holds the background one stopped while it runs.
 Result<void> ComponentCache::compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, Tier tier,
