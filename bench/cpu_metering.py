@@ -53,7 +53,8 @@ def main() -> int:
         nodes = {}
         try:
             for label, env in MODES.items():
-                node = Node(BUILD, tmp / label.replace(" ", "-"), "--cpu-ms", "1000", env=env).start()
+                node = Node(BUILD, tmp / label.replace(" ", "-"), "--cpu-ms", "1000", "--no-tiered-compile",
+                            env=env).start()
                 for ex in examples:
                     r = node.deploy(ex, BUILD / "examples" / f"{ex}.wasm")
                     assert r.status in (200, 201), r.body

@@ -43,8 +43,10 @@ class Node:
 
     def start(self) -> "Node":
         env = dict(os.environ, FN0_ADMIN_TOKEN=TOKEN)
+        # The optimized artifacts are what is measured, not tiered
+        # compilation's baseline ones (a node stopped mid-optimization).
         self.proc = subprocess.Popen([self.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
-                                      self.data], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                                      self.data, "--no-tiered-compile"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         for _ in range(300):
             try:
                 if self.request("GET", "/_fn0/healthz")[0] == 200:
