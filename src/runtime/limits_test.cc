@@ -17,13 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Exchange;
 using testing::ExchangeOptions;
+using testing::get;
 using testing::rssBytes;
-
-RequestHead get(std::string path) {
-  RequestHead h;
-  h.pathWithQuery = std::move(path);
-  return h;
-}
 
 class Limits : public testing::RuntimeTest {
  protected:

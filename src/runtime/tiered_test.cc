@@ -19,13 +19,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Exchange;
 using testing::ExchangeOptions;
+using testing::get;
 using testing::readFile;
-
-RequestHead get(std::string path) {
-  RequestHead h;
-  h.pathWithQuery = std::move(path);
-  return h;
-}
 
 // A private artifact directory: the shared test cache would mix tiers.
 class Tiered : public testing::RuntimeTest {

@@ -43,6 +43,13 @@ struct ExchangeOptions {
   std::chrono::milliseconds pauseAfterFirstChunk{0};
 };
 
+// A GET of `path` (path and query), nothing else set.
+inline RequestHead get(std::string path) {
+  RequestHead h;
+  h.pathWithQuery = std::move(path);
+  return h;
+}
+
 // The first value of header `name` (any case); empty if there is none.
 std::string headerValue(const std::vector<Header>& headers, std::string_view name);
 
