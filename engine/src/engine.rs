@@ -144,6 +144,14 @@ fn build_engine_with(s: &Settings, concurrent: bool, pooling: bool, strategy: St
     if let (Some(cache), Strategy::Cranelift) = (&s.cache, strategy) {
         config.enable_incremental_compilation(cache.clone())?;
     }
+    // Under Winch, the trampolines (one per function a table or an export
+    // lets escape: ~10,000 in a JavaScript component) are still compiled by
+    // Cranelift, and were half the baseline compile's CPU. They are a few
+    // moves and a call: Cranelift's optimizer buys nothing there. hello-js:
+    // 1.45 -> 1.20 s (docs/performance.md).
+    if strategy == Strategy::Winch {
+        config.cranelift_opt_level(wasmtime::OptLevel::None);
+    }
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         // One component may not take more than a few slots of each kind (the

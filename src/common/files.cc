@@ -1,13 +1,13 @@
 #include "common/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <string>
 
@@ -29,8 +29,9 @@ const std::string& processTag() {
 }
 }  // namespace
 
-Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes,
-                                 int* errnoOut) {
+Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<const uint8_t> bytes, int* errnoOut,
+                                 Durability durability) {
+  const bool sync = durability == Durability::kDurable;
   static std::atomic<uint64_t> counter{0};
   const auto tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + processTag() + "." +
                    std::to_string(counter++);
@@ -52,7 +53,7 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
     }
     done += static_cast<size_t>(n);
   }
-  int synced = ::fsync(fd) == 0 ? 0 : errno;
+  int synced = !sync || ::fsync(fd) == 0 ? 0 : errno;
   int closed = ::close(fd) == 0 ? 0 : errno;
   if (synced != 0 || closed != 0) {
     int err = synced != 0 ? synced : closed;
@@ -64,6 +65,7 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
     ::unlink(tmp.c_str());
     return fail("cannot rename " + tmp + ": " + std::strerror(err), err);
   }
+  if (!sync) return {};
   int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
@@ -73,9 +75,30 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
 }
 
 Result<std::vector<uint8_t>> readFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"cannot read " + path.string()};
-  return std::vector<uint8_t>{std::istreambuf_iterator<char>(in), {}};
+  // read(2) into a buffer sized by fstat: a stream iterator copies a byte
+  // at a time (~150 ms for a 13 MB JavaScript component).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{"cannot read " + path.string() + ": " + errnoText()};
+  struct stat st {};
+  std::vector<uint8_t> out(::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
+  size_t done = 0;
+  uint8_t more[4096];  // what a file read past its size holds, if it grew
+  for (;;) {
+    const bool full = done == out.size();
+    ssize_t n = full ? ::read(fd, more, sizeof more) : ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string message = "cannot read " + path.string() + ": " + errnoText();
+      ::close(fd);
+      return Error{std::move(message)};
+    }
+    if (n == 0) break;
+    if (full) out.insert(out.end(), more, more + n);
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(done);
+  return out;
 }
 
 }  // namespace fn0

@@ -93,7 +93,8 @@ Result<void> ComponentCache::compileTo(std::span<const uint8_t> wasm, const std:
   } else {
     auto artifact = compile(engine_, wasm, tier);
     if (!artifact) return artifact.error();
-    if (auto w = writeFileAtomically(path, artifact->bytes()); !w) return w.error();
+    const auto durability = tier == Tier::Baseline ? Durability::kRebuildable : Durability::kDurable;
+    if (auto w = writeFileAtomically(path, artifact->bytes(), nullptr, durability); !w) return w.error();
   }
   if (auto loaded = Component::load(engine_, path, tier); !loaded) {
     removeFile(path);
@@ -270,6 +271,10 @@ Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& 
   if (!loaded && tier == Tier::Baseline && isFile(artifactPath(hash))) {
     tier = Tier::Optimized;  // optimized (and the baseline file removed) meanwhile
     loaded = Component::load(engine_, artifactPath(hash));
+  } else if (!loaded && tier == Tier::Baseline) {
+    // Not fsync'd (a power loss can empty it) and always rebuildable: gone,
+    // so that the caller's fetch compiles the component again.
+    removeFile(baselinePath(hash));
   }
   if (!loaded) return loaded.error();
   // Its one-time costs (page faults of the mapped artifact, wasmtime's lazy

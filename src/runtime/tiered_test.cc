@@ -102,6 +102,20 @@ TEST_F(Tiered, ABaselineArtifactFoundOnDiskIsServedAndOptimized) {
   EXPECT_EQ(ex.body, "Hello from fn0 (C)!\n");
 }
 
+// A baseline artifact is not fsync'd: after a power loss it can be there
+// but empty. It is refused and removed, so that the caller compiles the
+// component again instead of failing on it forever.
+TEST_F(Tiered, ABaselineArtifactThatDoesNotLoadIsRemoved) {
+  const std::string hash = sha256Hex(readFile(testing::example("hello-c")));
+  ComponentCache restarted(*engine_, own_, 1ull << 30);
+  ASSERT_TRUE(writeFileAtomically(restarted.baselinePath(hash), {}).ok());
+  ASSERT_TRUE(restarted.hasArtifact(hash));
+  auto got = restarted.get(hash);
+  EXPECT_FALSE(got.ok());
+  EXPECT_FALSE(std::filesystem::exists(restarted.baselinePath(hash)));
+  EXPECT_FALSE(restarted.hasArtifact(hash)) << "a fetch would take the broken file for compiled code";
+}
+
 // A deploy queued behind another does not keep its bytes in memory: its
 // turn asks the originals (the code library) for them.
 TEST_F(Tiered, AQueuedComponentIsOptimizedFromItsOriginal) {
