@@ -41,17 +41,11 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail("cannot create " + tmp + ": " + errnoText(), errno);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail("cannot write " + tmp + ": " + std::strerror(err), err);
-    }
-    done += static_cast<size_t>(n);
+  if (!writeAll(fd, bytes)) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail("cannot write " + tmp + ": " + std::strerror(err), err);
   }
   int synced = !sync || ::fsync(fd) == 0 ? 0 : errno;
   int closed = ::close(fd) == 0 ? 0 : errno;
@@ -72,6 +66,26 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
     ::close(dir);
   }
   return {};
+}
+
+bool writeAll(int fd, std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
 }
 
 Result<std::vector<uint8_t>> readFile(const std::filesystem::path& path) {

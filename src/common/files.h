@@ -29,4 +29,34 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
 
 Result<std::vector<uint8_t>> readFile(const std::filesystem::path& path);
 
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); false
+// with errno set on failure.
+bool writeAll(int fd, std::span<const uint8_t> bytes);
+
+// A file descriptor closed when it goes out of scope.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace fn0

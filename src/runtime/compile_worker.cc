@@ -30,30 +30,15 @@ namespace fn0::runtime {
 namespace {
 
 constexpr size_t kMaxMessage = 16 * 1024;
-
-struct ClosedOnExit {
-  int fd;
-  ~ClosedOnExit() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+// The OUT argument that means "the file open as fd 4" (compileInChildToFile).
+constexpr std::string_view kWorkerOutputFd = "/dev/fd/4";
 
 // The component for the worker: an in-memory file (nothing to fsync, and
 // nothing left on disk if the node dies mid-compile), handed over as fd 3.
-Result<int> inputFile(std::span<const uint8_t> wasm) {
-  int fd = ::memfd_create("fn0-compile-input", MFD_CLOEXEC);
-  if (fd < 0) return Error{std::string("cannot create the compile input: ") + std::strerror(errno)};
-  size_t done = 0;
-  while (done < wasm.size()) {
-    ssize_t n = ::write(fd, wasm.data() + done, wasm.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string message = std::string("cannot write the compile input: ") + std::strerror(n < 0 ? errno : EIO);
-      ::close(fd);
-      return Error{std::move(message)};
-    }
-    done += static_cast<size_t>(n);
-  }
+Result<UniqueFd> inputFile(std::span<const uint8_t> wasm) {
+  UniqueFd fd(::memfd_create("fn0-compile-input", MFD_CLOEXEC));
+  if (!fd) return Error{std::string("cannot create the compile input: ") + std::strerror(errno)};
+  if (!writeAll(fd.get(), wasm)) return Error{std::string("cannot write the compile input: ") + std::strerror(errno)};
   return fd;
 }
 
@@ -98,11 +83,13 @@ Result<void> verdict(int status, bool timedOut, const std::string& stderrText, c
 
 }  // namespace
 
-Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t> wasm,
-                            const std::filesystem::path& out, Tier tier, const Background* background) {
-  auto inputFd = inputFile(wasm);
-  if (!inputFd) return inputFd.error();
-  ClosedOnExit input{*inputFd};
+namespace {
+
+// `outFd` >= 0: the artifact goes to that file (as fd 4), not to `out`.
+Result<void> runWorker(const CompileIsolation& how, std::span<const uint8_t> wasm, const std::string& out, int outFd,
+                       Tier tier, const Background* background) {
+  auto input = inputFile(wasm);
+  if (!input) return input.error();
 
   int err[2];
   if (::pipe2(err, O_CLOEXEC) != 0) return Error{std::string("cannot create a pipe: ") + std::strerror(errno)};
@@ -113,13 +100,14 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawn_file_actions_adddup2(&fa, input.fd, 3);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 4);  // no sockets of the node in the child
+  posix_spawn_file_actions_adddup2(&fa, input->get(), 3);
+  if (outFd >= 0) posix_spawn_file_actions_adddup2(&fa, outFd, 4);
+  posix_spawn_file_actions_addclosefrom_np(&fa, outFd >= 0 ? 5 : 4);  // no sockets of the node in the child
 
   std::vector<std::string> args = {how.exe.string(),
                                    kCompileWorkerCommand,
                                    "/dev/fd/3",
-                                   out.string(),
+                                   outFd >= 0 ? std::string(kWorkerOutputFd) : out,
                                    std::to_string(how.engine.maxMemoryBytes),
                                    how.engine.pooling ? "0" : "1",
                                    std::to_string(how.budget.memoryBytes),
@@ -141,7 +129,7 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
   }
   // Readable once the child has exited: the wait below wakes at once
   // rather than at its next 20 ms tick. (-1 on kernels before 5.3: ticks.)
-  ClosedOnExit exited{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
+  UniqueFd exited(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 
   auto deadline = std::chrono::steady_clock::now() + how.budget.time;
   std::string stderrText;
@@ -153,7 +141,7 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
     }
   };
   for (;;) {
-    pollfd p[2] = {{open ? err[0] : -1, POLLIN, 0}, {exited.fd, POLLIN, 0}};
+    pollfd p[2] = {{open ? err[0] : -1, POLLIN, 0}, {exited.get(), POLLIN, 0}};
     ::poll(p, 2, 20);
     if (open) open = drain(err[0], stderrText);
     pid_t r = ::waitpid(pid, &status, WNOHANG);
@@ -179,6 +167,17 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
   ::close(err[0]);
   if (cancelled) return Error{"the compile was cancelled"};
   return verdict(status, timedOut, stderrText, how.budget);
+}
+
+}  // namespace
+
+Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t> wasm,
+                            const std::filesystem::path& out, Tier tier, const Background* background) {
+  return runWorker(how, wasm, out.string(), -1, tier, background);
+}
+
+Result<void> compileInChildToFile(const CompileIsolation& how, std::span<const uint8_t> wasm, int outFd, Tier tier) {
+  return runWorker(how, wasm, "", outFd, tier, nullptr);
 }
 
 int compileWorkerMain(int argc, char** argv) {
@@ -225,10 +224,12 @@ int compileWorkerMain(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", artifact.error().message.c_str());
     return 1;
   }
-  // A baseline artifact is replaced within seconds, and one a power loss
-  // emptied is compiled again (ComponentCache::get): not worth the disk.
-  const auto durability = tier == Tier::Baseline ? Durability::kRebuildable : Durability::kDurable;
-  if (auto w = writeFileAtomically(argv[3], artifact->bytes(), nullptr, durability); !w) {
+  if (std::string_view(argv[3]) == kWorkerOutputFd) {
+    if (!writeAll(4, artifact->bytes())) {
+      std::fprintf(stderr, "cannot write the artifact: %s\n", std::strerror(errno));
+      return 1;
+    }
+  } else if (auto w = writeFileAtomically(argv[3], artifact->bytes()); !w) {
     std::fprintf(stderr, "%s\n", w.error().message.c_str());
     return 1;
   }

@@ -50,6 +50,10 @@ Result<void> compileInChild(const CompileIsolation& how, std::span<const uint8_t
                             const std::filesystem::path& out, Tier tier = Tier::Optimized,
                             const Background* background = nullptr);
 
+// The same, writing the artifact into the open file `outFd` (a memfd: a
+// baseline artifact the node maps from memory, ComponentCache::prepare).
+Result<void> compileInChildToFile(const CompileIsolation& how, std::span<const uint8_t> wasm, int outFd, Tier tier);
+
 // The child: `<exe> __compile-worker <in.wasm> <out.cwasm> <max-memory-bytes>
 // <on-demand 0|1> <data-limit-bytes> <compile-cache-dir or ""> <cache-bytes> <optimized|baseline|background>` (background: optimized, at nice 10). Exit 0: compiled; 1: the component
 // was refused (message on stderr); 2: usage.

@@ -1,6 +1,8 @@
 #include "runtime/component_cache.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,7 +77,7 @@ void removeFile(const std::filesystem::path& p) {
 }  // namespace
 
 bool ComponentCache::hasArtifact(const std::string& hash) const {
-  return isFile(artifactPath(hash)) || isFile(baselinePath(hash));
+  return isFile(artifactPath(hash)) || isFile(baselinePath(hash)) || resident(hash);
 }
 
 // Compiles into `path` and loads the result once: loading checks what only
@@ -93,14 +95,53 @@ Result<void> ComponentCache::compileTo(std::span<const uint8_t> wasm, const std:
   } else {
     auto artifact = compile(engine_, wasm, tier);
     if (!artifact) return artifact.error();
-    const auto durability = tier == Tier::Baseline ? Durability::kRebuildable : Durability::kDurable;
-    if (auto w = writeFileAtomically(path, artifact->bytes(), nullptr, durability); !w) return w.error();
+    if (auto w = writeFileAtomically(path, artifact->bytes()); !w) return w.error();
   }
   if (auto loaded = Component::load(engine_, path, tier); !loaded) {
     removeFile(path);
     return loaded.error();
   }
   return {};
+}
+
+// The artifact goes to an in-memory file (a memfd) and is mapped from
+// there: writing 55 MB to the disk's page cache was throttled to the
+// disk's speed here (100-150 ms), to tmpfs it takes ~25 ms. The background
+// thread writes it to its file afterwards (persistBaseline), for a restart.
+Result<std::shared_ptr<const Component>> ComponentCache::compileBaseline(std::span<const uint8_t> wasm,
+                                                                         UniqueFd& image) {
+  image.reset(::memfd_create("fn0-baseline-artifact", MFD_CLOEXEC));
+  if (!image) return Error{std::string("cannot create a memory file: ") + std::strerror(errno)};
+  if (isolation_) {
+    foreground_++;
+    auto c = compileInChildToFile(*isolation_, wasm, image.get(), Tier::Baseline);
+    foreground_--;
+    if (!c) return c.error();
+  } else {
+    auto artifact = compile(engine_, wasm, Tier::Baseline);
+    if (!artifact) return artifact.error();
+    if (!writeAll(image.get(), artifact->bytes()))
+      return Error{std::string("cannot write the baseline artifact: ") + std::strerror(errno)};
+  }
+  auto loaded = Component::load(engine_, "/proc/self/fd/" + std::to_string(image.get()), Tier::Baseline);
+  if (!loaded) return loaded.error();
+  return *loaded;
+}
+
+void ComponentCache::persistBaseline(const std::string& hash, const UniqueFd& image) {
+  if (isFile(artifactPath(hash)) || isFile(baselinePath(hash))) return;
+  struct stat st {};
+  if (::fstat(image.get(), &st) != 0 || st.st_size <= 0) return;
+  const size_t len = static_cast<size_t>(st.st_size);
+  void* p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, image.get(), 0);
+  if (p == MAP_FAILED) return;
+  // Not fsync'd: replaced within seconds, and compiled again if a power
+  // loss empties it (get).
+  auto w = writeFileAtomically(baselinePath(hash), {static_cast<const uint8_t*>(p), len}, nullptr,
+                               Durability::kRebuildable);
+  ::munmap(p, len);
+  if (!w) std::fprintf(stderr, "fn0: cannot keep the baseline artifact of %s: %s\n", hash.substr(0, 12).c_str(),
+                       w.error().message.c_str());
 }
 
 Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
@@ -111,13 +152,17 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
   if (baselineMinBytes_ != 0 && wasm.size() >= baselineMinBytes_) {
     // Refused (WASI 0.3, a proposal Winch lacks, or a broken component):
     // the optimizing compile below decides, and names the problem.
-    if (compileTo(wasm, baselinePath(hash), Tier::Baseline)) {
+    UniqueFd image;
+    if (auto c = compileBaseline(wasm, image); c) {
+      // Resident at once: the first request finds it in memory.
+      (void)(*c)->prefault();
       {
         std::lock_guard lock(mu_);
         stats_.compiles++;
         stats_.baselineCompiles++;
+        if (!index_.count(hash)) insertLocked(Entry{hash, *c, (*c)->imageBytes()});
       }
-      enqueue(Job{hash, std::vector<uint8_t>(wasm.begin(), wasm.end())});
+      enqueue(Job{hash, std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(image)});
       return hash;
     }
   }
@@ -182,8 +227,12 @@ void ComponentCache::optimizerLoop() {
 void ComponentCache::optimize(Job& job) {
   const std::string& hash = job.hash;
   const auto path = artifactPath(hash);
+  if (job.image) {
+    persistBaseline(hash, job.image);
+    job.image.reset();
+  }
   if (!isFile(path)) {
-    if (!isFile(baselinePath(hash))) return;  // collected meanwhile
+    if (!isFile(baselinePath(hash)) && !resident(hash)) return;  // collected meanwhile
     if (!job.wasm) {
       std::lock_guard lock(callbackMu_);
       if (!originals_) return;

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/files.h"
 #include "common/result.h"
 #include "runtime/compile_worker.h"
 #include "runtime/component.h"
@@ -125,9 +126,15 @@ class ComponentCache {
   void insertLocked(Entry entry);
   Result<void> compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, Tier tier,
                          bool inBackground = false);
+  // A baseline artifact, compiled into the in-memory file `image` and
+  // loaded from it: nothing waits for the disk.
+  Result<std::shared_ptr<const Component>> compileBaseline(std::span<const uint8_t> wasm, UniqueFd& image);
+  // Writes a baseline artifact held in memory to its file (for a restart).
+  void persistBaseline(const std::string& hash, const UniqueFd& image);
   struct Job {
     std::string hash;
     std::optional<std::vector<uint8_t>> wasm;  // none: ask originals_
+    UniqueFd image;  // the baseline artifact, in memory only so far
   };
   void enqueue(Job job);
   void optimizerLoop();

@@ -138,11 +138,21 @@ TEST_F(Tiered, AQueuedComponentIsOptimizedFromItsOriginal) {
   ASSERT_TRUE(a.ok()) << a.error().message;
   auto b = cache->prepare(second);
   ASSERT_TRUE(b.ok()) << b.error().message;
+  // Until its turn, the second baseline artifact is only in memory (a
+  // memory file), and served from there: no load, nothing on disk.
+  EXPECT_FALSE(std::filesystem::exists(cache->baselinePath(*b)));
+  EXPECT_TRUE(cache->hasArtifact(*b));
+  auto served = cache->get(*b);
+  ASSERT_TRUE(served.ok()) << served.error().message;
+  EXPECT_EQ((*served)->tier(), Tier::Baseline);
+  EXPECT_EQ(cache->stats().loads, 0u);
+  EXPECT_EQ(testing::exchange(*engine_, *served, get("/")).status, 200);
   queued.set_value();
   cache->waitForOptimizer();
   EXPECT_EQ(asked, std::vector<std::string>{*b});
   EXPECT_EQ(cache->stats().optimized, 2u);
   EXPECT_TRUE(std::filesystem::exists(cache->artifactPath(*b)));
+  EXPECT_FALSE(std::filesystem::exists(cache->baselinePath(*b)));
 }
 
 TEST_F(Tiered, AnOptimizingCompileThatCannotRunLeavesTheBaselineServing) {

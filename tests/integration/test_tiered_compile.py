@@ -48,6 +48,9 @@ def test_a_restart_resumes_an_optimization_cut_short(node_factory, examples_dir,
     data = tmp_path / "node"
     node = node_factory(data_dir=data)
     assert node.deploy("js", examples_dir / "hello-js.wasm").status == 201
+    # The baseline artifact is served from memory and written to its file
+    # by the background thread, before its optimizing compile.
+    wait_for(lambda: artifacts(data) == ["baseline.cwasm"], timeout=30, every=0.05)
     node.stop()  # the optimizing compile (seconds of work) had no time to end
     assert artifacts(data) == ["baseline.cwasm"], artifacts(data)
     node = node_factory(data_dir=data)
