@@ -81,10 +81,6 @@ Result<void> verdict(int status, bool timedOut, const std::string& stderrText, c
   return Error{msg};
 }
 
-}  // namespace
-
-namespace {
-
 // `outFd` >= 0: the artifact goes to that file (as fd 4), not to `out`.
 Result<void> runWorker(const CompileIsolation& how, std::span<const uint8_t> wasm, const std::string& out, int outFd,
                        Tier tier, const Background* background) {
