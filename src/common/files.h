@@ -28,6 +28,8 @@ Result<void> writeFileAtomically(const std::filesystem::path& path, std::span<co
                                  int* errnoOut = nullptr, Durability durability = Durability::kDurable);
 
 Result<std::vector<uint8_t>> readFile(const std::filesystem::path& path);
+// Everything left to read from `fd`, whose offset it moves.
+Result<std::vector<uint8_t>> readAll(int fd);
 
 // Writes all of `bytes` to `fd` (retrying short writes and EINTR); false
 // with errno set on failure.

@@ -1,6 +1,7 @@
 #include "common/files.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -48,6 +49,28 @@ TEST_F(Files, AFileLongerThanItsStatSizeIsReadWhole) {
   ASSERT_TRUE(self.ok()) << self.error().message;
   EXPECT_NE(std::string(self->begin(), self->end()).find("Pid:"), std::string::npos);
   EXPECT_GT(self->size(), 100u);
+}
+
+// What the compile worker does with the component the node hands over
+// (fd 3): reads it from the descriptor's offset, without a path.
+TEST_F(Files, ReadAllReadsWhatIsLeftOfADescriptor) {
+  const auto bytes = pattern(100000);
+  ASSERT_TRUE(writeFileAtomically(dir_ / "f", bytes).ok());
+  UniqueFd fd(::open((dir_ / "f").c_str(), O_RDONLY));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::lseek(fd.get(), 1000, SEEK_SET), 1000);
+  auto rest = readAll(fd.get());
+  ASSERT_TRUE(rest.ok()) << rest.error().message;
+  EXPECT_EQ(*rest, std::vector<uint8_t>(bytes.begin() + 1000, bytes.end()));
+  // A pipe has no size to go by.
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  UniqueFd in(p[0]), out(p[1]);
+  ASSERT_TRUE(writeAll(out.get(), std::span(bytes).first(50000)));
+  out.reset();
+  auto piped = readAll(in.get());
+  ASSERT_TRUE(piped.ok());
+  EXPECT_EQ(*piped, std::vector<uint8_t>(bytes.begin(), bytes.begin() + 50000));
 }
 
 TEST_F(Files, AMissingFileIsAnErrorNamingIt) {

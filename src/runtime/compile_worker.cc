@@ -30,7 +30,9 @@ namespace fn0::runtime {
 namespace {
 
 constexpr size_t kMaxMessage = 16 * 1024;
-// The OUT argument that means "the file open as fd 4" (compileInChildToFile).
+// The IN argument that means "the file open as fd 3" (the node's memfd),
+// and the OUT one for "the file open as fd 4" (compileInChildToFile).
+constexpr std::string_view kWorkerInputFd = "/dev/fd/3";
 constexpr std::string_view kWorkerOutputFd = "/dev/fd/4";
 
 // The component for the worker: an in-memory file (nothing to fsync, and
@@ -38,7 +40,8 @@ constexpr std::string_view kWorkerOutputFd = "/dev/fd/4";
 Result<UniqueFd> inputFile(std::span<const uint8_t> wasm) {
   UniqueFd fd(::memfd_create("fn0-compile-input", MFD_CLOEXEC));
   if (!fd) return Error{std::string("cannot create the compile input: ") + std::strerror(errno)};
-  if (!writeAll(fd.get(), wasm)) return Error{std::string("cannot write the compile input: ") + std::strerror(errno)};
+  if (!writeAll(fd.get(), wasm) || ::lseek(fd.get(), 0, SEEK_SET) != 0)  // the child reads it from the start
+    return Error{std::string("cannot write the compile input: ") + std::strerror(errno)};
   return fd;
 }
 
@@ -102,7 +105,7 @@ Result<void> runWorker(const CompileIsolation& how, std::span<const uint8_t> was
 
   std::vector<std::string> args = {how.exe.string(),
                                    kCompileWorkerCommand,
-                                   "/dev/fd/3",
+                                   std::string(kWorkerInputFd),
                                    outFd >= 0 ? std::string(kWorkerOutputFd) : out,
                                    std::to_string(how.engine.maxMemoryBytes),
                                    how.engine.pooling ? "0" : "1",
@@ -195,7 +198,9 @@ int compileWorkerMain(int argc, char** argv) {
     std::fprintf(stderr, "cannot set the compile memory budget: %s\n", std::strerror(errno));
     return 2;
   }
-  auto bytes = readFile(argv[2]);
+  // The node hands the component over as fd 3 (read directly: no /proc
+  // needed); a path is for running the worker by hand.
+  auto bytes = std::string_view(argv[2]) == kWorkerInputFd ? readAll(3) : readFile(argv[2]);
   if (!bytes) {
     std::fprintf(stderr, "%s\n", bytes.error().message.c_str());
     return 1;

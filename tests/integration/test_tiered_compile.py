@@ -20,8 +20,10 @@ def artifacts(data: Path) -> list[str]:
 
 
 def wait_optimized(node, data: Path, timeout: float = 240):
-    wait_for(lambda: "baseline.cwasm" not in artifacts(data), timeout=timeout, every=0.2)
-    wait_for(lambda: metric(node, "fn0_baseline_optimized_total") == 1, timeout=10, every=0.1)
+    # The counter first: the baseline file may not be written yet (it is
+    # served from memory, and written by the background thread).
+    wait_for(lambda: metric(node, "fn0_baseline_optimized_total") == 1, timeout=timeout, every=0.2)
+    wait_for(lambda: "baseline.cwasm" not in artifacts(data), timeout=10, every=0.1)
 
 
 def test_a_big_deploy_answers_first_from_baseline_code(node_factory, examples_dir, tmp_path):
