@@ -38,6 +38,8 @@ from load import variant  # noqa: E402
 DURATION = os.environ.get("FN0_BENCH_DURATION", "5s")
 CONNECTIONS = int(os.environ.get("FN0_BENCH_CONNECTIONS", "32"))
 ROUNDS = int(os.environ.get("FN0_BENCH_ROUNDS", "2"))
+# More `fn0 serve` flags for the throughput node (A/B runs of a setting).
+NODE_ARGS = os.environ.get("FN0_BENCH_NODE_ARGS", "").split()
 
 
 def wrk(url: str, script: Path | None = None, connections: int | None = None) -> dict:
@@ -205,7 +207,7 @@ def main() -> int:
 
     data = Path(tempfile.mkdtemp(prefix="fn0-bench-"))
     # No access log: wasmtime serve writes nothing per request either.
-    node = Node(BUILD, data, "--cpu-ms", "1000", "--no-access-log").start()
+    node = Node(BUILD, data, "--cpu-ms", "1000", "--no-access-log", *NODE_ARGS).start()
     for name, path in paths.items():
         assert node.deploy(name, path).status in (200, 201)
     assert node.api("PUT", "/functions/hello-p3-reuse/settings", {"reuse_instance_requests": 128}).status == 200
