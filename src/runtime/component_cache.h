@@ -40,7 +40,8 @@ class ComponentCache {
   ComponentCache(const Engine& engine, std::filesystem::path artifactDir, size_t memoryBudgetBytes,
                  size_t maxEntries = 0);
   // Stops the optimizing compile in progress, if any (a later start picks
-  // it up again from the baseline artifact on disk).
+  // it up again from the baseline artifact on disk; one not written yet is
+  // compiled again when its function is first asked for).
   ~ComponentCache();
 
   // How many components may be resident at once: every loaded artifact
@@ -95,7 +96,8 @@ class ComponentCache {
   bool resident(const std::string& hash) const;
   std::vector<std::string> residentHashes() const;
 
-  // An artifact of either tier.
+  // An artifact of either tier, on disk or resident (a deploy's baseline
+  // artifact is resident before the background thread writes its file).
   bool hasArtifact(const std::string& hash) const;
   // The optimized artifact (the one a cluster shares) and the baseline one.
   std::filesystem::path artifactPath(const std::string& hash) const;
