@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/sha256.h"
 
@@ -228,6 +229,7 @@ void ComponentCache::optimize(Job& job) {
   const std::string& hash = job.hash;
   const auto path = artifactPath(hash);
   if (job.image) {
+    pausepoint("tiered:persist");  // tests: a node killed before the file is written
     persistBaseline(hash, job.image);
     job.image.reset();
   }

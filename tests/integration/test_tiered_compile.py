@@ -64,6 +64,20 @@ def test_a_restart_resumes_an_optimization_cut_short(node_factory, examples_dir,
     assert metric(node, "fn0_compiles_total") == 0  # the background compile is not a deploy's
 
 
+def test_a_node_killed_before_the_baseline_file_is_written_compiles_it_again(node_factory, examples_dir, tmp_path):
+    data = tmp_path / "node"
+    # The background thread waits before it writes the baseline artifact.
+    node = node_factory(data_dir=data, env={"FN0_PAUSEPOINT": "tiered:persist:60000"})
+    assert node.deploy("js", examples_dir / "hello-js.wasm").status == 201
+    assert node.get("/js/").body == JS_BODY  # served from memory
+    assert artifacts(data) == [], artifacts(data)
+    node.kill()
+    node = node_factory(data_dir=data)
+    r = node.get("/js/")
+    assert r.status == 200 and r.body == JS_BODY
+    assert metric(node, "fn0_baseline_compiles_total") == 1  # compiled again from the original
+
+
 def test_the_flag_turns_it_off(node_factory, examples_dir, tmp_path):
     data = tmp_path / "node"
     node = node_factory("--no-tiered-compile", data_dir=data)
