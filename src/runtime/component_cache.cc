@@ -81,24 +81,24 @@ bool ComponentCache::hasArtifact(const std::string& hash) const {
   return isFile(artifactPath(hash)) || isFile(baselinePath(hash)) || resident(hash);
 }
 
-// Compiles into `path` and loads the result once: loading checks what only
-// this engine knows (the pooling allocator's per-component caps, exactly);
-// an artifact it refuses is not kept. A deploy's compile (not `inBackground`)
+// Compiles optimized into `path` and loads the result once: loading checks
+// what only this engine knows (the pooling allocator's per-component caps,
+// exactly); an artifact it refuses is not kept. A deploy's compile (not `inBackground`)
 // holds the background one stopped while it runs.
-Result<void> ComponentCache::compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, Tier tier,
+Result<void> ComponentCache::compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path,
                                        bool inBackground) {
   if (isolation_) {
     const Background background{&stop_, &foreground_};
     if (!inBackground) foreground_++;
-    auto c = compileInChild(*isolation_, wasm, path, tier, inBackground ? &background : nullptr);
+    auto c = compileInChild(*isolation_, wasm, path, Tier::Optimized, inBackground ? &background : nullptr);
     if (!inBackground) foreground_--;
     if (!c) return c.error();
   } else {
-    auto artifact = compile(engine_, wasm, tier);
+    auto artifact = compile(engine_, wasm, Tier::Optimized);
     if (!artifact) return artifact.error();
     if (auto w = writeFileAtomically(path, artifact->bytes()); !w) return w.error();
   }
-  if (auto loaded = Component::load(engine_, path, tier); !loaded) {
+  if (auto loaded = Component::load(engine_, path); !loaded) {
     removeFile(path);
     return loaded.error();
   }
@@ -167,7 +167,7 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
       return hash;
     }
   }
-  if (auto c = compileTo(wasm, artifactPath(hash), Tier::Optimized); !c) return c.error();
+  if (auto c = compileTo(wasm, artifactPath(hash)); !c) return c.error();
   std::lock_guard lock(mu_);
   stats_.compiles++;
   return hash;
@@ -248,7 +248,7 @@ void ComponentCache::optimize(Job& job) {
       job.wasm = std::move(*got);
     }
     const std::filesystem::path tmp = path.string() + ".tmp.optimize";
-    auto compiled = compileTo(*job.wasm, tmp, Tier::Optimized, true);
+    auto compiled = compileTo(*job.wasm, tmp, true);
     job.wasm.reset();
     if (!compiled || stop_) {
       removeFile(tmp);
@@ -347,7 +347,7 @@ Result<std::shared_ptr<const Component>> ComponentCache::get(const std::string& 
   }
   // Queued once the entry is in memory, so that the optimizer's swap finds
   // it (or, optimized meanwhile, replaces it right away).
-  if (out->tier() == Tier::Baseline) enqueue(Job{hash, std::nullopt});
+  if (out->tier() == Tier::Baseline) enqueue(Job{hash, std::nullopt, {}});
   return out;
 }
 

@@ -126,8 +126,8 @@ class ComponentCache {
     size_t bytes;
   };
   void insertLocked(Entry entry);
-  Result<void> compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, Tier tier,
-                         bool inBackground = false);
+  // The optimized artifact (the baseline one: compileBaseline).
+  Result<void> compileTo(std::span<const uint8_t> wasm, const std::filesystem::path& path, bool inBackground = false);
   // A baseline artifact, compiled into the in-memory file `image` and
   // loaded from it: nothing waits for the disk.
   Result<std::shared_ptr<const Component>> compileBaseline(std::span<const uint8_t> wasm, UniqueFd& image);

@@ -18,7 +18,6 @@ namespace fn0::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Exchange;
 using testing::ExchangeOptions;
 using testing::get;
 using testing::readFile;
