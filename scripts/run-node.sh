@@ -39,7 +39,9 @@ node=$!
 ((jobs_on)) && set +m
 # Whatever ends this script early (a failed deploy, Ctrl-C before the node
 # is in the foreground, make killed) stops the node too.
-stop_node() { kill -TERM "$node" 2>/dev/null; wait "$node" 2>/dev/null || true; }
+# It may run twice (the INT trap's exit runs the EXIT one): the second
+# kill fails, which set -e must not turn into the script's status.
+stop_node() { kill -TERM "$node" 2>/dev/null || true; wait "$node" 2>/dev/null || true; }
 trap stop_node EXIT
 trap 'stop_node; exit 130' INT
 trap 'stop_node; exit 143' TERM

@@ -59,6 +59,14 @@ def test_ctrl_c_stops_the_node_and_make_exits_0(build_dir, tmp_path):
         client = HttpClient("127.0.0.1", port)
         assert client.get("/hello-c/").body == b"Hello from fn0 (C)!\n"
         assert b"Hello from fn0 (JavaScript)!" in client.get("/hello-js/").body
+        # The banner is printed just before the script hands the terminal to
+        # the node (`fg`); a Ctrl-C typed in between, a few ms on a person's
+        # scale but not on a test's, would reach make's process group. So
+        # wait, as a person does, until the node has the terminal.
+        deadline = time.monotonic() + 30
+        while os.tcgetpgrp(fd) == pid and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.tcgetpgrp(fd) != pid, "the node never got the terminal"
         os.write(fd, b"\x03")  # Ctrl-C, through the terminal's line discipline
         read_until(fd, out, b"\x00never\x00", 60)  # to the end of the output
         _, status = os.waitpid(pid, 0)
