@@ -24,11 +24,19 @@ Library::Library(runtime::ComponentCache& cache, store::CodeStore& store, Librar
   // optimized from the original; an optimized one is shared once made.
   cache_.setOriginals([this](const std::string& hash) { return original(hash); });
   cache_.onOptimized([this](const std::string& hash) { share(hash); });
+  // A node that compiled a fetched component with the baseline compiler
+  // downloads the deploying node's optimized artifact when it is shared,
+  // instead of compiling its own.
+  if (config_.clusterKey) {
+    cache_.setShared([this](const std::string& hash) { auto d = download(hash); return d && *d; },
+                     config_.sharedArtifactWait, std::chrono::seconds(1));
+  }
 }
 
 Library::~Library() {
   cache_.setOriginals(nullptr);
   cache_.onOptimized(nullptr);
+  cache_.setShared(nullptr, {}, std::chrono::seconds(1));
 }
 
 Result<std::string> Library::add(std::span<const uint8_t> wasm) {
@@ -83,30 +91,39 @@ Result<void> Library::fetch(const std::string& hash) {
   return r;
 }
 
-Result<void> Library::fetchLocked(const std::string& hash) {
-  if (config_.clusterKey) {
-    auto sealed = store_.get(store::artifactKey(hash, cache_.fingerprint()));
-    if (!sealed) return sealed.error();
-    if (*sealed) {
-      auto artifact = unseal(spanOf(**sealed), *config_.clusterKey, hash, cache_.fingerprint());
-      if (!artifact) {
-        std::lock_guard lock(statsMu_);
-        stats_.artifactRejected++;
-        fmt::print(stderr, "fn0: the shared artifact of {} has a seal that does not verify: not loaded, compiling\n",
-                   hash.substr(0, 12));
-      } else if (auto w = writeFileAtomically(cache_.artifactPath(hash), spanOf(*artifact)); w) {
-        {
-          std::lock_guard lock(statsMu_);
-          stats_.artifactDownloads++;
-        }
-        trimDisk();
-        return {};
-      }
-    }
+// The sealed artifact of `hash` from the store, verified, written to the
+// local cache: true if it is there now.
+Result<bool> Library::download(const std::string& hash) {
+  if (!config_.clusterKey) return false;
+  auto sealed = store_.get(store::artifactKey(hash, cache_.fingerprint()));
+  if (!sealed) return sealed.error();
+  if (!*sealed) return false;
+  auto artifact = unseal(spanOf(**sealed), *config_.clusterKey, hash, cache_.fingerprint());
+  if (!artifact) {
+    std::lock_guard lock(statsMu_);
+    stats_.artifactRejected++;
+    fmt::print(stderr, "fn0: the shared artifact of {} has a seal that does not verify: not loaded, compiling\n",
+               hash.substr(0, 12));
+    return false;
   }
+  if (!writeFileAtomically(cache_.artifactPath(hash), spanOf(*artifact))) return false;
+  {
+    std::lock_guard lock(statsMu_);
+    stats_.artifactDownloads++;
+  }
+  trimDisk();
+  return true;
+}
+
+Result<void> Library::fetchLocked(const std::string& hash) {
+  auto downloaded = download(hash);
+  if (!downloaded) return downloaded.error();
+  if (*downloaded) return {};
   auto wasm = original(hash);
   if (!wasm) return wasm.error();
-  auto prepared = cache_.prepare(spanOf(*wasm));
+  // Deployed by another node: with tiered compilation that node is
+  // compiling the optimized artifact, which this one then downloads.
+  auto prepared = cache_.prepare(spanOf(*wasm), /*fetched=*/true);
   if (!prepared) return prepared.error();
   {
     std::lock_guard lock(statsMu_);

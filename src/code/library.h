@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -38,6 +39,10 @@ struct LibraryConfig {
   // protectUpload), which may wait while a collection is deleting. An
   // error fails the deploy. Unset: nothing is called.
   std::function<Result<void>(const std::string& hash)> beforeStore;
+  // Tiered compilation in a cluster: how long a node that compiled another
+  // node's deploy with the baseline compiler waits for that node's
+  // optimized artifact before compiling its own (asked every second).
+  std::chrono::milliseconds sharedArtifactWait{std::chrono::seconds(120)};
 };
 
 class Library {
@@ -77,6 +82,7 @@ class Library {
 
  private:
   Result<void> fetchLocked(const std::string& hash);
+  Result<bool> download(const std::string& hash);
   void share(const std::string& hash);
   void trimDisk();
 

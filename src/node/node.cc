@@ -425,9 +425,11 @@ int serve(const NodeConfig& c) {
     }
     cache.compileInChildProcess(runtime::CompileIsolation{exe, workerConfig, budget});
   }
-  // Alone only: in a cluster the deploying node shares the optimized
-  // artifact at once, so the other nodes download it instead of compiling.
-  if (c.tieredCompile && c.storeUrl.empty()) cache.compileBaselineFirst(runtime::kBaselineMinBytes);
+  // In a cluster too: the deploying node shares the optimized artifact
+  // once its background compile made it, and a node that needed the
+  // component before then compiles it with the baseline compiler and
+  // downloads that artifact later (code::Library).
+  if (c.tieredCompile) cache.compileBaselineFirst(runtime::kBaselineMinBytes);
   code::LibraryConfig lc;
   lc.storeIsLocal = c.storeUrl.empty();
   if (!lc.storeIsLocal) lc.clusterKey = clusterKey;  // alone, a node has nobody to share with

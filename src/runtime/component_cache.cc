@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -145,7 +146,7 @@ void ComponentCache::persistBaseline(const std::string& hash, const UniqueFd& im
                        w.error().message.c_str());
 }
 
-Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
+Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm, bool fetched) {
   std::string hash = sha256Hex(wasm);
   if (hasArtifact(hash)) return hash;  // identical bytes: nothing to do
   // Over a cap: refused in milliseconds, before any compile time is spent.
@@ -163,7 +164,12 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm) {
         stats_.baselineCompiles++;
         if (!index_.count(hash)) insertLocked(Entry{hash, *c, (*c)->imageBytes()});
       }
-      enqueue(Job{hash, std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(image)});
+      Job job{hash, std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(image)};
+      if (fetched) {
+        std::lock_guard lock(callbackMu_);
+        if (shared_) job.waitForShared = Clock::now() + sharedWait_;
+      }
+      enqueue(std::move(job));
       return hash;
     }
   }
@@ -182,6 +188,19 @@ void ComponentCache::setOriginals(std::function<Result<std::vector<uint8_t>>(con
 void ComponentCache::onOptimized(std::function<void(const std::string&)> callback) {
   std::lock_guard lock(callbackMu_);
   optimized_ = std::move(callback);
+}
+
+void ComponentCache::setShared(std::function<bool(const std::string&)> download, std::chrono::milliseconds wait,
+                               std::chrono::milliseconds every) {
+  std::lock_guard lock(callbackMu_);
+  shared_ = std::move(download);
+  sharedWait_ = wait;
+  sharedEvery_ = every;
+}
+
+bool ComponentCache::downloadShared(const std::string& hash) {
+  std::lock_guard lock(callbackMu_);
+  return shared_ && shared_(hash) && isFile(artifactPath(hash));
 }
 
 void ComponentCache::enqueue(Job job) {
@@ -206,13 +225,34 @@ void ComponentCache::optimizerLoop() {
   for (;;) {
     Job job;
     {
+      // The first job due; one waiting for a shared artifact is due again
+      // at its notBefore.
       std::unique_lock lock(tierMu_);
-      tierCv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (stop_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      for (;;) {
+        if (stop_) return;
+        const auto now = Clock::now();
+        auto due = std::find_if(queue_.begin(), queue_.end(), [&](const Job& j) { return j.notBefore <= now; });
+        if (due != queue_.end()) {
+          job = std::move(*due);
+          queue_.erase(due);
+          break;
+        }
+        if (queue_.empty()) {
+          tierCv_.wait(lock);
+        } else {
+          auto next = std::min_element(queue_.begin(), queue_.end(),
+                                       [](const Job& a, const Job& b) { return a.notBefore < b.notBefore; });
+          tierCv_.wait_until(lock, next->notBefore);
+        }
+      }
     }
-    optimize(job);
+    if (!optimize(job)) {
+      std::lock_guard lock(tierMu_);
+      job.notBefore = Clock::now() + sharedEvery_;
+      if (hasOriginals_) job.wasm.reset();  // fetched again when it is due (a local copy in a cluster)
+      queue_.push_back(std::move(job));
+      continue;  // still pending
+    }
     {
       std::lock_guard lock(tierMu_);
       pending_.erase(job.hash);
@@ -225,7 +265,7 @@ void ComponentCache::optimizerLoop() {
 // it is there already), written, swapped into memory, the baseline file
 // removed. A failure leaves the function on the baseline code, said once
 // on stderr; the next start tries again.
-void ComponentCache::optimize(Job& job) {
+bool ComponentCache::optimize(Job& job) {
   const std::string& hash = job.hash;
   const auto path = artifactPath(hash);
   if (job.image) {
@@ -234,16 +274,22 @@ void ComponentCache::optimize(Job& job) {
     job.image.reset();
   }
   if (!isFile(path)) {
-    if (!isFile(baselinePath(hash)) && !resident(hash)) return;  // collected meanwhile
+    if (!isFile(baselinePath(hash)) && !resident(hash)) return true;  // collected meanwhile
+  }
+  // Made by another node of the cluster: downloaded, not compiled again.
+  // A component this node fetched was deployed by another, which compiles
+  // it now: its artifact is awaited for a while.
+  if (!isFile(path) && !downloadShared(hash) && Clock::now() < job.waitForShared && !stop_) return false;
+  if (!isFile(path)) {
     if (!job.wasm) {
       std::lock_guard lock(callbackMu_);
-      if (!originals_) return;
+      if (!originals_) return true;
       auto got = originals_(hash);
       if (!got) {
         std::fprintf(stderr, "fn0: cannot optimize %s: %s\n", hash.substr(0, 12).c_str(), got.error().message.c_str());
         std::lock_guard statsLock(mu_);
         stats_.optimizeFailures++;
-        return;
+        return true;
       }
       job.wasm = std::move(*got);
     }
@@ -252,12 +298,12 @@ void ComponentCache::optimize(Job& job) {
     job.wasm.reset();
     if (!compiled || stop_) {
       removeFile(tmp);
-      if (stop_) return;
+      if (stop_) return true;
       std::fprintf(stderr, "fn0: the optimizing compile of %s failed; it keeps running the baseline compiler's code: %s\n",
                    hash.substr(0, 12).c_str(), compiled.error().message.c_str());
       std::lock_guard lock(mu_);
       stats_.optimizeFailures++;
-      return;
+      return true;
     }
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
@@ -265,7 +311,7 @@ void ComponentCache::optimize(Job& job) {
       removeFile(tmp);
       std::lock_guard lock(mu_);
       stats_.optimizeFailures++;
-      return;
+      return true;
     }
   }
   swapIn(hash);
@@ -276,6 +322,7 @@ void ComponentCache::optimize(Job& job) {
   }
   std::lock_guard lock(callbackMu_);
   if (optimized_) optimized_(hash);
+  return true;
 }
 
 // A resident baseline component is replaced by the optimized one, loaded

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -59,7 +60,10 @@ class ComponentCache {
   // With tiered compilation on (compileBaselineFirst), a big WASI 0.2
   // component is compiled by the baseline compiler here, and by the
   // optimizing one on a background thread afterwards.
-  Result<std::string> prepare(std::span<const uint8_t> wasm);
+  // `fetched`: a component another node of a cluster deployed. That node
+  // compiles the optimized artifact and shares it, so the background
+  // thread waits for it (setShared) before compiling one itself.
+  Result<std::string> prepare(std::span<const uint8_t> wasm, bool fetched = false);
 
   // From now on prepare() compiles in a child process with a time and
   // memory budget (compile_worker.h) instead of in this process.
@@ -81,6 +85,13 @@ class ComponentCache {
   // a baseline one (the code library shares it). Unset with nullptr; the
   // setter waits for a call in progress.
   void onOptimized(std::function<void(const std::string& hash)> callback);
+  // Where the background thread looks for an optimized artifact another
+  // node made (a cluster's store) before compiling one: `download` puts it
+  // at artifactPath(hash) and says whether it did. For a fetched component
+  // it asks every `every` for up to `wait`, then compiles. Unset with
+  // nullptr (the setter waits for a call in progress).
+  void setShared(std::function<bool(const std::string& hash)> download, std::chrono::milliseconds wait,
+                 std::chrono::milliseconds every);
   // Blocks until no optimizing compile is queued or running (tests).
   void waitForOptimizer();
 
@@ -133,14 +144,19 @@ class ComponentCache {
   Result<std::shared_ptr<const Component>> compileBaseline(std::span<const uint8_t> wasm, UniqueFd& image);
   // Writes a baseline artifact held in memory to its file (for a restart).
   void persistBaseline(const std::string& hash, const UniqueFd& image);
+  using Clock = std::chrono::steady_clock;
   struct Job {
     std::string hash;
     std::optional<std::vector<uint8_t>> wasm;  // none: ask originals_
     UniqueFd image;  // the baseline artifact, in memory only so far
+    Clock::time_point waitForShared{};  // until then, no compile of its own (a fetched component)
+    Clock::time_point notBefore{};      // the next look for a shared artifact
   };
   void enqueue(Job job);
   void optimizerLoop();
-  void optimize(Job& job);
+  // False: no artifact yet and still waiting for a shared one (ask later).
+  bool optimize(Job& job);
+  bool downloadShared(const std::string& hash);
   void swapIn(const std::string& hash);
 
   const Engine& engine_;
@@ -163,10 +179,12 @@ class ComponentCache {
   std::thread optimizer_;
   std::atomic<bool> stop_{false};
   std::atomic<int> foreground_{0};  // deploys compiling now
-  std::mutex callbackMu_;  // guards originals_ and optimized_, held while they run
+  std::mutex callbackMu_;  // guards originals_, optimized_ and shared_, held while they run
   std::function<Result<std::vector<uint8_t>>(const std::string&)> originals_;
   std::atomic<bool> hasOriginals_{false};
   std::function<void(const std::string&)> optimized_;
+  std::function<bool(const std::string&)> shared_;
+  std::chrono::milliseconds sharedWait_{0}, sharedEvery_{1000};
 };
 
 }  // namespace fn0::runtime

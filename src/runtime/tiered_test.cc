@@ -3,6 +3,7 @@
 // and in memory, a restart on a baseline artifact optimizes it from the
 // original, and baseline code keeps every limit.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <future>
@@ -21,6 +22,11 @@ using namespace std::chrono_literals;
 using testing::ExchangeOptions;
 using testing::get;
 using testing::readFile;
+
+ino_t inode(const std::filesystem::path& p) {
+  struct stat st{};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
 
 // A private artifact directory: the shared test cache would mix tiers.
 class Tiered : public testing::RuntimeTest {
@@ -100,6 +106,57 @@ TEST_F(Tiered, ABaselineArtifactFoundOnDiskIsServedAndOptimized) {
   auto ex = testing::exchange(*engine_, *before, get("/"));
   EXPECT_EQ(ex.status, 200);
   EXPECT_EQ(ex.body, "Hello from fn0 (C)!\n");
+}
+
+// In a cluster: a component fetched from another node's deploy waits for
+// that node's optimized artifact (setShared) instead of compiling one; it
+// is taken as it is, not compiled again.
+TEST_F(Tiered, AFetchedComponentTakesTheSharedOptimizedArtifact) {
+  const auto wasm = readFile(testing::example("hello-c"));
+  auto optimized = compile(*engine_, wasm, Tier::Optimized);
+  ASSERT_TRUE(optimized.ok()) << optimized.error().message;
+  auto cache = tieredCache();
+  int asked = 0;
+  ino_t written = 0;
+  cache->setShared(
+      [&](const std::string& h) {
+        if (++asked < 3) return false;  // the deploying node is still compiling
+        EXPECT_TRUE(writeFileAtomically(cache->artifactPath(h), optimized->bytes()).ok());
+        written = inode(cache->artifactPath(h));
+        return true;
+      },
+      10s, 20ms);
+  auto hash = cache->prepare(wasm, /*fetched=*/true);
+  ASSERT_TRUE(hash.ok()) << hash.error().message;
+  cache->waitForOptimizer();
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(cache->stats().optimized, 1u);
+  EXPECT_EQ(inode(cache->artifactPath(*hash)), written) << "compiled again instead of the shared one";
+  auto c = cache->get(*hash);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ((*c)->tier(), Tier::Optimized);
+  EXPECT_EQ(testing::exchange(*engine_, *c, get("/")).status, 200);
+}
+
+// The node that deployed it may have stopped: after the wait, the
+// component is optimized here. A deploy on this node (not fetched) asks
+// once and compiles at once.
+TEST_F(Tiered, WithoutASharedArtifactTheWaitEndsInACompileOfItsOwn) {
+  auto cache = tieredCache();
+  int asked = 0;
+  cache->setShared([&](const std::string&) { return ++asked, false; }, 300ms, 20ms);
+  auto fetched = cache->prepare(readFile(testing::example("hello-c")), /*fetched=*/true);
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message;
+  cache->waitForOptimizer();
+  EXPECT_GE(asked, 5) << "it did not wait for a shared artifact";
+  EXPECT_EQ(cache->stats().optimized, 1u);
+  EXPECT_TRUE(std::filesystem::exists(cache->artifactPath(*fetched)));
+  asked = 0;
+  auto deployed = cache->prepare(readFile(testing::example("echo-c")));
+  ASSERT_TRUE(deployed.ok()) << deployed.error().message;
+  cache->waitForOptimizer();
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(cache->stats().optimized, 2u);
 }
 
 // A baseline artifact is not fsync'd: after a power loss it can be there

@@ -77,6 +77,13 @@ class Cluster:
         self.pg.destroy()
 
 
+def wait_shared(node: Node, uploads: int) -> None:
+    """Until `node` has shared `uploads` artifacts. A big component (a
+    JavaScript one) is compiled by the baseline compiler at its deploy, and
+    its optimized artifact is shared when the background compile made it."""
+    wait_for(lambda: metric(node, "fn0_artifact_uploads_total") >= uploads, timeout=180)
+
+
 def node_id(node: Node) -> str:
     """How the cluster names a node: its advertised address (here: where it listens)."""
     return f"127.0.0.1:{node.port}"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cluster import C_BODY, JS_BODY, metric, wait_for
+from cluster import C_BODY, JS_BODY, metric, wait_for, wait_shared
 from node import Node
 
 
@@ -34,6 +34,7 @@ def test_deploy_through_a_serves_on_b_without_compiling_and_rollback_through_b_r
     assert "registry postgres" in b.stderr()
     assert a.deploy("hello", examples_dir / "hello-c.wasm").status == 201
     assert a.deploy("hello", examples_dir / "hello-js.wasm").status == 201
+    wait_shared(a, 2)  # the JavaScript one once optimized
     # B never saw these deploys: its catalog came by NOTIFY, the code from S3.
     # B's catalog first catches up (on a loaded machine a request sent before
     # the NOTIFY arrives would still find v1 live and download it too).
@@ -103,11 +104,36 @@ def test_a_tampered_artifact_in_the_bucket_is_rejected_and_recompiled(cluster, e
     assert "does not verify" in b.stderr()
     # A node with another key rejects even an intact artifact.
     assert a.deploy("hello2", examples_dir / "hello-js.wasm").status == 201
+    wait_shared(a, 2)
     other_key = cluster.workdir / "other.key"
     other_key.write_text("x" * 64)
     c = cluster.node("c", "--cluster-key-file", str(other_key), key=False)
     assert c.get("/hello2/").body == JS_BODY
     assert metric(c, "fn0_artifact_rejected_total") == 1 and metric(c, "fn0_compiles_total") == 1
+
+
+def test_a_big_deploy_answers_before_its_optimized_artifact_is_shared_and_others_download_it_later(
+        cluster, examples_dir):
+    """Tiered compilation in a cluster: A answers the deploy of a JavaScript
+    function with baseline code; B, asked before A shared the optimized
+    artifact, compiles baseline code too, then takes A's optimized artifact
+    from the bucket instead of compiling its own."""
+    # A's background compile waits 5 s first, so B surely asks before A shares.
+    a = cluster.node("a", env={"FN0_PAUSEPOINT": "tiered:persist:5000"})
+    b = cluster.node("b")
+    assert a.deploy("big", examples_dir / "hello-js.wasm").status == 201
+    assert metric(a, "fn0_baseline_compiles_total") == 1 and metric(a, "fn0_artifact_uploads_total") == 0
+    assert a.get("/big/").body == JS_BODY
+    wait_for(lambda: b.get("/big/").body == JS_BODY)
+    assert metric(b, "fn0_baseline_compiles_total") == 1 and metric(b, "fn0_fetch_compiles_total") == 1
+    assert metric(b, "fn0_artifact_downloads_total") == 0
+    wait_shared(a, 1)
+    wait_for(lambda: metric(b, "fn0_baseline_optimized_total") == 1, timeout=30)
+    assert metric(b, "fn0_artifact_downloads_total") == 1, "B compiled its own optimized artifact"
+    assert metric(b, "fn0_artifact_uploads_total") == 0 and metric(b, "fn0_baseline_optimize_failures_total") == 0
+    assert metric(a, "fn0_baseline_optimized_total") == 1
+    assert len(cluster.artifact_objects()) == 1
+    assert b.get("/big/").body == JS_BODY and a.get("/big/").body == JS_BODY
 
 
 @pytest.mark.parametrize("example,body", [("hello-c", C_BODY), ("hello-js", JS_BODY)])
@@ -117,6 +143,7 @@ def test_cold_node_first_request_download_versus_compile(cluster, examples_dir, 
     (a node without the cluster key). Asserts only which path was taken."""
     a = cluster.node("a")
     assert a.deploy("f", examples_dir / f"{example}.wasm").status == 201
+    wait_shared(a, 1)
     shared, alone = cluster.node("shared"), cluster.node("alone", key=False)
     t0 = time.monotonic()
     assert shared.get("/f/").body == body
