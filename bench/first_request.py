@@ -3,7 +3,9 @@
 ones: what one-time start-up work (page faults of a freshly mapped
 artifact, lazy initialisation) charges to a request's CPU budget.
 
-    bench/first_request.py FN0_BINARY EXAMPLES_DIR [--cold file|all] [--rounds N] [--next N]
+    bench/first_request.py [FN0_BINARY [EXAMPLES_DIR]] [--cold file|all] [--rounds N] [--next N]
+
+(default: this build's, FN0_BUILD_DIR or build/: `make bench` runs it so)
 
 Deploys hello-js, echo-js and hello-ts once into a fresh data directory,
 then per round: stops the node, makes the page cache cold (`--cold file`:
@@ -81,8 +83,9 @@ def make_cold(how: str, data: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("binary")
-    ap.add_argument("examples")
+    build = os.environ.get("FN0_BUILD_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build"))
+    ap.add_argument("binary", nargs="?", default=os.path.join(build, "fn0"))
+    ap.add_argument("examples", nargs="?", default=os.path.join(build, "examples"))
     ap.add_argument("--cold", choices=["file", "all"])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--next", type=int, default=5)
