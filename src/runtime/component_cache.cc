@@ -165,10 +165,7 @@ Result<std::string> ComponentCache::prepare(std::span<const uint8_t> wasm, bool 
         if (!index_.count(hash)) insertLocked(Entry{hash, *c, (*c)->imageBytes()});
       }
       Job job{hash, std::vector<uint8_t>(wasm.begin(), wasm.end()), std::move(image)};
-      if (fetched) {
-        std::lock_guard lock(callbackMu_);
-        if (shared_) job.waitForShared = Clock::now() + sharedWait_;
-      }
+      if (fetched && hasShared_) job.waitForShared = Clock::now() + std::chrono::milliseconds(sharedWaitMs_.load());
       enqueue(std::move(job));
       return hash;
     }
@@ -194,8 +191,9 @@ void ComponentCache::setShared(std::function<bool(const std::string&)> download,
                                std::chrono::milliseconds every) {
   std::lock_guard lock(callbackMu_);
   shared_ = std::move(download);
-  sharedWait_ = wait;
-  sharedEvery_ = every;
+  hasShared_ = static_cast<bool>(shared_);
+  sharedWaitMs_ = wait.count();
+  sharedEveryMs_ = every.count();
 }
 
 bool ComponentCache::downloadShared(const std::string& hash) {
@@ -248,7 +246,7 @@ void ComponentCache::optimizerLoop() {
     }
     if (!optimize(job)) {
       std::lock_guard lock(tierMu_);
-      job.notBefore = Clock::now() + sharedEvery_;
+      job.notBefore = Clock::now() + std::chrono::milliseconds(sharedEveryMs_.load());
       if (hasOriginals_) job.wasm.reset();  // fetched again when it is due (a local copy in a cluster)
       queue_.push_back(std::move(job));
       continue;  // still pending

@@ -184,7 +184,9 @@ class ComponentCache {
   std::atomic<bool> hasOriginals_{false};
   std::function<void(const std::string&)> optimized_;
   std::function<bool(const std::string&)> shared_;
-  std::chrono::milliseconds sharedWait_{0}, sharedEvery_{1000};
+  // Read without callbackMu_, which a download holds for its whole length.
+  std::atomic<bool> hasShared_{false};
+  std::atomic<int64_t> sharedWaitMs_{0}, sharedEveryMs_{1000};
 };
 
 }  // namespace fn0::runtime
