@@ -259,58 +259,25 @@ void ComponentCache::optimizerLoop() {
   }
 }
 
-// One baseline artifact replaced: the optimized artifact compiled (unless
-// it is there already), written, swapped into memory, the baseline file
-// removed. A failure leaves the function on the baseline code, said once
-// on stderr; the next start tries again.
+// One baseline artifact replaced: the optimized artifact downloaded or
+// compiled (unless it is there already), swapped into memory, the baseline
+// file removed. A failure leaves the function on the baseline code, said
+// once on stderr; the next start tries again.
 bool ComponentCache::optimize(Job& job) {
   const std::string& hash = job.hash;
-  const auto path = artifactPath(hash);
   if (job.image) {
     pausepoint("tiered:persist");  // tests: a node killed before the file is written
     persistBaseline(hash, job.image);
     job.image.reset();
   }
-  if (!isFile(path)) {
+  if (!isFile(artifactPath(hash))) {
     if (!isFile(baselinePath(hash)) && !resident(hash)) return true;  // collected meanwhile
-  }
-  // Made by another node of the cluster: downloaded, not compiled again.
-  // A component this node fetched was deployed by another, which compiles
-  // it now: its artifact is awaited for a while.
-  if (!isFile(path) && !downloadShared(hash) && Clock::now() < job.waitForShared && !stop_) return false;
-  if (!isFile(path)) {
-    if (!job.wasm) {
-      std::lock_guard lock(callbackMu_);
-      if (!originals_) return true;
-      auto got = originals_(hash);
-      if (!got) {
-        std::fprintf(stderr, "fn0: cannot optimize %s: %s\n", hash.substr(0, 12).c_str(), got.error().message.c_str());
-        std::lock_guard statsLock(mu_);
-        stats_.optimizeFailures++;
-        return true;
-      }
-      job.wasm = std::move(*got);
-    }
-    const std::filesystem::path tmp = path.string() + ".tmp.optimize";
-    auto compiled = compileTo(*job.wasm, tmp, true);
-    job.wasm.reset();
-    if (!compiled || stop_) {
-      removeFile(tmp);
-      if (stop_) return true;
-      std::fprintf(stderr, "fn0: the optimizing compile of %s failed; it keeps running the baseline compiler's code: %s\n",
-                   hash.substr(0, 12).c_str(), compiled.error().message.c_str());
-      std::lock_guard lock(mu_);
-      stats_.optimizeFailures++;
-      return true;
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-      removeFile(tmp);
-      std::lock_guard lock(mu_);
-      stats_.optimizeFailures++;
-      return true;
-    }
+    // Made by another node of the cluster: downloaded, not compiled again.
+    // A component this node fetched was deployed by another, which compiles
+    // it now: its artifact is awaited for a while.
+    const bool downloaded = downloadShared(hash);
+    if (!downloaded && Clock::now() < job.waitForShared && !stop_) return false;
+    if (!downloaded && !compileOptimized(job)) return true;
   }
   swapIn(hash);
   removeFile(baselinePath(hash));
@@ -320,6 +287,46 @@ bool ComponentCache::optimize(Job& job) {
   }
   std::lock_guard lock(callbackMu_);
   if (optimized_) optimized_(hash);
+  return true;
+}
+
+// The optimizing compile of a job's component into its artifact path; a
+// failure is counted and said on stderr (not when the node is stopping).
+bool ComponentCache::compileOptimized(Job& job) {
+  const std::string& hash = job.hash;
+  const auto path = artifactPath(hash);
+  if (!job.wasm) {
+    std::lock_guard lock(callbackMu_);
+    if (!originals_) return false;
+    auto got = originals_(hash);
+    if (!got) {
+      std::fprintf(stderr, "fn0: cannot optimize %s: %s\n", hash.substr(0, 12).c_str(), got.error().message.c_str());
+      std::lock_guard statsLock(mu_);
+      stats_.optimizeFailures++;
+      return false;
+    }
+    job.wasm = std::move(*got);
+  }
+  const std::filesystem::path tmp = path.string() + ".tmp.optimize";
+  auto compiled = compileTo(*job.wasm, tmp, true);
+  job.wasm.reset();
+  if (!compiled || stop_) {
+    removeFile(tmp);
+    if (stop_) return false;
+    std::fprintf(stderr, "fn0: the optimizing compile of %s failed; it keeps running the baseline compiler's code: %s\n",
+                 hash.substr(0, 12).c_str(), compiled.error().message.c_str());
+    std::lock_guard lock(mu_);
+    stats_.optimizeFailures++;
+    return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    removeFile(tmp);
+    std::lock_guard lock(mu_);
+    stats_.optimizeFailures++;
+    return false;
+  }
   return true;
 }
 

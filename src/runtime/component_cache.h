@@ -156,6 +156,7 @@ class ComponentCache {
   void optimizerLoop();
   // False: no artifact yet and still waiting for a shared one (ask later).
   bool optimize(Job& job);
+  bool compileOptimized(Job& job);
   bool downloadShared(const std::string& hash);
   void swapIn(const std::string& hash);
 
